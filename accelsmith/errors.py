@@ -1,0 +1,27 @@
+"""Domain exceptions. Each carries a one-line, actionable message."""
+
+from __future__ import annotations
+
+
+class AccelsmithError(Exception):
+    """Base of every error accelsmith raises on purpose."""
+
+
+class SpecError(AccelsmithError, ValueError):
+    """A block spec (YAML or dict) is malformed or out of range."""
+
+
+class UnsafeRTL(AccelsmithError):
+    """Generated RTL failed the security scan; no tool was allowed to see it."""
+
+
+class ToolMissing(AccelsmithError):
+    """An external tool (simulator, linter, synthesiser) is not installed."""
+
+
+class SimulationTimeout(AccelsmithError):
+    """A simulation exceeded its wall-clock limit and was killed."""
+
+
+class LintFailed(AccelsmithError):
+    """Lint found errors that block simulation."""

@@ -1,0 +1,64 @@
+"""GemmSpec: a systolic matrix-multiply array C[rows][cols] = A[rows][k] x B[k][cols]."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from accelsmith.spec import BlockSpec, register_spec
+
+
+@register_spec
+class GemmSpec(BlockSpec):
+    """One job multiplies an A tile (rows x k) by a B tile (k x cols).
+
+    Interface (ready/valid both ways): beat t of a job carries column t of A on ``in_a`` (rows lanes)
+    and row t of B on ``in_b`` (cols lanes); the result leaves as ``rows`` beats on ``out_data``
+    (cols lanes of ``acc_bits``), row 0 first. Lane i sits at bits ``[i*w +: w]``.
+    """
+
+    kind: ClassVar[str] = "gemm"
+
+    rows: int = Field(8, ge=1, le=64, description="PE array rows = output rows per job (M tile)")
+    cols: int = Field(8, ge=1, le=64, description="PE array columns = output columns per job (N tile)")
+    k: int = Field(16, ge=1, le=65536, description="reduction length per job (K)")
+    in_bits: Literal[4, 8] = Field(8, description="operand width in bits")
+    signed: bool = Field(True, description="operands and accumulator are two's complement")
+    acc_bits: int = Field(32, ge=8, le=48, description="accumulator width in bits")
+    overflow: Literal["wrap", "saturate"] = Field("wrap", description="accumulator overflow rule")
+    dataflow: Literal["output_stationary", "weight_stationary"] = Field(
+        "output_stationary", description="systolic dataflow"
+    )
+
+    @model_validator(mode="after")
+    def _product_fits(self) -> GemmSpec:
+        if self.acc_bits < 2 * self.in_bits:
+            raise ValueError(
+                f"acc_bits={self.acc_bits} cannot hold one {self.in_bits}-bit product; "
+                f"allowed: acc_bits >= {2 * self.in_bits}"
+            )
+        return self
+
+    def summary(self) -> str:
+        sign = "int" if self.signed else "uint"
+        return (f"{self.rows}x{self.cols} {sign}{self.in_bits} K={self.k} acc{self.acc_bits} "
+                f"{self.overflow} {self.dataflow.replace('_', '-')}")
+
+    @property
+    def ideal_job_cycles(self) -> int:
+        """Cycles from a job's first operand beat to its last MAC in an R x C output-stationary array."""
+        return self.k + self.rows + self.cols - 2
+
+    def ports(self) -> dict[str, dict]:
+        """Port names and lane layout of the block, shared by templates, benches and prompts."""
+        return {
+            "clock": "clk",
+            "reset_n": "rst_n",
+            "in": {"valid": "in_valid", "ready": "in_ready",
+                   "fields": {"a": {"signal": "in_a", "lanes": self.rows, "bits": self.in_bits, "signed": self.signed},
+                              "b": {"signal": "in_b", "lanes": self.cols, "bits": self.in_bits, "signed": self.signed}}},
+            "out": {"valid": "out_valid", "ready": "out_ready",
+                    "fields": {"data": {"signal": "out_data", "lanes": self.cols, "bits": self.acc_bits,
+                                        "signed": self.signed}}},
+        }

@@ -1,0 +1,97 @@
+"""Stimulus for GemmSpec: random jobs plus corner cases, golden outputs from the bit-accurate model."""
+
+from __future__ import annotations
+
+import torch
+
+from accelsmith.hw_templates.gemm import GemmSpec, gemm_golden
+from accelsmith.hw_templates.gemm.model import overflows
+from accelsmith.verification._derive import register_deriver
+from accelsmith.verification._testplan import LaneField, StreamPort, TestCase, TestPlan
+
+
+def _operand_range(spec: GemmSpec) -> tuple[int, int]:
+    if spec.signed:
+        return -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    return 0, (1 << spec.in_bits) - 1
+
+
+def _beats(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> tuple[list[dict], list[dict]]:
+    """a: (J, R, K), b: (J, K, C), c: (J, R, C) -> input beats (per k) and output beats (per row)."""
+    inputs, expected = [], []
+    for j in range(a.shape[0]):
+        for t in range(a.shape[2]):
+            inputs.append({"a": a[j, :, t].tolist(), "b": b[j, t, :].tolist()})
+        for r in range(c.shape[1]):
+            expected.append({"data": c[j, r, :].tolist()})
+    return inputs, expected
+
+
+def _case(spec: GemmSpec, name: str, a: torch.Tensor, b: torch.Tensor, *, bubbles: float, stalls: float,
+          tags: list[str]) -> TestCase:
+    c = gemm_golden(a, b, spec)
+    inputs, expected = _beats(a, b, c)
+    jobs = a.shape[0]
+    per_job = spec.k + spec.rows + spec.cols + spec.rows
+    slow = 1.0 / ((1.0 - bubbles) * (1.0 - stalls))
+    return TestCase(name=name, inputs=inputs, expected=expected, in_bubble_prob=bubbles, out_stall_prob=stalls,
+                    jobs=jobs, timeout_cycles=int(jobs * per_job * slow * 4) + 200, tags=tags)
+
+
+@register_deriver("gemm")
+def derive_gemm(spec: GemmSpec) -> TestPlan:
+    g = torch.Generator().manual_seed(spec.seed)
+    lo, hi = _operand_range(spec)
+    R, C, K = spec.rows, spec.cols, spec.k
+
+    def rand(jobs: int, shape: tuple[int, int]) -> torch.Tensor:
+        return torch.randint(lo, hi + 1, (jobs, *shape), generator=g, dtype=torch.int64)
+
+    def full(value: int, shape: tuple[int, int]) -> torch.Tensor:
+        return torch.full((1, *shape), value, dtype=torch.int64)
+
+    alt_a = torch.tensor([[hi if (i + t) % 2 == 0 else lo for t in range(K)] for i in range(R)]).unsqueeze(0)
+    alt_b = torch.tensor([[hi if (t + j) % 2 else lo for j in range(C)] for t in range(K)]).unsqueeze(0)
+    # Distinct per-lane values make swapped lanes or operands visible.
+    ramp_a = torch.tensor([[(i * 3 + t * 5 + 1) % (hi - lo + 1) + lo for t in range(K)] for i in range(R)]).unsqueeze(0)
+    ramp_b = torch.tensor([[(t * 7 + j * 2 + 3) % (hi - lo + 1) + lo for j in range(C)] for t in range(K)]).unsqueeze(0)
+
+    cases = [
+        _case(spec, "random", rand(4, (R, K)), rand(4, (K, C)), bubbles=0.3, stalls=0.3, tags=["random"]),
+        _case(spec, "random_heavy_backpressure", rand(3, (R, K)), rand(3, (K, C)), bubbles=0.1, stalls=0.8,
+              tags=["random", "backpressure"]),
+        _case(spec, "all_max", full(hi, (R, K)), full(hi, (K, C)), bubbles=0.0, stalls=0.0, tags=["corner"]),
+        _case(spec, "all_min", full(lo, (R, K)), full(lo, (K, C)), bubbles=0.2, stalls=0.2, tags=["corner"]),
+        _case(spec, "max_times_min", full(hi, (R, K)), full(lo, (K, C)), bubbles=0.0, stalls=0.5, tags=["corner"]),
+        _case(spec, "zeros", full(0, (R, K)), full(0, (K, C)), bubbles=0.5, stalls=0.0, tags=["corner"]),
+        _case(spec, "alternating_signs", alt_a, alt_b, bubbles=0.0, stalls=0.0, tags=["corner"]),
+        _case(spec, "distinct_lanes", ramp_a, ramp_b, bubbles=0.0, stalls=0.0, tags=["corner"]),
+        _case(spec, "throughput", rand(6, (R, K)), rand(6, (K, C)), bubbles=0.0, stalls=0.0, tags=["perf"]),
+    ]
+    # A long, all-max stream drives the accumulator past its range when K allows it.
+    big = full(hi, (R, K)) if not spec.signed else full(lo, (R, K))
+    big_b = full(hi, (K, C)) if not spec.signed else full(lo, (K, C))
+    overflow_reachable = overflows(big, big_b, spec)
+    if overflow_reachable:
+        cases.append(_case(spec, "accumulator_overflow", big, big_b, bubbles=0.1, stalls=0.1, tags=["corner", "overflow"]))
+        if spec.signed:
+            cases.append(_case(spec, "accumulator_underflow", full(lo, (R, K)), full(hi, (K, C)), bubbles=0.0,
+                               stalls=0.0, tags=["corner", "overflow"]))
+
+    ports = spec.ports()
+    return TestPlan(
+        kind=spec.kind, spec_hash=spec.spec_hash, seed=spec.seed,
+        clock=ports["clock"], reset_n=ports["reset_n"],
+        inp=StreamPort(valid=ports["in"]["valid"], ready=ports["in"]["ready"],
+                       fields={k: LaneField(**v) for k, v in ports["in"]["fields"].items()}),
+        out=StreamPort(valid=ports["out"]["valid"], ready=ports["out"]["ready"],
+                       fields={k: LaneField(**v) for k, v in ports["out"]["fields"].items()}),
+        cases=cases,
+        ideal_job_cycles=spec.ideal_job_cycles,
+        coverage={
+            "random_with_bubbles_and_backpressure": True,
+            "operand_extremes": True,
+            "k_equals_1": K == 1,
+            "accumulator_overflow": overflow_reachable,
+        },
+    )

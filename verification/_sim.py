@@ -1,0 +1,134 @@
+"""Simulator registry and the bench runner: build + run a TestPlan on RTL, with a wall-clock limit."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from accelsmith.diagnostics import Diagnostic
+from accelsmith.tools import require, tool_env
+from accelsmith.verification._lint import parse_tool_output
+from accelsmith.verification._testplan import TestPlan
+
+
+@dataclass(frozen=True)
+class Simulator:
+    name: str
+    binary: str  # what must be on PATH to build
+
+
+_SIMULATORS = {s.name: s for s in (Simulator("verilator", "verilator"), Simulator("icarus", "iverilog"))}
+DEFAULT_SIMULATOR = "verilator"
+
+
+def get_simulator(name: str) -> Simulator:
+    try:
+        return _SIMULATORS[name]
+    except KeyError:
+        raise ValueError(f"unknown simulator {name!r}; known: {', '.join(sorted(_SIMULATORS))}") from None
+
+
+def known_simulators() -> list[str]:
+    return sorted(_SIMULATORS)
+
+
+class BenchResult(BaseModel):
+    sim: str
+    passed: bool
+    built: bool
+    timed_out: bool = False
+    cases: list[dict] = Field(default_factory=list)
+    diagnostics: list[Diagnostic] = Field(default_factory=list)
+    build_s: float | None = None
+    sim_s: float | None = None
+    wall_s: float = 0.0
+    junit: str | None = None
+    build_dir: str
+
+    @property
+    def failed_cases(self) -> list[dict]:
+        return [c for c in self.cases if not c["passed"]]
+
+    def summary(self) -> str:
+        if not self.built:
+            return f"{self.sim}: build failed ({len(self.diagnostics)} diagnostics)"
+        if self.timed_out:
+            return f"{self.sim}: simulation killed after wall-clock limit"
+        n_pass = sum(c["passed"] for c in self.cases)
+        return f"{self.sim}: {n_pass}/{len(self.cases)} cases passed"
+
+
+def run_bench(sources: list[Path], top: str, plan: TestPlan, build_dir: Path, *, sim: str = DEFAULT_SIMULATOR,
+              timeout_s: float = 300.0, waves: bool = False, cases: list[str] | None = None) -> BenchResult:
+    """Build ``sources`` with ``sim`` in ``build_dir`` (its own folder) and run the generic bench on ``plan``.
+
+    The build and simulation run in a child process group that is killed after ``timeout_s``.
+    """
+    simulator = get_simulator(sim)
+    require(simulator.binary)
+    build_dir = Path(build_dir).resolve()
+    build_dir.mkdir(parents=True, exist_ok=True)
+    results_dir = build_dir / "cases"
+    results_dir.mkdir(exist_ok=True)
+    for stale in results_dir.glob("*.json"):
+        stale.unlink()
+    plan_path = plan.save(build_dir / "plan.json")
+    job = {"sim": sim, "top": top, "sources": [str(Path(s).resolve()) for s in sources],
+           "build_dir": str(build_dir), "plan": str(plan_path), "results_dir": str(results_dir),
+           "waves": waves, "cases": cases or [], "seed": plan.seed % (2**31)}
+    job_path = build_dir / "job.json"
+    job_path.write_text(json.dumps(job))
+
+    t0 = time.perf_counter()
+    log = (build_dir / "child.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "accelsmith.verification._sim_child", str(job_path)],
+                            cwd=build_dir, env=tool_env(), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    timed_out = False
+    try:
+        rc = proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        os.killpg(proc.pid, signal.SIGKILL)
+        rc = proc.wait()
+    finally:
+        log.close()
+    wall = time.perf_counter() - t0
+
+    timings = {}
+    if (build_dir / "timings.json").exists():
+        timings = json.loads((build_dir / "timings.json").read_text())
+    built = "build_s" in timings and rc != 3
+    diags: list[Diagnostic] = []
+    if rc == 3:
+        text = (build_dir / "build.log").read_text(errors="replace") if (build_dir / "build.log").exists() else ""
+        diags = parse_tool_output(sim, text)
+        if not diags:
+            diags = [Diagnostic(tool=sim, severity="error", message="build failed; see build.log")]
+    if timed_out:
+        diags.append(Diagnostic(tool=sim, severity="error", code="SIM_TIMEOUT",
+                                message=f"build+simulation exceeded {timeout_s:.0f} s wall clock and was killed"))
+    case_results = [json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))]
+    order = {c.name: i for i, c in enumerate(plan.cases)}
+    case_results.sort(key=lambda r: order.get(r["case"], 1 << 30))
+    wanted = cases or [c.name for c in plan.cases]
+    done = {r["case"] for r in case_results}
+    for name in wanted:
+        if name not in done and built and not timed_out:
+            case_results.append({"case": name, "passed": False, "crashed": True, "mismatches": [],
+                                 "timed_out": False, "tags": []})
+            diags.append(Diagnostic(tool=sim, severity="error", code="SIM_CRASH",
+                                    message=f"case {name!r} produced no result (simulator exited with {rc})"))
+    passed = built and not timed_out and bool(case_results) and all(r["passed"] for r in case_results)
+    junit = build_dir / "results.xml"
+    return BenchResult(sim=sim, passed=passed, built=built, timed_out=timed_out, cases=case_results,
+                       diagnostics=diags, build_s=timings.get("build_s"), sim_s=timings.get("sim_s"), wall_s=wall,
+                       junit=str(junit) if junit.exists() else None, build_dir=str(build_dir))
