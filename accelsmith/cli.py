@@ -1,0 +1,200 @@
+"""The ``accelsmith`` command: a thin shell over library calls. Exit 0 verified/ok, 1 not verified, 2 user error."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from accelsmith.errors import AccelsmithError, SpecError, ToolMissing
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="LLM-aided design and verification of accelerator RTL for transformer blocks.")
+runs_app = typer.Typer(no_args_is_help=True, help="Inspect the run store.")
+app.add_typer(runs_app, name="runs")
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+RunsDir = Annotated[Optional[Path], typer.Option("--runs-dir", help="run store folder [env ACCELSMITH_RUNS, default ./runs]")]
+
+
+def _user_error(msg: str) -> typer.Exit:
+    for line in str(msg).splitlines() or [str(msg)]:
+        err_console.print(f"[bold red]error:[/] {line}", markup=True, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _progress_printer():
+    t_last = [time.perf_counter()]
+
+    def on_progress(node: str, delta: dict) -> None:
+        now = time.perf_counter()
+        dt = now - t_last[0]
+        t_last[0] = now
+        detail = ""
+        if node == "draft" and "iteration" in delta:
+            detail = f"iteration {delta['iteration']}, {len(delta.get('rtl', {}))} files"
+        elif node == "check":
+            diags = delta.get("diagnostics", [])
+            n_err = sum(d["severity"] == "error" for d in diags)
+            detail = f"{n_err} errors, {len(diags) - n_err} warnings"
+        elif node == "verify":
+            detail = "; ".join(
+                (f"{sim} {sum(c['passed'] for c in r['cases'])}/{len(r['cases'])} cases" if r["built"]
+                 else f"{sim} build failed") + (" (killed at wall-clock limit)" if r["timed_out"] else "")
+                for sim, r in delta.get("bench", {}).items())
+        elif node == "report":
+            detail = delta.get("status", "")
+        console.print(f"  [cyan]{node:<7}[/] {dt:6.2f} s  {detail}")
+
+    return on_progress
+
+
+def _print_summary(final: dict, store) -> None:
+    run_dir = Path(final["run_dir"])
+    status = final.get("status", "failed")
+    color = "green" if status == "verified" else "red"
+    console.print(f"[bold {color}]{status.upper()}[/] run {final['run_id']}  "
+                  f"(stop reason: {final.get('stop_reason')}, iterations: {final.get('iteration', 0)})")
+    for sim, res in (final.get("bench") or {}).items():
+        failed = [c["case"] for c in res["cases"] if not c["passed"]]
+        console.print(f"  bench {sim}: {len(res['cases']) - len(failed)}/{len(res['cases'])} cases passed"
+                      + (f"; failed: {', '.join(failed)}" if failed else ""))
+    console.print(f"  report: {run_dir / 'report.md'}")
+
+
+@app.command()
+def design(
+    spec_path: Annotated[Optional[Path], typer.Argument(metavar="SPEC", help="block spec YAML")] = None,
+    from_profile: Annotated[Optional[Path], typer.Option("--from-profile", help="WorkloadProfile JSON: one design per block")] = None,
+    backend: Annotated[str, typer.Option(help="drafting backend")] = "expert",
+    sim: Annotated[str, typer.Option(help="primary simulator")] = "verilator",
+    cross_check: Annotated[bool, typer.Option("--cross-check/--no-cross-check", help="also run the bench on Icarus")] = True,
+    max_iterations: Annotated[int, typer.Option(min=1, help="draft/repair budget")] = 4,
+    bench_timeout: Annotated[float, typer.Option(help="wall-clock limit per simulation, seconds")] = 600.0,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Design and verify RTL for a block spec (or every block of a workload profile)."""
+    from accelsmith.agents import design as run_design
+    from accelsmith.runstore import RunStore
+    from accelsmith.spec import load_spec
+
+    if (spec_path is None) == (from_profile is None):
+        raise _user_error("give exactly one of SPEC or --from-profile PROFILE")
+    try:
+        if spec_path is not None:
+            specs = [load_spec(spec_path)]
+        else:
+            from accelsmith.model_opt import specs_from_profile
+
+            specs = specs_from_profile(from_profile)
+        store = RunStore(runs_dir)
+        others = [s for s in ("icarus", "verilator") if s != sim] if cross_check else []
+        all_ok = True
+        for spec in specs:
+            console.print(f"[bold]design[/] {spec.kind}: {spec.summary()}  (backend {backend}, sim {sim}"
+                          + (f", cross-check {', '.join(others)}" if others else "") + ")")
+            final = run_design(spec, store=store, backend=backend, sim=sim, cross_check=others,
+                               max_iterations=max_iterations, bench_timeout_s=bench_timeout,
+                               on_progress=_progress_printer())
+            _print_summary(final, store)
+            all_ok &= final.get("status") == "verified"
+    except (SpecError, ToolMissing, ValueError, ImportError) as err:
+        raise _user_error(str(err)) from None
+    raise typer.Exit(0 if all_ok else 1)
+
+
+@app.command()
+def resume(run_id: str, runs_dir: RunsDir = None) -> None:
+    """Continue a killed run from its last finished node."""
+    from accelsmith.agents import resume as run_resume
+    from accelsmith.runstore import RunStore
+
+    store = RunStore(runs_dir)
+    try:
+        final = run_resume(run_id, store=store, on_progress=_progress_printer())
+    except ValueError as err:
+        raise _user_error(str(err)) from None
+    _print_summary(final, store)
+    raise typer.Exit(0 if final.get("status") == "verified" else 1)
+
+
+@app.command()
+def lint(
+    files: Annotated[list[Path], typer.Argument(help="Verilog files")],
+    top: Annotated[str, typer.Option(help="top module")],
+) -> None:
+    """Security scan, then pyslang and verilator -Wall lint; exit 1 on any error."""
+    from accelsmith.verification import lint as run_lint, scan_rtl
+
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise _user_error(f"{missing[0]}: file not found")
+    findings = scan_rtl({f.name: f.read_text() for f in files})
+    diags = findings or run_lint(files, top, Path.cwd())
+    for d in diags:
+        console.print(d.one_line(), markup=False)
+    n_err = sum(d.severity == "error" for d in diags)
+    console.print(f"{n_err} errors, {len(diags) - n_err} warnings")
+    raise typer.Exit(1 if n_err else 0)
+
+
+@app.command()
+def kinds() -> None:
+    """List block kinds, with whether an expert template exists."""
+    from accelsmith.hw_templates import known_templates
+    from accelsmith.spec import known_kinds, spec_class
+
+    table = Table("kind", "template", "fields")
+    for k in known_kinds():
+        fields = ", ".join(f for f in spec_class(k).model_fields if f not in ("version", "name"))
+        table.add_row(k, "yes" if k in known_templates() else "no", fields)
+    console.print(table)
+
+
+@runs_app.command("list")
+def runs_list(
+    status: Annotated[Optional[str], typer.Option(help="filter by status")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="filter by block kind")] = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """List runs, newest first."""
+    from accelsmith.runstore import RunStore
+
+    table = Table("run", "kind", "spec", "backend", "status", "stop", "iter", "seconds", "bench")
+    for r in RunStore(runs_dir).list(status=status, kind=kind):
+        table.add_row(r.run_id, r.kind, r.summary, r.backend, r.status, r.stop_reason or "", str(r.iterations),
+                      f"{r.seconds or 0:.1f}", r.bench or "")
+    console.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: str, runs_dir: RunsDir = None) -> None:
+    """Print a run's index row and its report."""
+    from accelsmith.runstore import RunStore
+
+    store = RunStore(runs_dir)
+    rec = store.get(run_id)
+    if rec is None:
+        raise _user_error(f"unknown run {run_id!r} in {store.root}")
+    console.print_json(json.dumps(rec.__dict__))
+    report = store.folder(run_id) / "report.md"
+    console.print(report.read_text() if report.exists() else f"(no report.md in {store.folder(run_id)})", markup=False)
+
+
+def main() -> None:  # pragma: no cover - console-script entry
+    try:
+        app()
+    except AccelsmithError as err:
+        err_console.print(f"error: {err}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

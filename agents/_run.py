@@ -1,0 +1,71 @@
+"""Launching a design run: create the run folder, stream the graph with progress, index the result."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from accelsmith.agents._backends import get_backend
+from accelsmith.agents.graph import build_graph
+from accelsmith.runstore import RunStore, write_json
+from accelsmith.spec import BlockSpec
+from accelsmith.tools import tool_versions
+from accelsmith.verification import get_simulator
+
+ProgressFn = Callable[[str, dict], None]
+
+
+def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "expert", sim: str = "verilator",
+           cross_check: list[str] | None = None, max_iterations: int = 4, bench_timeout_s: float = 600.0,
+           on_progress: ProgressFn | None = None) -> dict:
+    """Run the design graph for one spec; returns the final state (with ``run_id``)."""
+    get_backend(backend)  # fail early on an unknown backend
+    for s in [sim, *(cross_check or [])]:
+        get_simulator(s)
+    store = store or RunStore()
+    run_id = store.create(spec, backend)
+    run_dir = store.folder(run_id)
+    write_json(run_dir / "tools.json", tool_versions())
+    state = {"run_id": run_id, "run_dir": str(run_dir.resolve()), "spec": spec.to_json(), "backend": backend,
+             "sim": sim, "cross_check": list(cross_check or []), "max_iterations": max_iterations,
+             "bench_timeout_s": bench_timeout_s, "history": [], "cost": {}}
+    return _stream(store, run_id, state, on_progress)
+
+
+def resume(run_id: str, *, store: RunStore | None = None, on_progress: ProgressFn | None = None) -> dict:
+    """Continue a run from its last checkpoint (finished nodes are not redone)."""
+    store = store or RunStore()
+    if store.get(run_id) is None:
+        raise ValueError(f"unknown run {run_id!r} in {store.root}")
+    return _stream(store, run_id, None, on_progress)
+
+
+def _stream(store: RunStore, run_id: str, state: dict | None, on_progress: ProgressFn | None) -> dict:
+    run_dir = store.folder(run_id)
+    t0 = time.perf_counter()
+    config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
+    with closing(sqlite3.connect(Path(run_dir) / "checkpoints.sqlite", check_same_thread=False)) as conn:
+        graph = build_graph(SqliteSaver(conn))
+        try:
+            for update in graph.stream(state, config, stream_mode="updates"):
+                for node, delta in update.items():
+                    if on_progress:
+                        on_progress(node, delta or {})
+        except BaseException:
+            store.update(run_id, status="interrupted", seconds=round(time.perf_counter() - t0, 2))
+            raise
+        final = dict(graph.get_state(config).values)
+    cost = final.get("cost", {})
+    bench = final.get("bench") or {}
+    store.update(run_id, status=final.get("status", "failed"), stop_reason=final.get("stop_reason"),
+                 iterations=final.get("iteration", 0), seconds=round(sum(
+                     v for k, v in cost.items() if k.startswith("seconds.")), 2),
+                 tokens_in=cost.get("tokens_in", 0), tokens_out=cost.get("tokens_out", 0),
+                 bench=", ".join(f"{s}:{'pass' if r['passed'] else 'fail'}" for s, r in bench.items()) or None)
+    write_json(run_dir / "cost.json", cost)
+    return final

@@ -1,0 +1,39 @@
+"""Graph state: one TypedDict; list/dict fields merge through reducers so nodes return only changes."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, TypedDict
+
+
+def merge_dicts(left: dict, right: dict) -> dict:
+    """Per-node cost accumulates: numbers add, anything else is replaced."""
+    out = dict(left or {})
+    for k, v in (right or {}).items():
+        if isinstance(v, (int, float)) and isinstance(out.get(k), (int, float)):
+            out[k] = out[k] + v
+        else:
+            out[k] = v
+    return out
+
+
+class DesignState(TypedDict, total=False):
+    run_id: str
+    run_dir: str
+    spec: dict                      # spec.to_json()
+    backend: str
+    sim: str                        # primary simulator
+    cross_check: list[str]          # further simulators that must agree
+    max_iterations: int
+    bench_timeout_s: float
+    plan: dict                      # what plan chose: template or from-scratch
+    iteration: int
+    top: str
+    rtl: dict[str, str]             # file name -> text of the current iteration
+    diagnostics: list[dict]         # current iteration's Diagnostic records
+    bench: dict                     # current iteration's results per simulator
+    feedback: dict | None           # structured feedback for the next draft
+    history: Annotated[list[dict], operator.add]   # one record per iteration
+    cost: Annotated[dict, merge_dicts]             # seconds per node, tokens
+    status: str                     # running | verified | failed
+    stop_reason: str                # verified | budget | unrecoverable | unsafe_rtl

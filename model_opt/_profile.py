@@ -1,0 +1,110 @@
+"""WorkloadProfile: the shapes and bit widths a compressed model asks of the accelerator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accelsmith.model_opt._errors import ModelOptError
+
+PROFILE_SCHEMA_VERSION = 1
+
+Tower = Literal["text", "vision", "projector"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GemmOp(_Frozen):
+    """C[m][n] = A[m][k] x B[k][n], repeated ``count`` times (e.g. once per attention head)."""
+
+    name: str
+    op: Literal["linear", "conv", "attention_qk", "attention_av"]
+    tower: Tower = "text"
+    m: int = Field(ge=1, description="output rows (tokens)")
+    n: int = Field(ge=1, description="output columns (features)")
+    k: int = Field(ge=1, description="reduction length")
+    count: int = Field(1, ge=1)
+    w_bits: int = Field(ge=1, le=32, description="bits of the B operand (weights, or keys/values)")
+    a_bits: int = Field(ge=1, le=32, description="bits of the A operand (activations)")
+
+    @property
+    def macs(self) -> int:
+        return self.m * self.n * self.k * self.count
+
+
+class AttentionShape(_Frozen):
+    name: str
+    tower: Tower = "text"
+    heads: int = Field(ge=1)
+    kv_heads: int = Field(ge=1)
+    head_dim: int = Field(ge=1)
+    q_len: int = Field(ge=1)
+    kv_len: int = Field(ge=1)
+
+
+class VectorOp(_Frozen):
+    """An elementwise or row-wise op (norm, activation, softmax) over ``rows`` vectors of ``size``."""
+
+    name: str
+    op: Literal["layernorm", "rmsnorm", "gelu", "silu", "relu", "tanh", "softmax"]
+    tower: Tower = "text"
+    size: int = Field(ge=1)
+    rows: int = Field(ge=1)
+
+
+class PrunedDim(_Frozen):
+    name: str
+    dim: Literal["mlp_channels", "attention_heads"]
+    original: int = Field(ge=1)
+    kept: int = Field(ge=1)
+
+
+class WorkloadProfile(_Frozen):
+    """Everything the design side needs from a model, for one sequence length and image-token count."""
+
+    schema_version: int = PROFILE_SCHEMA_VERSION
+    model: str
+    model_type: str
+    seq_len: int = Field(ge=1)
+    image_tokens: int = Field(0, ge=0)
+    hidden_size: int = Field(ge=1)
+    act_bits: int = Field(ge=1, le=32)
+    gemms: list[GemmOp]
+    attention: list[AttentionShape] = []
+    vectors: list[VectorOp] = []
+    pruned: list[PrunedDim] = []
+
+    @property
+    def total_macs(self) -> int:
+        return sum(g.macs for g in self.gemms)
+
+    def to_json_file(self, path: str | Path) -> Path:
+        p = Path(path)
+        p.write_text(self.model_dump_json(indent=2) + "\n")
+        return p
+
+    def to_scalesim_csv(self) -> str:
+        """SCALE-Sim GEMM topology: header, then ``name, M, N, K,`` (its parser drops the last field)."""
+        lines = ["Layer, M, N, K,"]
+        for g in self.gemms:
+            for i in range(g.count):
+                suffix = f".{i}" if g.count > 1 else ""
+                lines.append(f"{g.name}{suffix}, {g.m}, {g.n}, {g.k},")
+        return "\n".join(lines) + "\n"
+
+
+def load_profile(path: str | Path) -> WorkloadProfile:
+    """Read a profile JSON; a missing or malformed file is a user mistake (one line)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ModelOptError(f"workload profile not found: {str(p)!r}")
+    try:
+        return WorkloadProfile.model_validate(json.loads(p.read_text()))
+    except (json.JSONDecodeError, ValidationError) as err:
+        first = str(err).splitlines()[0]
+        raise ModelOptError(f"{str(p)!r} is not a WorkloadProfile: {first}") from None
