@@ -8,7 +8,7 @@ from setuptools import find_packages, setup
 FOLDERS = ["agents", "prompts", "hw_templates", "verification", "model_opt"]
 
 package_dir = {"accelsmith": "accelsmith"}
-packages = ["accelsmith"]
+packages = ["accelsmith"] + [f"accelsmith.{sub}" for sub in find_packages(where="accelsmith")]
 for folder in FOLDERS:
     package_dir[f"accelsmith.{folder}"] = folder
     packages.append(f"accelsmith.{folder}")

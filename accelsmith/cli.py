@@ -188,6 +188,29 @@ def runs_show(run_id: str, runs_dir: RunsDir = None) -> None:
     console.print(report.read_text() if report.exists() else f"(no report.md in {store.folder(run_id)})", markup=False)
 
 
+# Packages contribute commands through a ``cli`` module with ``register(app)``; the order is the help order.
+CLI_PLUGINS = ("accelsmith.agents.cli", "accelsmith.verification.cli", "accelsmith.model_opt.cli",
+               "accelsmith.review.cli")
+
+
+def _register_plugins() -> None:
+    import importlib
+    import importlib.util
+
+    for name in CLI_PLUGINS:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
+            module = importlib.import_module(name)
+            if hasattr(module, "register"):
+                module.register(app)
+
+
+_register_plugins()
+
+
 def main() -> None:  # pragma: no cover - console-script entry
     try:
         app()

@@ -1,0 +1,88 @@
+"""Array sizing and BlockSpec emission from a profile."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from accelsmith.model_opt import (BudgetError, DesignBudget, GemmOp, WorkloadProfile, choose_array,
+                                  derive_constraints, extract_profile, gemm_cycles, specs_from_profile)
+from accelsmith.model_opt import _constraints
+from accelsmith.spec import BlockSpec
+
+
+def _g(m, n, k, bits=8, count=1):
+    return GemmOp(name=f"g{m}x{n}x{k}", op="linear", m=m, n=n, k=k, count=count, w_bits=bits, a_bits=bits)
+
+
+def test_cycle_formula_matches_gemmspec_job():
+    # 2 x 3 x 2 jobs of (Kt + R + C - 2) cycles
+    assert gemm_cycles(_g(20, 40, 64), rows=16, cols=16, k_tile=32) == 2 * 3 * 2 * (32 + 16 + 16 - 2)
+
+
+def test_shape_follows_workload():
+    tall = choose_array([_g(512, 8, 64)], in_bits=8, pe_budget=256, buffer_bytes=1 << 20)
+    wide = choose_array([_g(8, 512, 64)], in_bits=8, pe_budget=256, buffer_bytes=1 << 20)
+    assert (tall.rows, tall.cols) == (64, 4)
+    assert (wide.rows, wide.cols) == (4, 64)
+    assert tall.rows * tall.cols == 256
+    macs = 512 * 8 * 64
+    assert math.isclose(tall.utilisation, macs / (256 * tall.cycles), rel_tol=1e-12)
+    assert 0 < tall.utilisation <= 1
+
+
+def test_buffer_budget_limits_k_tile():
+    big = choose_array([_g(64, 64, 4096)], 8, 1024, buffer_bytes=1 << 22)
+    small = choose_array([_g(64, 64, 4096)], 8, 1024, buffer_bytes=8 * 1024)
+    assert small.k_tile < big.k_tile and small.buffer_bytes <= 8 * 1024
+    with pytest.raises(BudgetError, match=r"^buffer budget 16 bytes"):
+        choose_array([_g(64, 64, 64)], 8, 1024, buffer_bytes=16)
+
+
+def test_bits_groups_and_pending(tiny_qwen, monkeypatch):
+    p = extract_profile(tiny_qwen, seq_len=16)
+    gemms = [g.model_copy(update={"w_bits": 4, "a_bits": 4}) if g.op == "linear" else g for g in p.gemms]
+    p4 = p.model_copy(update={"gemms": gemms, "act_bits": 8})
+    c = derive_constraints(p4, DesignBudget(pe_budget=256))
+    assert sorted(a.in_bits for a in c.arrays) == [4, 8]
+    specs = c.to_block_specs()
+    assert all(isinstance(s, BlockSpec) for s in specs)
+    assert {s.in_bits for s in specs if s.kind == "gemm"} == {4, 8}
+    assert all(s.rows * s.cols <= 256 for s in specs if s.kind == "gemm")
+    softmax = [d for d in c.pending + c.blocks if d["kind"] == "softmax"]
+    assert softmax[0]["length"] == 16
+    norm = [d for d in c.pending + c.blocks if d["kind"] == "rmsnorm"]
+    assert norm[0]["size"] == 64
+
+
+def test_registered_kind_becomes_spec(tiny_qwen, monkeypatch):
+    from typing import ClassVar
+
+    from accelsmith.spec import BlockSpec as Base
+
+    class FakeSoftmax(Base):
+        kind: ClassVar[str] = "softmax"
+        length: int = 8
+        in_bits: int = 8
+
+    monkeypatch.setattr(_constraints, "known_kinds", lambda: ["gemm", "softmax"])
+    monkeypatch.setattr(_constraints, "spec_class", lambda kind: FakeSoftmax)
+    monkeypatch.setattr(_constraints, "spec_from_dict",
+                        lambda d, source="": FakeSoftmax(**{k: v for k, v in d.items() if k != "kind"}))
+    c = derive_constraints(extract_profile(tiny_qwen, seq_len=16))
+    assert {"kind": "softmax", "name": "softmax_len16", "length": 16, "in_bits": 8} in c.blocks
+    assert all(d["kind"] != "softmax" for d in c.pending)
+
+
+def test_specs_from_profile(tiny_bert, tmp_path):
+    path = extract_profile(tiny_bert, seq_len=32).to_json_file(tmp_path / "p.json")
+    specs = specs_from_profile(path)
+    gemm = [s for s in specs if s.kind == "gemm"]
+    assert len(gemm) == 1 and gemm[0].in_bits == 8 and gemm[0].rows * gemm[0].cols == 1024
+
+
+def test_profile_model_is_frozen():
+    p = WorkloadProfile(model="m", model_type="x", seq_len=4, hidden_size=8, act_bits=8, gemms=[_g(4, 4, 4)])
+    with pytest.raises(ValueError):
+        p.seq_len = 5
