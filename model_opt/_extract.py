@@ -37,7 +37,7 @@ def _tokens(name: str, seq_len: int, image_tokens: int, cls_tokens: int) -> int:
         return 1  # the pooler sees only the first token
     tower = tower_of(name)
     if tower == "vision":
-        return image_tokens + cls_tokens
+        return image_tokens + cls_tokens if image_tokens else 0
     return image_tokens if tower == "projector" else seq_len
 
 
