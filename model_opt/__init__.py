@@ -6,13 +6,20 @@
 """
 
 from accelsmith.model_opt._array import ArrayChoice, choose_array, gemm_cycles
+from accelsmith.model_opt._allocate import Unit, allocate_bits
+from accelsmith.model_opt._compress import CompressConfig, compress_, known_configs, register_handler
 from accelsmith.model_opt._constraints import DesignBudget, DesignConstraints, derive_constraints, specs_from_profile
 from accelsmith.model_opt._errors import BudgetError, CompressionFailed, ModelLoadError, ModelOptError, RecipeError
 from accelsmith.model_opt._extract import extract_profile
+from accelsmith.model_opt._packed_linear import PackedLinear
 from accelsmith.model_opt._profile import AttentionShape, GemmOp, PrunedDim, VectorOp, WorkloadProfile, load_profile
+from accelsmith.model_opt._quantize import MixedPrecisionConfig, UniformQuantConfig
+from accelsmith.model_opt._sensitivity import measure_sensitivity
 
 __all__ = [
-    "ArrayChoice", "AttentionShape", "BudgetError", "CompressionFailed", "DesignBudget", "DesignConstraints",
-    "GemmOp", "ModelLoadError", "ModelOptError", "PrunedDim", "RecipeError", "VectorOp", "WorkloadProfile",
-    "choose_array", "derive_constraints", "extract_profile", "gemm_cycles", "load_profile", "specs_from_profile",
+    "ArrayChoice", "AttentionShape", "BudgetError", "CompressConfig", "CompressionFailed", "DesignBudget",
+    "DesignConstraints", "GemmOp", "MixedPrecisionConfig", "ModelLoadError", "ModelOptError", "PackedLinear",
+    "PrunedDim", "RecipeError", "Unit", "UniformQuantConfig", "VectorOp", "WorkloadProfile", "allocate_bits",
+    "choose_array", "compress_", "derive_constraints", "extract_profile", "gemm_cycles", "known_configs",
+    "load_profile", "measure_sensitivity", "register_handler", "specs_from_profile",
 ]
