@@ -1,0 +1,98 @@
+"""RequantSpec: int32 accumulators -> int8/int4 with a per-channel fixed-point multiplier and right shift."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from accelsmith.spec import BlockSpec, register_spec
+
+MULT_BITS = 32  # multipliers are non-negative and fit a signed 32-bit word
+SHIFT_BITS = 6  # shifts 0..62
+
+
+@register_spec
+class RequantSpec(BlockSpec):
+    """y = clamp(round(x * multiplier[c] / 2**shift[c]) + zero_point) per element.
+
+    Interface (ready/valid both ways, II=1): each input beat carries ``lanes`` signed ``in_bits``
+    values on ``in_data`` (lane i at ``[i*in_bits +: in_bits]``); each output beat carries the same
+    lanes as signed ``out_bits`` values on ``out_data``. Element channel: stream beats cycle through
+    ``channels // lanes`` groups, so lane i of beat t has channel ``(t mod groups) * lanes + i``
+    (one channel: every element uses multipliers[0]/shifts[0]). The beat counter restarts at reset.
+    Rounding of the right shift: 'half_even' rounds ties to the even result, 'nearest' rounds ties
+    towards +infinity (add 2**(shift-1), then arithmetic shift). With saturation, results clamp to
+    [-2**(out_bits-1), 2**(out_bits-1)-1]; without, they wrap modulo 2**out_bits.
+    """
+
+    kind: ClassVar[str] = "requant"
+
+    lanes: int = Field(4, ge=1, le=64, description="elements per beat")
+    in_bits: Literal[16, 24, 32] = Field(32, description="signed input (accumulator) width")
+    out_bits: Literal[4, 8] = Field(8, description="signed output width")
+    multipliers: list[int] = Field([1518500250], min_length=1, max_length=4096,
+                                   description="per-channel multiplier, 0 <= m < 2**31 (one entry: per tensor)")
+    shifts: list[int] = Field([38], min_length=1, max_length=4096, description="per-channel right shift, 0..62")
+    zero_point: int = Field(0, description="added after rounding, within the output range")
+    rounding: Literal["half_even", "nearest"] = Field("half_even", description="tie rule of the right shift")
+    saturation: bool = Field(True, description="clamp to the output range (else wrap)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RequantSpec:
+        if len(self.multipliers) != len(self.shifts):
+            raise ValueError(f"multipliers has {len(self.multipliers)} entries but shifts has {len(self.shifts)}; "
+                             "give one pair per channel")
+        n = len(self.multipliers)
+        if n != 1 and n % self.lanes:
+            raise ValueError(f"{n} channels do not fill whole beats of {self.lanes} lanes; "
+                             f"allowed: 1 or a multiple of {self.lanes}")
+        bad_m = [m for m in self.multipliers if not 0 <= m < 1 << (MULT_BITS - 1)]
+        if bad_m:
+            raise ValueError(f"multiplier {bad_m[0]} out of range; allowed: 0 <= m < 2**31")
+        bad_s = [s for s in self.shifts if not 0 <= s <= 62]
+        if bad_s:
+            raise ValueError(f"shift {bad_s[0]} out of range; allowed: 0..62")
+        lo, hi = self.out_range
+        if not lo <= self.zero_point <= hi:
+            raise ValueError(f"zero_point={self.zero_point} outside the int{self.out_bits} range [{lo}, {hi}]")
+        return self
+
+    @property
+    def out_range(self) -> tuple[int, int]:
+        return -(1 << (self.out_bits - 1)), (1 << (self.out_bits - 1)) - 1
+
+    @property
+    def channels(self) -> int:
+        return len(self.multipliers)
+
+    @property
+    def groups(self) -> int:
+        """Beats per full channel vector."""
+        return 1 if self.channels == 1 else self.channels // self.lanes
+
+    def lane_params(self) -> list[tuple[int, int]]:
+        """(multiplier, shift) for channel g*lanes + i, expanded so every beat group has ``lanes`` entries."""
+        if self.channels == 1:
+            return [(self.multipliers[0], self.shifts[0])] * self.lanes
+        return list(zip(self.multipliers, self.shifts))
+
+    @property
+    def latency_cycles(self) -> int:
+        """Cycles from an accepted input beat to its output beat being valid (2 pipeline registers)."""
+        return 2
+
+    def summary(self) -> str:
+        return (f"{self.lanes} lanes int{self.in_bits}->int{self.out_bits} {self.channels} ch "
+                f"{self.rounding} {'sat' if self.saturation else 'wrap'} zp={self.zero_point}")
+
+    def ports(self) -> dict[str, dict]:
+        return {
+            "clock": "clk",
+            "reset_n": "rst_n",
+            "in": {"valid": "in_valid", "ready": "in_ready",
+                   "fields": {"data": {"signal": "in_data", "lanes": self.lanes, "bits": self.in_bits, "signed": True}}},
+            "out": {"valid": "out_valid", "ready": "out_ready",
+                    "fields": {"data": {"signal": "out_data", "lanes": self.lanes, "bits": self.out_bits,
+                                        "signed": True}}},
+        }

@@ -1,0 +1,30 @@
+"""Helpers shared by the per-kind derivers: port maps -> StreamPorts, and stream cases with sane timeouts."""
+
+from __future__ import annotations
+
+from accelsmith.spec import BlockSpec
+from accelsmith.verification._testplan import LaneField, StreamPort, TestCase, TestPlan
+
+
+def stream_port(port: dict) -> StreamPort:
+    return StreamPort(valid=port["valid"], ready=port["ready"],
+                      fields={k: LaneField(**v) for k, v in port["fields"].items()})
+
+
+def stream_case(name: str, inputs: list[dict], expected: list[dict], *, jobs: int, latency: int,
+                bubbles: float = 0.0, stalls: float = 0.0, atol: int = 0, tags: list[str] | None = None,
+                cycles_per_beat: float = 1.0) -> TestCase:
+    """A case whose timeout is 4x the cycles an II=1 block needs under the given bubble/stall rates."""
+    slow = 1.0 / ((1.0 - bubbles) * (1.0 - stalls))
+    beats = max(len(inputs), len(expected))
+    timeout = int((beats * cycles_per_beat + latency * jobs) * slow * 4) + 200
+    return TestCase(name=name, inputs=inputs, expected=expected, in_bubble_prob=bubbles, out_stall_prob=stalls,
+                    atol=atol, jobs=jobs, timeout_cycles=timeout, tags=tags or [])
+
+
+def build_plan(spec: BlockSpec, cases: list[TestCase], coverage: dict[str, bool],
+               ideal_job_cycles: int | None = None) -> TestPlan:
+    ports = spec.ports()
+    return TestPlan(kind=spec.kind, spec_hash=spec.spec_hash, seed=spec.seed, clock=ports["clock"],
+                    reset_n=ports["reset_n"], inp=stream_port(ports["in"]), out=stream_port(ports["out"]),
+                    cases=cases, ideal_job_cycles=ideal_job_cycles, coverage=coverage)
