@@ -1,0 +1,55 @@
+"""Read-only queries on the run index (runs.sqlite): the list page never walks run folders."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from accelsmith.runstore import RunRecord
+
+LIST_LIMIT = 2000
+
+
+def _connect(root: Path) -> sqlite3.Connection | None:
+    db_path = root / "runs.sqlite"
+    if not db_path.is_file():
+        return None
+    # mode=ro: the review page must never create or change the store
+    db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def list_runs(root: Path, status: str | None = None, kind: str | None = None,
+              limit: int = LIST_LIMIT) -> list[RunRecord]:
+    db = _connect(root)
+    if db is None:
+        return []
+    sql, args = "SELECT * FROM runs WHERE 1=1", []
+    if status:
+        sql, args = sql + " AND status = ?", [*args, status]
+    if kind:
+        sql, args = sql + " AND kind = ?", [*args, kind]
+    with closing(db):
+        rows = db.execute(sql + " ORDER BY created DESC LIMIT ?", [*args, limit]).fetchall()
+    return [RunRecord(**dict(r)) for r in rows]
+
+
+def get_run(root: Path, run_id: str) -> RunRecord | None:
+    db = _connect(root)
+    if db is None:
+        return None
+    with closing(db):
+        row = db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    return RunRecord(**dict(row)) if row else None
+
+
+def facets(root: Path) -> dict[str, list[str]]:
+    """Distinct statuses and kinds, for the filter menus."""
+    db = _connect(root)
+    if db is None:
+        return {"status": [], "kind": []}
+    with closing(db):
+        return {col: [r[0] for r in db.execute(f"SELECT DISTINCT {col} FROM runs ORDER BY {col}")]
+                for col in ("status", "kind")}
