@@ -37,6 +37,7 @@ def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         env.setdefault("OBJCACHE", "ccache")
     # cocotb loads pytest config; third-party pytest plugins cost seconds per simulation
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env.pop("PYTEST_CURRENT_TEST", None)  # cocotb's runner changes behaviour when it thinks pytest drives it
     env.setdefault("PYTHONUNBUFFERED", "1")
     if extra:
         env.update(extra)

@@ -17,11 +17,38 @@ class Draft:
     tokens_out: int = 0
     model: str = ""
     notes: list[str] = field(default_factory=list)
+    usage: dict[str, list[int]] = field(default_factory=dict)   # model -> [tokens_in, tokens_out]
+    counters: dict[str, int] = field(default_factory=dict)      # format_retries, http_retries, escalations
+    replies: list[dict] = field(default_factory=list)           # raw replies, kept in the run folder
+
+    def add_usage(self, model: str, tokens_in: int, tokens_out: int) -> None:
+        self.tokens_in += tokens_in
+        self.tokens_out += tokens_out
+        ti, to = self.usage.get(model, [0, 0])
+        self.usage[model] = [ti + tokens_in, to + tokens_out]
+
+    def absorb(self, other: Draft) -> None:
+        """Add another draft's cost (tokens per model, counters, notes) to this one."""
+        for model, (ti, to) in other.usage.items():
+            self.add_usage(model, ti, to)
+        for k, v in other.counters.items():
+            self.counters[k] = self.counters.get(k, 0) + v
+        self.notes += other.notes
+        self.replies += other.replies
+
+    def cost(self) -> dict[str, int]:
+        """Cost entries for the graph state (numbers add up across nodes)."""
+        out = {"tokens_in": self.tokens_in, "tokens_out": self.tokens_out, **self.counters}
+        for model, (ti, to) in self.usage.items():
+            out[f"tokens_in.{model}"] = ti
+            out[f"tokens_out.{model}"] = to
+        return out
 
 
 class Backend(Protocol):
     name: str
     can_repair: bool
+    model: str
 
     def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None) -> Draft: ...
 
@@ -37,12 +64,20 @@ def register_backend(name: str):
     return deco
 
 
+_CACHE: dict[tuple, Backend] = {}
+
+
 def get_backend(name: str, **options) -> Backend:
+    """The backend ``name`` built with ``options``; the same options give the same (cached) object,
+    so a local model is loaded once per process."""
     try:
         factory = _BACKENDS[name]
     except KeyError:
         raise ValueError(f"unknown backend {name!r}; known: {', '.join(sorted(_BACKENDS))}") from None
-    return factory(**options)
+    key = (name, repr(sorted(options.items())))
+    if key not in _CACHE:
+        _CACHE[key] = factory(**options)
+    return _CACHE[key]
 
 
 def known_backends() -> list[str]:
@@ -55,9 +90,14 @@ class ExpertBackend:
 
     name = "expert"
     can_repair = False
+    model = "template"
 
     def __init__(self, **_options):
         pass
 
     def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None) -> Draft:
+        if plan.get("approach") == "scratch":
+            return Draft(bundle=None, model="template",
+                         notes=[f"kind {spec.kind!r} has no template here (or it was withheld); "
+                                "the expert backend only instantiates templates"])
         return Draft(bundle=get_template(spec.kind).render(spec), model="template")

@@ -52,7 +52,8 @@ def write_final_artifacts(state: dict) -> str:
     lines = [f"# {spec.label}: {state.get('status', 'failed').upper()}", "",
              f"- spec: `{spec.kind}` {spec.summary()} (hash `{spec.spec_hash}`)",
              f"- backend: {state['backend']}; approach: {state.get('plan', {}).get('approach')}",
-             f"- stop reason: {state.get('stop_reason') or 'n/a'}; iterations: {it}",
+             f"- stop reason: {state.get('stop_reason') or 'n/a'}"
+             + (f" ({state['stop_detail']})" if state.get("stop_detail") else "") + f"; iterations: {it}",
              f"- top module: `{state.get('top', '')}`", ""]
     diags = state.get("diagnostics", [])
     n_err = sum(d["severity"] == "error" for d in diags)
@@ -78,6 +79,10 @@ def write_final_artifacts(state: dict) -> str:
             lines += ["## Performance (simulated cycles)", ""]
             lines += [f"- {k}: {v}" for k, v in perf.items()]
             lines.append("")
+    window = (state.get("feedback") or {}).get("failure_window")
+    if window:
+        lines += [f"## First mismatch waveform: `{window['vcd']}` (case {window['case']}, cycle {window.get('cycle')})",
+                  ""]
     cost = state.get("cost", {})
     lines += ["## Cost", ""] + [f"- {k}: {v}" for k, v in sorted(cost.items())] + [""]
     text = "\n".join(lines)

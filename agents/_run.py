@@ -11,6 +11,7 @@ from pathlib import Path
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from accelsmith.agents._backends import get_backend
+from accelsmith.agents._options import resolve_backend_options, run_options_from_env
 from accelsmith.agents.graph import build_graph
 from accelsmith.runstore import RunStore, write_json
 from accelsmith.spec import BlockSpec
@@ -22,9 +23,17 @@ ProgressFn = Callable[[str, dict], None]
 
 def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "expert", sim: str = "verilator",
            cross_check: list[str] | None = None, max_iterations: int = 4, bench_timeout_s: float = 600.0,
-           on_progress: ProgressFn | None = None) -> dict:
-    """Run the design graph for one spec; returns the final state (with ``run_id``)."""
-    get_backend(backend)  # fail early on an unknown backend
+           on_progress: ProgressFn | None = None, backend_options: dict | None = None,
+           max_tokens: int | None = None, wall_clock_s: float | None = None, force_scratch: bool | None = None,
+           waves: bool = True) -> dict:
+    """Run the design graph for one spec; returns the final state (with ``run_id``).
+
+    Options left as None come from the environment (see ``run_options_from_env``), which is how the
+    ``design`` command's users set them. API keys are never part of the state.
+    """
+    env = run_options_from_env()
+    backend_options = resolve_backend_options(backend, backend_options)
+    get_backend(backend, **backend_options)  # fail early on an unknown backend or a missing model
     for s in [sim, *(cross_check or [])]:
         get_simulator(s)
     store = store or RunStore()
@@ -32,7 +41,11 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
     run_dir = store.folder(run_id)
     write_json(run_dir / "tools.json", tool_versions())
     state = {"run_id": run_id, "run_dir": str(run_dir.resolve()), "spec": spec.to_json(), "backend": backend,
+             "backend_options": backend_options,
              "sim": sim, "cross_check": list(cross_check or []), "max_iterations": max_iterations,
+             "max_tokens": env["max_tokens"] if max_tokens is None else max_tokens,
+             "wall_clock_s": env["wall_clock_s"] if wall_clock_s is None else wall_clock_s,
+             "force_scratch": env["force_scratch"] if force_scratch is None else force_scratch, "waves": waves,
              "bench_timeout_s": bench_timeout_s, "history": [], "cost": {}}
     return _stream(store, run_id, state, on_progress)
 
@@ -62,7 +75,7 @@ def _stream(store: RunStore, run_id: str, state: dict | None, on_progress: Progr
         final = dict(graph.get_state(config).values)
     cost = final.get("cost", {})
     bench = final.get("bench") or {}
-    store.update(run_id, status=final.get("status", "failed"), stop_reason=final.get("stop_reason"),
+    store.update(run_id, status=final.get("status", "failed"), stop_reason=final.get("stop_reason") or None,
                  iterations=final.get("iteration", 0), seconds=round(sum(
                      v for k, v in cost.items() if k.startswith("seconds.")), 2),
                  tokens_in=cost.get("tokens_in", 0), tokens_out=cost.get("tokens_out", 0),

@@ -12,15 +12,17 @@ from langgraph.graph import END
 from langgraph.types import Command
 
 from accelsmith.agents._backends import get_backend
+from accelsmith.agents._budget import exhausted
+from accelsmith.agents._chat import LLMError
+from accelsmith.agents._feedback import build_feedback, failure_window
+from accelsmith.agents._prompting import port_header
 from accelsmith.agents._report import write_final_artifacts
 from accelsmith.agents.state import DesignState
 from accelsmith.diagnostics import Diagnostic
-from accelsmith.hw_templates import known_templates
+from accelsmith.hw_templates import get as get_template, known_templates
 from accelsmith.runstore import write_json
 from accelsmith.spec import spec_from_dict
 from accelsmith.verification import TestPlan, derive, lint_pyslang, lint_verilator, run_bench, scan_rtl
-
-MAX_FEEDBACK_MISMATCHES = 5
 
 
 def timed(fn):
@@ -42,34 +44,77 @@ def _iter_dir(state: DesignState, iteration: int | None = None) -> Path:
     return Path(state["run_dir"]) / f"iter_{(iteration or state['iteration']):02d}"
 
 
+def _backend(state: DesignState):
+    return get_backend(state["backend"], **(state.get("backend_options") or {}))
+
+
+def _testplan(state: DesignState) -> TestPlan:
+    return TestPlan.load(Path(state["run_dir"]) / "testplan.json")
+
+
+def _stop(reason: str, detail: str, **update) -> Command:
+    return Command(goto="report", update={**update, "status": "failed", "stop_reason": reason, "stop_detail": detail})
+
+
 @timed
-def plan(state: DesignState) -> Command[Literal["draft"]]:
+def plan(state: DesignState) -> Command[Literal["draft", "report"]]:
     spec = spec_from_dict(state["spec"])
-    approach = "template" if spec.kind in known_templates() else "scratch"
+    run_dir = Path(state["run_dir"])
+    scratch = state.get("force_scratch") or spec.kind not in known_templates()
     testplan = derive(spec)
-    testplan.save(Path(state["run_dir"]) / "testplan.json")
-    return Command(goto="draft", update={"plan": {"approach": approach, "kind": spec.kind,
-                                                  "cases": [c.name for c in testplan.cases],
-                                                  "coverage": testplan.coverage},
-                                         "iteration": 0, "status": "running"})
+    testplan_path = testplan.save(run_dir / "testplan.json")
+    backend = _backend(state)
+    chosen = {"approach": "scratch" if scratch else "template", "kind": spec.kind,
+              "cases": [c.name for c in testplan.cases], "coverage": testplan.coverage,
+              "testplan_path": str(testplan_path), "work_dir": str(run_dir), "sim": state["sim"],
+              "template_withheld": bool(state.get("force_scratch")) and spec.kind in known_templates()}
+    top = f"{spec.kind}_top"
+    if not scratch:
+        bundle = get_template(spec.kind).render(spec)
+        top = bundle.top
+        if backend.name != "expert":  # an LLM adapts the template rather than copying it
+            chosen["template_rtl"] = dict(bundle.files)
+    chosen.update(top=top, header=port_header(testplan, top))
+    cost: dict = {}
+    if hasattr(backend, "plan"):
+        try:
+            llm_plan, usage = backend.plan(spec, {"approach": chosen["approach"]})
+        except LLMError as err:
+            return _stop("unrecoverable", f"plan: {err}", plan=chosen, iteration=0)
+        cost = usage.cost()
+        chosen["llm_plan"] = llm_plan  # None when every reply failed validation: draft without it
+        write_json(run_dir / "plan.json", {"plan": llm_plan, "replies": usage.replies, "notes": usage.notes})
+    return Command(goto="draft", update={"plan": chosen, "iteration": 0, "status": "running", "cost": cost})
 
 
 @timed
-def draft(state: DesignState) -> Command[Literal["check", "report"]]:
+def draft(state: DesignState) -> Command[Literal["check", "debug", "report"]]:
+    why = exhausted(state)
+    if why:
+        return _stop("budget", why)
     spec = spec_from_dict(state["spec"])
-    backend = get_backend(state["backend"])
+    backend = _backend(state)
     iteration = state["iteration"] + 1
-    result = backend.draft(spec, state["plan"], state.get("feedback"))
-    cost = {"tokens_in": result.tokens_in, "tokens_out": result.tokens_out}
+    it_dir = _iter_dir(state, iteration)
+    try:
+        result = backend.draft(spec, state["plan"], state.get("feedback"))
+    except LLMError as err:
+        return _stop("unrecoverable", f"draft: {err}", iteration=iteration)
+    write_json(it_dir / "draft.json", {"model": result.model, "notes": result.notes, "usage": result.usage,
+                                       "counters": result.counters, "replies": result.replies})
+    update = {"iteration": iteration, "cost": result.cost(), "bench": {}, "stop_reason": "", "stop_detail": ""}
     if result.bundle is None:
-        return Command(goto="report", update={"iteration": iteration, "cost": cost, "status": "failed",
-                                              "stop_reason": "unrecoverable"})
-    rtl_dir = _iter_dir(state, iteration) / "rtl"
+        detail = "; ".join(result.notes[-2:]) or "the backend produced no RTL"
+        if not backend.can_repair:
+            return _stop("unrecoverable", detail, **update)
+        diag = Diagnostic(tool="llm", severity="error", code="NO_CODE", message=detail[:500])
+        write_json(it_dir / "diagnostics.json", [diag.model_dump()])
+        return Command(goto="debug", update={**update, "diagnostics": [diag.model_dump()]})
+    rtl_dir = it_dir / "rtl"
     if rtl_dir.exists():  # a resumed draft replaces a half-written one
         shutil.rmtree(rtl_dir)
     result.bundle.write(rtl_dir)
-    return Command(goto="check", update={"iteration": iteration, "rtl": dict(result.bundle.files),
-                                         "top": result.bundle.top, "cost": cost, "bench": {}})
+    return Command(goto="check", update={**update, "rtl": dict(result.bundle.files), "top": result.bundle.top})
 
 
 @timed
@@ -92,7 +137,7 @@ def check(state: DesignState) -> Command[Literal["verify", "debug"]]:
 @timed
 def verify(state: DesignState) -> Command[Literal["report", "debug"]]:
     it_dir = _iter_dir(state)
-    testplan = TestPlan.load(Path(state["run_dir"]) / "testplan.json")
+    testplan = _testplan(state)
     sources = sorted((it_dir / "rtl").glob("*.v"))
     results = {}
     diags = list(state.get("diagnostics", []))
@@ -111,38 +156,31 @@ def verify(state: DesignState) -> Command[Literal["report", "debug"]]:
     update = {"bench": results, "diagnostics": diags}
     if passed:
         return Command(goto="report", update={**update, "history": [record], "status": "verified",
-                                              "stop_reason": "verified"})
+                                              "stop_reason": "verified", "stop_detail": ""})
     return Command(goto="debug", update={**update, "history": [record]})
-
-
-def build_feedback(state: DesignState) -> dict:
-    """Structured feedback for the next draft: diagnostics and the first failing vectors, no raw logs."""
-    errors = [d for d in state.get("diagnostics", []) if d["severity"] == "error"]
-    failing = []
-    for sim, res in (state.get("bench") or {}).items():
-        for case in res["cases"]:
-            if not case["passed"]:
-                failing.append({"sim": sim, "case": case["case"], "timed_out": case.get("timed_out", False),
-                                "received_beats": case.get("received_beats"),
-                                "expected_beats": case.get("expected_beats"),
-                                "mismatches": case.get("mismatches", [])[:MAX_FEEDBACK_MISMATCHES]})
-    return {"iteration": state["iteration"], "errors": errors[:20], "failing_cases": failing[:5]}
 
 
 @timed
 def debug(state: DesignState) -> Command[Literal["draft", "report"]]:
-    feedback = build_feedback(state)
-    backend = get_backend(state["backend"])
+    testplan = _testplan(state)
+    feedback = build_feedback(state, testplan)
+    backend = _backend(state)
     history = []
     if not state.get("bench"):  # failed before simulation: record this iteration here
         history = [{"iteration": state["iteration"], "passed": False, "errors": len(feedback["errors"])}]
+    why = exhausted(state)
+    if state.get("waves", True) and feedback["failing_cases"] and not (why and "wall_clock" in why):
+        window = failure_window(Path(state["run_dir"]), _iter_dir(state), state["top"], testplan,
+                                feedback["failing_cases"])
+        feedback["failure_window"] = window
+    write_json(_iter_dir(state) / "feedback.json", {k: v for k, v in feedback.items() if k != "previous_rtl"})
+    update = {"feedback": feedback, "history": history}
     if not backend.can_repair:
-        return Command(goto="report", update={"feedback": feedback, "history": history, "status": "failed",
-                                              "stop_reason": state.get("stop_reason") or "unrecoverable"})
-    if state["iteration"] >= state["max_iterations"]:
-        return Command(goto="report", update={"feedback": feedback, "history": history, "status": "failed",
-                                              "stop_reason": "budget"})
-    return Command(goto="draft", update={"feedback": feedback, "history": history, "stop_reason": ""})
+        return _stop(state.get("stop_reason") or "unrecoverable", "the backend cannot repair a failing design",
+                     **update)
+    if why:
+        return _stop("budget", why, **update)
+    return Command(goto="draft", update={**update, "stop_reason": ""})
 
 
 @timed

@@ -22,9 +22,14 @@ class DesignState(TypedDict, total=False):
     run_dir: str
     spec: dict                      # spec.to_json()
     backend: str
+    backend_options: dict           # non-secret options (base URL, model, paths); keys come from env
     sim: str                        # primary simulator
     cross_check: list[str]          # further simulators that must agree
     max_iterations: int
+    max_tokens: int                 # 0: no token budget (tokens in + out, all models)
+    wall_clock_s: float             # 0: no wall-clock budget (sum of node seconds, survives resume)
+    force_scratch: bool             # withhold the kind's template: draft from the spec alone
+    waves: bool                     # cut a waveform window around the first mismatch for debug
     bench_timeout_s: float
     plan: dict                      # what plan chose: template or from-scratch
     iteration: int
@@ -37,3 +42,4 @@ class DesignState(TypedDict, total=False):
     cost: Annotated[dict, merge_dicts]             # seconds per node, tokens
     status: str                     # running | verified | failed
     stop_reason: str                # verified | budget | unrecoverable | unsafe_rtl
+    stop_detail: str                # which budget, or what could not be recovered

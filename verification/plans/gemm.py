@@ -68,12 +68,25 @@ def derive_gemm(spec: GemmSpec) -> TestPlan:
         _case(spec, "distinct_lanes", ramp_a, ramp_b, bubbles=0.0, stalls=0.0, tags=["corner"]),
         _case(spec, "throughput", rand(6, (R, K)), rand(6, (K, C)), bubbles=0.0, stalls=0.0, tags=["perf"]),
     ]
-    # A long, all-max stream drives the accumulator past its range when K allows it.
-    big = full(hi, (R, K)) if not spec.signed else full(lo, (R, K))
-    big_b = full(hi, (K, C)) if not spec.signed else full(lo, (K, C))
-    overflow_reachable = overflows(big, big_b, spec)
+    # A long stream of large products drives the accumulator past its range when K allows it. Odd
+    # products (hi*hi) first: sums of 2^k-multiples (lo*lo) can wrap identically at two widths.
+    big_a, big_b = full(hi, (R, K)), full(hi, (K, C))
+    if not overflows(big_a, big_b, spec):
+        big_a, big_b = full(lo, (R, K)), full(lo, (K, C))
+    overflow_reachable = overflows(big_a, big_b, spec)
     if overflow_reachable:
-        cases.append(_case(spec, "accumulator_overflow", big, big_b, bubbles=0.1, stalls=0.1, tags=["corner", "overflow"]))
+        # plus two jobs of large same-sign random operands: their wrapped results spread over the whole
+        # accumulator range, so a narrower accumulator shows up in some lane
+        edge = int(big_a.flatten()[0])
+        span = max(1, (hi - lo) // 8)
+
+        def near_edge(shape: tuple[int, ...]) -> torch.Tensor:
+            offset = torch.randint(0, span + 1, shape, generator=g)
+            return edge - offset if edge == hi else edge + offset
+
+        near_a, near_b = near_edge((2, R, K)), near_edge((2, K, C))
+        cases.append(_case(spec, "accumulator_overflow", torch.cat([big_a, near_a]), torch.cat([big_b, near_b]),
+                           bubbles=0.1, stalls=0.1, tags=["corner", "overflow"]))
         if spec.signed:
             cases.append(_case(spec, "accumulator_underflow", full(lo, (R, K)), full(hi, (K, C)), bubbles=0.0,
                                stalls=0.0, tags=["corner", "overflow"]))

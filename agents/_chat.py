@@ -1,0 +1,148 @@
+"""Chat-completion clients: any OpenAI-compatible server, or a model file on this machine.
+
+Transient failures (timeouts, connection errors, 429, 5xx) are retried with exponential back-off;
+what remains becomes ``LLMUnavailable``. API keys live only in the client object, never in state.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from accelsmith.errors import AccelsmithError
+
+ENV_BASE_URL = "ACCELSMITH_LLM_BASE_URL"
+ENV_MODEL = "ACCELSMITH_LLM_MODEL"
+ENV_KEY = "OPENAI_API_KEY"
+MAX_BACKOFF_S = 30.0
+
+
+class LLMError(AccelsmithError):
+    """The model cannot be asked at all (bad request, missing package, missing model file)."""
+
+
+class LLMUnavailable(LLMError):
+    """The server kept failing transiently after every retry."""
+
+
+@dataclass
+class ChatReply:
+    text: str
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    retries: int = 0                      # transient failures retried before this reply
+    waits_s: list[float] = field(default_factory=list)
+
+
+class OpenAIChat:
+    """Chat completions from an OpenAI-compatible base URL (OpenAI, vLLM, Ollama, llama.cpp server)."""
+
+    def __init__(self, base_url: str | None = None, model: str | None = None, *, timeout_s: float = 120.0,
+                 retries: int = 4, backoff_s: float = 1.0, temperature: float = 0.0):
+        import openai
+
+        self.base_url = base_url or os.environ.get(ENV_BASE_URL) or "https://api.openai.com/v1"
+        self.model = model or os.environ.get(ENV_MODEL) or "gpt-4o-mini"
+        self.retries, self.backoff_s, self.temperature = retries, backoff_s, temperature
+        self._openai = openai
+        # the key is read here and kept only inside the client; local servers accept any key
+        self._client = openai.OpenAI(base_url=self.base_url, api_key=os.environ.get(ENV_KEY) or "sk-no-key",
+                                     timeout=timeout_s, max_retries=0)
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"OpenAIChat(base_url={self.base_url!r}, model={self.model!r})"
+
+    def _wait_s(self, attempt: int, err: Exception) -> float:
+        headers = getattr(getattr(err, "response", None), "headers", None) or {}
+        try:
+            hinted = float(headers.get("retry-after", ""))
+        except ValueError:
+            hinted = 0.0
+        return min(MAX_BACKOFF_S, max(hinted, self.backoff_s * (2 ** attempt)))
+
+    def chat(self, messages: list[dict], max_tokens: int) -> ChatReply:
+        oa = self._openai
+        transient = (oa.RateLimitError, oa.APITimeoutError, oa.APIConnectionError, oa.InternalServerError)
+        waits: list[float] = []
+        for attempt in range(self.retries + 1):
+            try:
+                resp = self._client.chat.completions.create(model=self.model, messages=messages,
+                                                            max_tokens=max_tokens, temperature=self.temperature)
+            except transient as err:
+                if attempt == self.retries:
+                    raise LLMUnavailable(f"{self.base_url!r} still failing after {attempt + 1} attempts: "
+                                         f"{type(err).__name__}") from None
+                waits.append(self._wait_s(attempt, err))
+                time.sleep(waits[-1])
+                continue
+            except oa.APIStatusError as err:  # 4xx other than 429: asking again will not help
+                raise LLMError(f"{self.base_url!r} refused the request: HTTP {err.status_code}") from None
+            usage = resp.usage
+            text = (resp.choices[0].message.content or "") if resp.choices else ""
+            return ChatReply(text=text, model=resp.model or self.model,
+                             tokens_in=getattr(usage, "prompt_tokens", 0) or 0,
+                             tokens_out=getattr(usage, "completion_tokens", 0) or 0,
+                             retries=len(waits), waits_s=waits)
+        raise LLMUnavailable(f"{self.base_url!r}: no attempt made")  # retries < 0
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+@functools.cache
+def _llama(path: str, n_ctx: int, threads: int):
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        raise LLMError("the local GGUF route needs llama-cpp-python (optional extra): CMAKE_ARGS="
+                       "'-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON' "
+                       "pip install llama-cpp-python==0.3.36") from None
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, verbose=False, seed=0)
+
+
+class LocalChat:
+    """A GGUF file through llama.cpp (fast CPU route) or a Hugging Face folder through transformers."""
+
+    def __init__(self, model_path: str | None = None, *, n_ctx: int = 4096, threads: int | None = None,
+                 temperature: float = 0.0):
+        path = model_path or os.environ.get("ACCELSMITH_LLM_LOCAL_MODEL")
+        if not path or not Path(path).exists():
+            raise LLMError(f"local model {path!r} not found; give a .gguf file or a Hugging Face model folder")
+        self.path, self.n_ctx, self.temperature = str(Path(path).resolve()), n_ctx, temperature
+        self.threads = threads or max(1, os.cpu_count() or 1)
+        self.model = Path(path).name
+
+    def chat(self, messages: list[dict], max_tokens: int) -> ChatReply:
+        if self.path.endswith(".gguf"):
+            with _LOAD_LOCK:
+                llm = _llama(self.path, self.n_ctx, self.threads)
+                out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
+                                                 temperature=self.temperature)
+            usage = out.get("usage") or {}
+            return ChatReply(text=out["choices"][0]["message"]["content"] or "", model=self.model,
+                             tokens_in=usage.get("prompt_tokens", 0), tokens_out=usage.get("completion_tokens", 0))
+        return _hf_chat(self.path, messages, max_tokens, self.model)
+
+
+@functools.cache
+def _hf_model(path: str):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path), AutoModelForCausalLM.from_pretrained(path)
+
+
+def _hf_chat(path: str, messages: list[dict], max_tokens: int, name: str) -> ChatReply:
+    import torch
+
+    tok, model = _hf_model(path)
+    ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
+    with torch.no_grad():
+        out = model.generate(ids, max_new_tokens=max_tokens, do_sample=False)
+    new = out[0, ids.shape[-1]:]
+    return ChatReply(text=tok.decode(new, skip_special_tokens=True), model=name,
+                     tokens_in=int(ids.shape[-1]), tokens_out=int(new.shape[-1]))

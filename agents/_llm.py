@@ -1,0 +1,118 @@
+"""LLM drafting backends (``openai``, ``local``): prompt files in, Verilog files out, retries counted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from accelsmith.agents._backends import Draft, register_backend
+from accelsmith.agents._chat import ChatReply, LocalChat, OpenAIChat
+from accelsmith.agents._extract import UnusableReply, extract_files, extract_json
+from accelsmith.agents._prompting import describe_spec, feedback_text, rtl_text
+from accelsmith.hw_templates import RtlBundle
+from accelsmith.prompts import render
+from accelsmith.spec import BlockSpec
+
+DEFAULT_REPLY_TOKENS = 1024
+DEFAULT_FORMAT_RETRIES = 2
+
+
+class PlanReply(BaseModel):
+    approach: Literal["template", "scratch"]
+    architecture: str = Field(min_length=1, max_length=2000)
+    pipeline_stages: int = Field(ge=0, le=64)
+    risks: list[str] = Field(default_factory=list)
+
+
+class LLMBackend:
+    """Drafts and repairs RTL by asking a chat model; unusable replies get a format reminder."""
+
+    can_repair = True
+
+    def __init__(self, chat, name: str, *, max_reply_tokens: int = DEFAULT_REPLY_TOKENS,
+                 format_retries: int = DEFAULT_FORMAT_RETRIES, plan_tokens: int = 200):
+        self.chat, self.name = chat, name
+        self.max_reply_tokens, self.format_retries, self.plan_tokens = max_reply_tokens, format_retries, plan_tokens
+
+    @property
+    def model(self) -> str:
+        return self.chat.model
+
+    def _ask(self, messages: list[dict], parse: Callable[[str], object], wanted: str, max_tokens: int,
+             draft: Draft) -> object | None:
+        """Ask; on an unusable reply, remind the model of the format and ask again (counted)."""
+        messages = list(messages)
+        for attempt in range(self.format_retries + 1):
+            reply: ChatReply = self.chat.chat(messages, max_tokens)
+            draft.add_usage(reply.model, reply.tokens_in, reply.tokens_out)
+            draft.counters["http_retries"] = draft.counters.get("http_retries", 0) + reply.retries
+            draft.replies.append({"model": reply.model, "text": reply.text})
+            try:
+                return parse(reply.text)
+            except UnusableReply as err:
+                draft.notes.append(f"{self.model}: unusable reply ({err})")
+                if attempt == self.format_retries:
+                    return None
+                draft.counters["format_retries"] = draft.counters.get("format_retries", 0) + 1
+                messages += [{"role": "assistant", "content": reply.text[:4000]},
+                             {"role": "user", "content": render("format_reminder", problem=str(err), wanted=wanted)}]
+        return None
+
+    def plan(self, spec: BlockSpec, context: dict) -> tuple[dict | None, Draft]:
+        usage = Draft(bundle=None, model=self.model)
+        prompt = render("plan", spec_text=describe_spec(spec), approach=context["approach"])
+        msgs = [{"role": "system", "content": render("system")}, {"role": "user", "content": prompt}]
+        reply = self._ask(msgs, lambda t: extract_json(t, PlanReply), "one JSON object with the keys shown",
+                          self.plan_tokens, usage)
+        return (reply.model_dump() if reply is not None else None), usage
+
+    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None) -> Draft:
+        out = Draft(bundle=None, model=self.model)
+        top = plan["top"]
+        llm_plan = plan.get("llm_plan")
+        plan_text = (f"Your plan: {llm_plan['architecture']} ({llm_plan['pipeline_stages']} pipeline stages)"
+                     if llm_plan else "")
+        template_text = ""
+        if plan.get("approach") == "template" and plan.get("template_rtl"):
+            template_text = ("Adapt this expert template (it is known to work for a related spec):\n```verilog\n"
+                             + rtl_text(plan["template_rtl"]) + "\n```\n")
+        prompt = render("draft", spec_text=describe_spec(spec), plan_text=plan_text, template_text=template_text,
+                        top=top, header=plan["header"])
+        if feedback and feedback.get("previous_rtl"):
+            prompt += "\n\n" + render("repair", iteration=feedback["iteration"],
+                                      previous_rtl=rtl_text(feedback["previous_rtl"]),
+                                      feedback_text=feedback_text(feedback), top=top)
+        msgs = [{"role": "system", "content": render("system")}, {"role": "user", "content": prompt}]
+        parsed = self._ask(msgs, lambda t: extract_files(t, top), "the complete Verilog in one ```verilog block",
+                           self.max_reply_tokens, out)
+        if parsed is not None:
+            files, notes = parsed
+            out.bundle = RtlBundle(files=files, top=top)
+            out.notes += notes
+        return out
+
+    def complete(self, messages: list[dict], parse: Callable[[str], object], wanted: str, draft: Draft):
+        """A bare ask with format retries, for callers outside the design graph (the bench)."""
+        return self._ask(messages, parse, wanted, self.max_reply_tokens, draft)
+
+
+def _int(options: dict, key: str, default: int) -> int:
+    value = options.get(key)
+    return default if value is None or value == "" else int(value)
+
+
+@register_backend("openai")
+def openai_backend(**options) -> LLMBackend:
+    chat = OpenAIChat(options.get("base_url"), options.get("model"), timeout_s=float(options.get("timeout_s", 120)),
+                      retries=_int(options, "http_retries", 4), backoff_s=float(options.get("backoff_s", 1.0)))
+    return LLMBackend(chat, "openai", max_reply_tokens=_int(options, "max_reply_tokens", DEFAULT_REPLY_TOKENS),
+                      format_retries=_int(options, "format_retries", DEFAULT_FORMAT_RETRIES))
+
+
+@register_backend("local")
+def local_backend(**options) -> LLMBackend:
+    chat = LocalChat(options.get("model_path"), n_ctx=_int(options, "n_ctx", 4096))
+    return LLMBackend(chat, "local", max_reply_tokens=_int(options, "max_reply_tokens", DEFAULT_REPLY_TOKENS),
+                      format_retries=_int(options, "format_retries", DEFAULT_FORMAT_RETRIES))

@@ -1,0 +1,67 @@
+"""What a prompt says about a block: its spec, its port list, and structured feedback as compact text.
+
+Only agent-visible material goes in: the spec, the spec-derived test plan's port layout, lint
+diagnostics and bench results. Grading harnesses never pass through here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+from accelsmith.prompts import load
+from accelsmith.spec import BlockSpec
+from accelsmith.verification import TestPlan
+
+MAX_WINDOW_ROWS = 14
+
+
+def describe_spec(spec: BlockSpec) -> str:
+    doc = inspect.cleandoc(type(spec).__doc__ or "")
+    fields = {k: v for k, v in spec.model_dump(mode="json").items() if k not in ("version", "name")}
+    notes = {k: f.description for k, f in type(spec).model_fields.items() if f.description and k in fields}
+    lines = [f"Block kind: {spec.kind}", doc, "", f"Parameters: {json.dumps(fields)}"]
+    lines += [f"  {k}: {d}" for k, d in notes.items()]
+    return "\n".join(lines) + "\n\n" + load("protocol").strip()
+
+
+def port_header(plan: TestPlan, top: str) -> str:
+    """The exact Verilog-2005 port list the bench drives, from the spec-derived test plan."""
+    ports = [f"    input  wire {plan.clock}", f"    input  wire {plan.reset_n}",
+             f"    input  wire {plan.inp.valid}", f"    output wire {plan.inp.ready}"]
+    for f in plan.inp.fields.values():
+        ports.append(f"    input  wire [{f.lanes * f.bits - 1}:0] {f.signal}")
+    ports += [f"    output wire {plan.out.valid}", f"    input  wire {plan.out.ready}"]
+    for f in plan.out.fields.values():
+        ports.append(f"    output wire [{f.lanes * f.bits - 1}:0] {f.signal}")
+    lanes = [f"//   {f.signal}: {f.lanes} lane(s) x {f.bits} bits, {'signed' if f.signed else 'unsigned'}"
+             for port in (plan.inp, plan.out) for f in port.fields.values()]
+    return f"module {top} (\n" + ",\n".join(ports) + "\n);\n" + "\n".join(lanes) + "\n(outputs may be `output reg`)"
+
+
+def rtl_text(files: dict[str, str]) -> str:
+    return "\n".join(f"// file: {name}\n{text.rstrip()}" for name, text in sorted(files.items()))
+
+
+def feedback_text(feedback: dict) -> str:
+    """Diagnostics, first failing vectors and the waveform window as short lines."""
+    out = []
+    for d in feedback.get("errors", [])[:10]:
+        where = f"{d.get('file') or ''}:{d.get('line') or ''}".strip(":")
+        out.append(f"- {d['tool']} {d['severity']} {where} [{d.get('code') or ''}] {d['message'][:200]}")
+    for case in feedback.get("failing_cases", [])[:2]:
+        head = f"- bench case {case['case']!r} on {case['sim']}: "
+        if case.get("timed_out"):
+            head += "timed out (no/too few output beats); "
+        head += f"received {case.get('received_beats')}/{case.get('expected_beats')} output beats"
+        out.append(head)
+        for m in case.get("mismatches", [])[:3]:
+            out.append(f"    output beat {m['beat']} field {m['field']} lane {m['lane']} at cycle {m['cycle']}: "
+                       f"expected {m['expected']}, got {m['got']}; inputs of that job: {json.dumps(m.get('inputs'))}")
+    win = feedback.get("failure_window")
+    if win and win.get("signals"):
+        out.append(f"- waveform of the DUT ports around the first mismatch ({win['case']}, {win['sim']}), "
+                   "value changes as time_ps=value:")
+        for name, changes in list(win["signals"].items())[:MAX_WINDOW_ROWS]:
+            out.append(f"    {name}: " + " ".join(f"{t}={v}" for t, v in changes[:12]))
+    return "\n".join(out) or "- (no details: the previous reply held no usable code)"

@@ -1,0 +1,3 @@
+module syntax_error (input wire a, output wire y)
+  assign y = a;
+endmodule

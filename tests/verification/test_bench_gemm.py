@@ -1,0 +1,102 @@
+"""The generic bench passes the golden GEMM and fails deliberately broken ones."""
+
+from pathlib import Path
+
+import pytest
+
+from accelsmith.hw_templates import GemmSpec, RtlBundle, get
+from accelsmith.verification import derive, run_bench
+
+pytestmark = pytest.mark.sim
+
+
+def _run(bundle: RtlBundle, spec: GemmSpec, tmp_path: Path, sim: str, cases=None):
+    paths = bundle.write(tmp_path / "rtl")
+    return run_bench(paths, bundle.top, derive(spec), tmp_path / f"bench_{sim}", sim=sim, timeout_s=240, cases=cases)
+
+
+SHAPES = [
+    GemmSpec(rows=4, cols=4, k=8),
+    GemmSpec(rows=2, cols=3, k=1, in_bits=4, acc_bits=8),
+    GemmSpec(rows=3, cols=2, k=5, in_bits=4, acc_bits=10, overflow="saturate"),
+    GemmSpec(rows=4, cols=2, k=12, in_bits=8, signed=False, acc_bits=18, overflow="saturate"),
+    GemmSpec(rows=2, cols=4, k=16, in_bits=8, acc_bits=20),
+]
+
+
+@pytest.mark.parametrize("spec", SHAPES, ids=lambda s: s.summary().replace(" ", "_"))
+def test_golden_gemm_passes_on_icarus(spec, tmp_path):
+    res = _run(get("gemm").render(spec), spec, tmp_path, "icarus")
+    assert res.passed, res.summary() + str(res.failed_cases[:1])
+    assert len(res.cases) == len(derive(spec).cases)
+    assert res.junit and "testcase" in Path(res.junit).read_text()
+
+
+@pytest.mark.parametrize("spec", [SHAPES[0], SHAPES[2]], ids=["4x4_int8", "3x2_int4_sat"])
+def test_golden_gemm_passes_on_verilator(spec, tmp_path):
+    res = _run(get("gemm").render(spec), spec, tmp_path, "verilator")
+    assert res.passed, res.summary() + str(res.failed_cases[:1])
+
+
+def _mutant(spec: GemmSpec, old: str, new: str, file: str = "gemm_os.v") -> RtlBundle:
+    bundle = get("gemm").render(spec)
+    text = bundle.files[file if file != "top" else f"{bundle.top}.v"]
+    assert old in text, f"mutation anchor {old!r} not found"
+    files = dict(bundle.files)
+    files[file if file != "top" else f"{bundle.top}.v"] = text.replace(old, new)
+    return RtlBundle(files=files, top=bundle.top)
+
+
+# spec where the accumulator width is observable: 16 * 127 * 127 = 258064 exceeds the int18 range
+ACC_SPEC = GemmSpec(rows=2, cols=2, k=16, acc_bits=18)
+SQUARE = GemmSpec(rows=3, cols=3, k=6)
+
+MUTANTS = {
+    # accumulator one bit narrower than the spec: sign-extend from bit AW-2
+    "wrong_accumulator_width": (ACC_SPEC, "wire [AW-1:0] nxt = (SAT && ovf) ? sat : sum[AW-1:0];",
+                                "wire [AW-1:0] nxt = (SAT && ovf) ? sat : {sum[AW-2], sum[AW-2:0]};", "gemm_os.v"),
+    # output ignores out_ready: rows advance whether or not the sink took them
+    "dropped_backpressure": (SQUARE, "if (out_valid && out_ready) begin", "if (out_valid) begin", "gemm_os.v"),
+    # A and B operand streams swapped at the top
+    "swapped_operands": (SQUARE, ".in_a(in_a), .in_b(in_b)", ".in_a(in_b), .in_b(in_a)", "top"),
+    # the job ends one beat early
+    "short_reduction": (SQUARE, "wire          job_last  = (kcnt == K[KW-1:0] - 1'b1) || (K == 1);",
+                        "wire          job_last  = (kcnt == K[KW-1:0] - 2'd2) || (K == 1);", "gemm_os.v"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_bench_fails_broken_gemm(name, tmp_path):
+    spec, old, new, file = MUTANTS[name]
+    res = _run(_mutant(spec, old, new, file), spec, tmp_path, "icarus")
+    assert res.built, res.diagnostics
+    assert not res.passed, f"mutant {name} survived"
+    assert res.failed_cases
+
+
+def test_wrong_accumulator_width_is_caught_by_the_overflow_case(tmp_path):
+    spec, old, new, file = MUTANTS["wrong_accumulator_width"]
+    res = _run(_mutant(spec, old, new, file), spec, tmp_path, "icarus")
+    failed = {c["case"] for c in res.failed_cases}
+    assert "accumulator_overflow" in failed
+    assert "zeros" not in failed
+
+
+def test_hung_simulation_is_killed_with_a_diagnostic(tmp_path):
+    spec = GemmSpec(rows=2, cols=2, k=4)
+    plan = derive(spec)
+    for c in plan.cases:  # make the bench wait far longer than the wall-clock limit allows
+        c.timeout_cycles = 10**9
+    bundle = _mutant(spec, "assign in_ready = !(job_start && bank_busy[in_bank]);", "assign in_ready = 1'b0;")
+    paths = bundle.write(tmp_path / "rtl")
+    res = run_bench(paths, bundle.top, plan, tmp_path / "bench", sim="icarus", timeout_s=6)
+    assert res.timed_out and not res.passed
+    assert any(d.code == "SIM_TIMEOUT" for d in res.diagnostics)
+
+
+def test_build_error_becomes_diagnostics(tmp_path):
+    spec = GemmSpec(rows=2, cols=2, k=4)
+    bundle = _mutant(spec, "reg           in_bank;", "reg           in_bank")
+    res = _run(bundle, spec, tmp_path, "icarus")
+    assert not res.built and not res.passed
+    assert any(d.severity == "error" and d.file == "gemm_os.v" for d in res.diagnostics)
