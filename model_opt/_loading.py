@@ -76,7 +76,8 @@ def load_compressed(path: Path) -> tuple[nn.Module, Any]:
 
     man = json.loads((path / MANIFEST).read_text())
     config = tf.AutoConfig.from_pretrained(path, local_files_only=True)
-    model = _model_class(config).from_config(config)
+    cls = getattr(tf, man["class"], None)
+    model = cls(config) if cls is not None else _model_class(config).from_config(config)
     for name, (fin, fout, bias) in man["linear_shapes"].items():
         q = man["quant"].get(name)
         new = (PackedLinear(fin, fout, [tuple(s) for s in q["segments"]], q["group_size"], q["a_bits"], bias)
