@@ -167,10 +167,16 @@ def runs_list(
     """List runs, newest first."""
     from accelsmith.runstore import RunStore
 
-    table = Table("run", "kind", "spec", "backend", "status", "stop", "iter", "seconds", "bench")
-    for r in RunStore(runs_dir).list(status=status, kind=kind):
-        table.add_row(r.run_id, r.kind, r.summary, r.backend, r.status, r.stop_reason or "", str(r.iterations),
-                      f"{r.seconds or 0:.1f}", r.bench or "")
+    header = ("run", "kind", "spec", "backend", "status", "stop", "iter", "seconds", "bench")
+    rows = [(r.run_id, r.kind, r.summary, r.backend, r.status, r.stop_reason or "", str(r.iterations),
+             f"{r.seconds or 0:.1f}", r.bench or "") for r in RunStore(runs_dir).list(status=status, kind=kind)]
+    if not console.is_terminal:  # piped: one tab-separated line per run, for scripts
+        for row in [header, *rows]:
+            print("\t".join(row))
+        return
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
 
 
