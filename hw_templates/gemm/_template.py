@@ -1,4 +1,4 @@
-"""Renders a GemmSpec into the parameterised output-stationary array plus a fixed-parameter top."""
+"""Renders a GemmSpec into the parameterised output- or weight-stationary array plus a fixed-parameter top."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ module {top} (
     input  wire                 out_ready,
     output wire [{ow}:0]   out_data
 );
-    gemm_os #(
+    {module} #(
         .ROWS({rows}), .COLS({cols}), .K({k}), .IW({iw}), .AW({acc}),
         .SIGNED({signed}), .SATURATE({sat})
     ) u_array (
@@ -31,22 +31,27 @@ endmodule
 """
 
 
+# dataflow -> array module (file <module>.v beside this one)
+_ARRAYS = {"output_stationary": "gemm_os", "weight_stationary": "gemm_ws"}
+
+
 class GemmTemplate:
     kind = "gemm"
 
     def render(self, spec: GemmSpec) -> RtlBundle:
         if not isinstance(spec, GemmSpec):
             raise TypeError(f"GemmTemplate renders GemmSpec, got {type(spec).__name__}")
-        if spec.dataflow != "output_stationary":
-            raise SpecError(f"dataflow {spec.dataflow!r} has no template yet; available: 'output_stationary'")
-        top = f"gemm_{spec.rows}x{spec.cols}_top"
+        if spec.dataflow not in _ARRAYS:
+            raise SpecError(f"dataflow {spec.dataflow!r} has no template; available: {', '.join(map(repr, _ARRAYS))}")
+        module = _ARRAYS[spec.dataflow]
+        top = f"gemm_{spec.rows}x{spec.cols}{'_ws' if spec.dataflow == 'weight_stationary' else ''}_top"
         text = _TOP.format(
-            hash=spec.spec_hash, summary=spec.summary(), top=top,
+            hash=spec.spec_hash, summary=spec.summary(), top=top, module=module,
             aw=spec.rows * spec.in_bits - 1, bw=spec.cols * spec.in_bits - 1, ow=spec.cols * spec.acc_bits - 1,
             rows=spec.rows, cols=spec.cols, k=spec.k, iw=spec.in_bits, acc=spec.acc_bits,
             signed=int(spec.signed), sat=int(spec.overflow == "saturate"),
         )
-        return RtlBundle(files={"gemm_os.v": read_hdl(__file__, "gemm_os.v"), f"{top}.v": text}, top=top)
+        return RtlBundle(files={f"{module}.v": read_hdl(__file__, f"{module}.v"), f"{top}.v": text}, top=top)
 
 
 register_template(GemmTemplate())

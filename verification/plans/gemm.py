@@ -32,7 +32,8 @@ def _case(spec: GemmSpec, name: str, a: torch.Tensor, b: torch.Tensor, *, bubble
     c = gemm_golden(a, b, spec)
     inputs, expected = _beats(a, b, c)
     jobs = a.shape[0]
-    per_job = spec.k + spec.rows + spec.cols + spec.rows
+    folds = -(-spec.k // spec.rows)  # weight-stationary: K in folds of ROWS, each loaded then streamed
+    per_job = max(spec.k + spec.rows + spec.cols + spec.rows, spec.k + folds * (2 * spec.rows + spec.cols) + spec.rows)
     slow = 1.0 / ((1.0 - bubbles) * (1.0 - stalls))
     return TestCase(name=name, inputs=inputs, expected=expected, in_bubble_prob=bubbles, out_stall_prob=stalls,
                     jobs=jobs, timeout_cycles=int(jobs * per_job * slow * 4) + 200, tags=tags)
