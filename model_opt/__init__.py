@@ -11,15 +11,21 @@ from accelsmith.model_opt._compress import CompressConfig, compress_, known_conf
 from accelsmith.model_opt._constraints import DesignBudget, DesignConstraints, derive_constraints, specs_from_profile
 from accelsmith.model_opt._errors import BudgetError, CompressionFailed, ModelLoadError, ModelOptError, RecipeError
 from accelsmith.model_opt._extract import extract_profile
+from accelsmith.model_opt._loading import load_compressed, load_model, save_compressed
+from accelsmith.model_opt._lora import LoRAConfig
+from accelsmith.model_opt._optimize import optimize
 from accelsmith.model_opt._packed_linear import PackedLinear
 from accelsmith.model_opt._profile import AttentionShape, GemmOp, PrunedDim, VectorOp, WorkloadProfile, load_profile
+from accelsmith.model_opt._prune import PruneConfig
 from accelsmith.model_opt._quantize import MixedPrecisionConfig, UniformQuantConfig
+from accelsmith.model_opt._recipe import Recipe, load_recipe
 from accelsmith.model_opt._sensitivity import measure_sensitivity
 
 __all__ = [
     "ArrayChoice", "AttentionShape", "BudgetError", "CompressConfig", "CompressionFailed", "DesignBudget",
-    "DesignConstraints", "GemmOp", "MixedPrecisionConfig", "ModelLoadError", "ModelOptError", "PackedLinear",
+    "DesignConstraints", "GemmOp", "LoRAConfig", "PruneConfig", "Recipe", "MixedPrecisionConfig", "ModelLoadError", "ModelOptError", "PackedLinear",
     "PrunedDim", "RecipeError", "Unit", "UniformQuantConfig", "VectorOp", "WorkloadProfile", "allocate_bits",
     "choose_array", "compress_", "derive_constraints", "extract_profile", "gemm_cycles", "known_configs",
-    "load_profile", "measure_sensitivity", "register_handler", "specs_from_profile",
+    "load_compressed", "load_model", "load_profile", "load_recipe", "measure_sensitivity", "optimize",
+    "register_handler", "save_compressed", "specs_from_profile",
 ]

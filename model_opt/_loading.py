@@ -43,12 +43,26 @@ def load_model(source: str | Path, gguf_file: str | None = None, dtype: torch.dt
         model = _model_class(config).from_pretrained(where, dtype=dtype, **kw)
     except (OSError, ValueError) as err:
         raise ModelLoadError(f"cannot load model {str(source)!r} offline: {str(err).splitlines()[0]}") from None
-    try:
-        proc = (tf.AutoProcessor if getattr(config, "vision_config", None) is not None else tf.AutoTokenizer
-                ).from_pretrained(where, **kw)
-    except (OSError, ValueError, TypeError):
-        proc = None  # a model without a tokenizer still compresses; calibration then needs token ids
-    return model.eval(), proc
+    if getattr(config, "vision_config", None) is not None:
+        try:
+            return model.eval(), tf.AutoProcessor.from_pretrained(where, **kw)
+        except (OSError, ValueError, TypeError):
+            pass
+    return model.eval(), _tokenizer(where, kw)
+
+
+def _tokenizer(where: str, kw: dict[str, Any]) -> Any:
+    """AutoTokenizer, or the folder's tokenizer.json when AutoTokenizer (chosen by model_type) encodes nothing."""
+    import transformers as tf
+
+    for cls in (tf.AutoTokenizer, tf.PreTrainedTokenizerFast):
+        try:
+            tok = cls.from_pretrained(where, **kw)
+        except (OSError, ValueError, TypeError):
+            continue
+        if tok("def f(x): return x", add_special_tokens=False)["input_ids"]:
+            return tok
+    return None  # a model without a tokenizer still compresses; calibration then needs token ids
 
 
 def save_compressed(model: nn.Module, out: Path, processor: Any = None) -> Path:
@@ -91,8 +105,4 @@ def load_compressed(path: Path) -> tuple[nn.Module, Any]:
     st = opt_state(model)
     st.update({"act_bits": man["act_bits"], "pruned": man["pruned"], "attrs": man["attrs"], "quant": man["quant"],
                "steps": man["steps"]})
-    try:
-        proc = tf.AutoTokenizer.from_pretrained(path, local_files_only=True)
-    except (OSError, ValueError, TypeError):
-        proc = None
-    return model.eval(), proc
+    return model.eval(), _tokenizer(str(path), {"local_files_only": True})
