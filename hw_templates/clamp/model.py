@@ -1,0 +1,11 @@
+"""Golden model of the clamp unit."""
+
+from __future__ import annotations
+
+import torch
+
+from accelsmith.hw_templates.clamp._spec import ClampSpec
+
+
+def clamp_golden(x: torch.Tensor, spec: ClampSpec) -> torch.Tensor:
+    return torch.clamp(x.to(torch.int64), spec.lo, spec.upper)

@@ -1,0 +1,52 @@
+"""Transport behaviour of the OpenAI-compatible client against a real HTTP server."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from accelsmith.agents._chat import LLMError, LLMUnavailable, OpenAIChat
+from agents_oai_server import ScriptedServer, sequence
+
+MSGS = [{"role": "user", "content": "hello"}]
+
+
+def test_429_is_retried_with_backoff_honouring_retry_after(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-abc")
+    replies = sequence({"status": 429, "headers": {"Retry-After": "0.3"}}, {"status": 503}, {"text": "ok"})
+    with ScriptedServer(replies) as srv:
+        chat = OpenAIChat(srv.base_url, "m", backoff_s=0.05, retries=3)
+        t0 = time.perf_counter()
+        reply = chat.chat(MSGS, 16)
+        dt = time.perf_counter() - t0
+    assert reply.text == "ok" and reply.retries == 2 and len(srv.requests) == 3
+    assert reply.waits_s == [0.3, 0.1]  # Retry-After wins over the first back-off, then 2x back-off
+    assert dt >= 0.4
+    assert srv.requests[0]["auth"] == "Bearer sk-abc"
+    assert "sk-abc" not in repr(chat)
+
+
+def test_retries_run_out_into_llm_unavailable():
+    with ScriptedServer(sequence({"status": 429})) as srv:
+        with pytest.raises(LLMUnavailable, match=r"still failing after 3 attempts: RateLimitError$"):
+            OpenAIChat(srv.base_url, "m", backoff_s=0.01, retries=2).chat(MSGS, 16)
+    assert len(srv.requests) == 3
+
+
+def test_client_errors_are_not_retried():
+    with ScriptedServer(sequence({"status": 400})) as srv:
+        with pytest.raises(LLMError, match=r"refused the request: HTTP 400$"):
+            OpenAIChat(srv.base_url, "m", backoff_s=0.01).chat(MSGS, 16)
+    assert len(srv.requests) == 1
+
+
+def test_timeouts_are_retried():
+    import threading
+
+    gate = threading.Event()
+    replies = sequence({"block": gate, "then": {"text": "late"}}, {"text": "ok"})
+    with ScriptedServer(replies) as srv:
+        reply = OpenAIChat(srv.base_url, "m", backoff_s=0.01, timeout_s=0.5).chat(MSGS, 16)
+        gate.set()
+    assert reply.text == "ok" and reply.retries == 1

@@ -1,0 +1,37 @@
+"""Stimulus for ClampSpec: values at, just inside and just outside both bounds, and the extremes."""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from accelsmith.hw_templates.clamp import ClampSpec, clamp_golden
+from accelsmith.verification._derive import register_deriver
+from accelsmith.verification._testplan import TestCase, TestPlan
+from accelsmith.verification.plans.dot import PROTOCOL_MIXES, beat_case, stream_testplan, value_range
+
+
+@register_deriver("clamp")
+def derive_clamp(spec: ClampSpec) -> TestPlan:
+    rng = random.Random(spec.seed)
+    vmin, vmax = value_range(spec.bits, spec.signed)
+    n = spec.lanes
+
+    def case(name: str, xs: list[list[int]], **kw) -> TestCase:
+        y = clamp_golden(torch.tensor(xs), spec).tolist()
+        return beat_case(name, [{"x": x} for x in xs], [{"y": v} for v in y], **kw)
+
+    def rand(k: int) -> list[list[int]]:
+        return [[rng.randint(vmin, vmax) for _ in range(n)] for _ in range(k)]
+
+    edges = sorted({v for b in (spec.lo, spec.upper) for v in (b - 1, b, b + 1) if vmin <= v <= vmax}
+                   | {vmin, vmax, 0 if vmin <= 0 <= vmax else vmin})
+    # every edge value in every lane position
+    edge_beats = [[edges[(i + j) % len(edges)] for j in range(n)] for i in range(len(edges))]
+    cases = [case("bounds_and_extremes", edge_beats, tags=["corner"]),
+             case("all_max", [[vmax] * n] * 2, tags=["corner"]),
+             case("all_min", [[vmin] * n] * 2, tags=["corner"])]
+    cases += [case(name, rand(24), bubbles=b, stalls=s, tags=t) for name, b, s, t in PROTOCOL_MIXES]
+    cases.append(case("throughput", rand(32), tags=["perf"]))
+    return stream_testplan(spec, cases, {"both_bounds": True, "extremes": True, "backpressure": True})

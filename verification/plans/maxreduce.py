@@ -1,0 +1,38 @@
+"""Stimulus for MaxReduceSpec: the maximum in every lane position, ties, extremes, back-pressure."""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from accelsmith.hw_templates.maxreduce import MaxReduceSpec, maxreduce_golden
+from accelsmith.verification._derive import register_deriver
+from accelsmith.verification._testplan import TestCase, TestPlan
+from accelsmith.verification.plans.dot import PROTOCOL_MIXES, beat_case, stream_testplan, value_range
+
+
+@register_deriver("maxreduce")
+def derive_maxreduce(spec: MaxReduceSpec) -> TestPlan:
+    rng = random.Random(spec.seed)
+    lo, hi = value_range(spec.bits, spec.signed)
+    n = spec.lanes
+
+    def case(name: str, xs: list[list[int]], **kw) -> TestCase:
+        m = maxreduce_golden(torch.tensor(xs), spec).tolist()
+        return beat_case(name, [{"x": x} for x in xs], [{"max": [v]} for v in m], **kw)
+
+    def rand(k: int) -> list[list[int]]:
+        return [[rng.randint(lo, hi) for _ in range(n)] for _ in range(k)]
+
+    # the winner sits in each lane in turn, so a tree that drops a lane is caught
+    winner_each_lane = [[(hi if j == i else rng.randint(lo, hi - 1)) for j in range(n)] for i in range(n)]
+    cases = [case("winner_in_each_lane", winner_each_lane, tags=["corner"]),
+             case("all_min", [[lo] * n] * 2, tags=["corner"]),
+             case("all_equal_ties", [[rng.randint(lo, hi)] * n for _ in range(3)], tags=["corner"]),
+             case("min_and_max", [[lo if j % 2 else hi for j in range(n)], [hi if j % 2 else lo for j in range(n)]],
+                  tags=["corner", "sign"])]
+    cases += [case(name, rand(24), bubbles=b, stalls=s, tags=t) for name, b, s, t in PROTOCOL_MIXES]
+    cases.append(case("throughput", rand(32), tags=["perf"]))
+    return stream_testplan(spec, cases, {"winner_in_every_lane": True, "signed_compare": spec.signed,
+                                         "backpressure": True})
