@@ -8,6 +8,8 @@ LABEL_W, PLOT_W, ROW_H, PAD = 150, 820, 30, 6
 
 
 def _hex(bits: str) -> str:
+    if bits.startswith("'h"):  # already hex, as failure_window.json writes buses
+        return bits[2:]
     if set(bits) <= {"0", "1"}:
         return format(int(bits, 2), "x")
     return "x" if "x" in bits.lower() else ("z" if "z" in bits.lower() else bits)

@@ -22,10 +22,10 @@ def review(
     root = runs_dir if runs_dir is not None else default_root()
     err = Console(stderr=True, highlight=False)
     if not root.is_dir():
-        err.print(f"[bold red]error:[/] run store {str(root)!r} is not a folder")
+        err.print(f"[bold red]error:[/] run store {str(root)!r} is not a folder", soft_wrap=True)
         raise typer.Exit(2)
     if not (root / "runs.sqlite").is_file():
-        err.print(f"[yellow]note:[/] {root}/runs.sqlite not found; the run list will be empty")
+        err.print(f"[yellow]note:[/] {root}/runs.sqlite not found; the run list will be empty", soft_wrap=True)
     Console().print(f"review page on http://{host}:{port}/  (runs: {root}; Ctrl-C stops)", markup=False)
     serve(root, host=host, port=port)
 
