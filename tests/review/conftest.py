@@ -57,6 +57,23 @@ def _register_test_backends() -> None:
 
 @pytest.fixture(scope="session")
 def real_runs(tmp_path_factory) -> dict:
+    """The runs below, built once even when pytest-xdist splits the browser tests over workers."""
+    import json
+
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else \
+        tmp_path_factory.getbasetemp()
+    done = shared / "review_runs.json"
+    with FileLock(str(shared / "review_runs.lock")):
+        if not done.is_file():
+            runs = _make_runs(shared / "review_runs")
+            done.write_text(json.dumps({k: str(v) for k, v in runs.items()}))
+    runs = json.loads(done.read_text())
+    return {**runs, "root": Path(runs["root"]), "wave": runs["wave"] == "True"}
+
+
+def _make_runs(where: Path) -> dict:
     """A repaired run (wrong results, then fixed; its failing iteration has a waveform) and a run failing lint."""
     if shutil.which("iverilog") is None:
         pytest.skip("icarus not installed (CI installs it)")
@@ -66,7 +83,7 @@ def real_runs(tmp_path_factory) -> dict:
     from accelsmith.verification import TestPlan, run_bench
 
     _register_test_backends()
-    store = RunStore(tmp_path_factory.mktemp("review") / "runs")
+    store = RunStore(where / "runs")
     spec = spec_from_dict(SMALL_GEMM)
     repaired = design(spec, store=store, backend="review-flaky", sim="icarus", cross_check=[], max_iterations=3)
     failed = design(spec, store=store, backend="review-broken", sim="icarus", cross_check=[], max_iterations=1)

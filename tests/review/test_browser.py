@@ -29,6 +29,7 @@ def test_run_list_shows_both_runs_and_filters_by_status(page, live_server, real_
 
 def test_repaired_run_shows_rtl_diff_failing_case_and_chart(page, live_server, real_runs):
     page.goto(f"{live_server}/runs/{real_runs['repaired']}")
+    page.screenshot(path=str(ARTIFACTS / "repaired_run.png"))
     assert GOOD_PORTS in page.locator("#final-rtl").inner_text()
     assert page.locator("#final-rtl pre.code span.k").count() > 0, "RTL is not syntax highlighted"
     diff = page.locator("#iter-2 .diff")
@@ -41,8 +42,8 @@ def test_repaired_run_shows_rtl_diff_failing_case_and_chart(page, live_server, r
     assert page.locator("#iter-2 table.bench tr.fail").count() == 0
     bars = page.locator("#iteration-chart g.iter")
     assert [bars.nth(i).get_attribute("class") for i in range(bars.count())] == ["iter fail", "iter pass"]
+    page.locator("#iter-1").screenshot(path=str(ARTIFACTS / "repaired_iter1_failing_cases.png"))
     page.locator("#iter-2").screenshot(path=str(ARTIFACTS / "repaired_iter2_diff.png"))
-    page.screenshot(path=str(ARTIFACTS / "repaired_run.png"))
 
 
 def test_failing_iteration_shows_waveform_svg(page, live_server, real_runs):
