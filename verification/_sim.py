@@ -67,10 +67,12 @@ class BenchResult(BaseModel):
 
 
 def run_bench(sources: list[Path], top: str, plan: TestPlan, build_dir: Path, *, sim: str = DEFAULT_SIMULATOR,
-              timeout_s: float = 300.0, waves: bool = False, cases: list[str] | None = None) -> BenchResult:
+              timeout_s: float = 300.0, waves: bool = False, cases: list[str] | None = None,
+              fail_fast: bool = False) -> BenchResult:
     """Build ``sources`` with ``sim`` in ``build_dir`` (its own folder) and run the generic bench on ``plan``.
 
     The build and simulation run in a child process group that is killed after ``timeout_s``.
+    ``fail_fast`` fails the remaining cases unsimulated after the first failure (mutation runs).
     """
     simulator = get_simulator(sim)
     require(simulator.binary)
@@ -90,7 +92,7 @@ def run_bench(sources: list[Path], top: str, plan: TestPlan, build_dir: Path, *,
     t0 = time.perf_counter()
     log = (build_dir / "child.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "accelsmith.verification._sim_child", str(job_path)],
-                            cwd=build_dir, env=tool_env(), stdout=log, stderr=subprocess.STDOUT,
+                            cwd=build_dir, env=tool_env({"ACCELSMITH_FAIL_FAST": "1" if fail_fast else "0"}), stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     timed_out = False
     try:

@@ -161,9 +161,21 @@ def _failure_line(r: dict) -> str:
     return f"received {r['received_beats']}/{r['expected_beats']} output beats"
 
 
+# ACCELSMITH_FAIL_FAST=1 (mutation runs): after the first failing case the rest fail without simulating
+_FAIL_FAST = os.environ.get("ACCELSMITH_FAIL_FAST") == "1"
+_failed_once: list[str] = []
+
+
 def _make_test(plan: TestPlan, case: TestCase, results_dir: Path):
     async def _test(dut) -> None:
+        if _FAIL_FAST and _failed_once:
+            (results_dir / f"{case.name}.json").write_text(json.dumps(
+                {"case": case.name, "passed": False, "skipped_after": _failed_once[0], "mismatches": [],
+                 "timed_out": False, "tags": case.tags}))
+            raise AssertionError(f"case {case.name}: skipped after {_failed_once[0]} failed (fail fast)")
         result = await run_case(dut, plan, case)
+        if not result["passed"]:
+            _failed_once.append(case.name)
         (results_dir / f"{case.name}.json").write_text(json.dumps(result))
         if not result["passed"]:
             raise AssertionError(f"case {case.name}: {_failure_line(result)}")

@@ -1,0 +1,283 @@
+"""Mutation testing of a template's RTL: how much of the RTL's behaviour does its derived bench pin down?
+
+``generate_mutants`` makes single-edit mutants (operator flips, constant and width changes, inverted
+conditions, stuck ready/valid, swapped port connections); ``mutate`` runs the bench on each with
+Icarus in parallel, then tries a yosys sequential-equivalence proof on every survivor. Mutants that
+do not build are stillborn; proved-equivalent ones leave the denominator; nothing is assumed equivalent.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from accelsmith.spec import BlockSpec
+from accelsmith.verification._derive import derive
+from accelsmith.verification._sim import run_bench
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    file: str
+    line: int
+    operator: str
+    original: str
+    replacement: str
+    start: int   # character offset of the edit in the file
+    end: int
+
+    def apply(self, files: dict[str, str]) -> dict[str, str]:
+        text = files[self.file]
+        return {**files, self.file: text[: self.start] + self.replacement + text[self.end:]}
+
+    def describe(self) -> str:
+        return f"{self.file}:{self.line} {self.operator}: {self.original.strip()!r} -> {self.replacement.strip()!r}"
+
+
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+_BINARY_FLIPS = {"&&": "||", "||": "&&", "==": "!=", "!=": "==", "+": "-", "-": "+", ">=": ">", ">": ">=",
+                 "<": "<=", "&": "|", "|": "&", "^": "~^", ">>>": ">>", "<<": ">>", ">>": "<<"}
+# a binary operator surrounded by spaces (the templates' style); '<=' is left alone (non-blocking assignment)
+_BINARY = re.compile(r"(?<=\s)(&&|\|\||==|!=|>>>|<<|>>|>=|>|<|\+|-|&|\||\^)(?=\s)")
+_SIZED = re.compile(r"\b(\d+)'(s?)([bdh])([0-9a-fA-F]+)\b")
+_BARE_INT = re.compile(r"(?<![\w'.])(\d+)(?![\w'])")
+_DECL_WIDTH = re.compile(r"^\s*(?:wire|reg)\b[^;\[]*\[([^\]:]+):0\]")
+_IF = re.compile(r"\bif\s*\(")
+_HANDSHAKE = re.compile(r"^\s*assign\s+(\w*(?:ready|valid))\s*=\s*([^;]+);")
+_PORT_CONN = re.compile(r"\.(\w+)\(([^()]*)\)")
+
+
+def _blank_comments(text: str) -> str:
+    """Comments replaced by spaces of the same length, so offsets and lines still match the source."""
+    return _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def _brackets_mask(code: str) -> list[bool]:
+    """True at offsets inside [...] (part-selects and ranges: mutated as widths, not as operators)."""
+    mask, depth = [], 0
+    for ch in code:
+        depth += ch == "["
+        mask.append(depth > 0)
+        depth -= ch == "]" and depth > 0
+    return mask
+
+
+def _balanced(code: str, open_at: int) -> int:
+    depth = 0
+    for k in range(open_at, len(code)):
+        depth += {"(": 1, ")": -1}.get(code[k], 0)
+        if depth == 0:
+            return k
+    return -1
+
+
+def _edits(name: str, code: str) -> list[tuple[str, int, int, str]]:
+    """(operator, start, end, replacement) for every mutation point of one file."""
+    out: list[tuple[str, int, int, str]] = []
+    inside = _brackets_mask(code)
+    # parameter defaults are always overridden by the generated top; loop headers only hang the compiler
+    skip_lines = {i for i, ln in enumerate(code.splitlines())
+                  if re.match(r"\s*(parameter|module|genvar|integer|`)", ln) or re.search(r"\bfor\s*\(", ln)}
+    line_of = [0]
+    for ch in code:
+        line_of.append(line_of[-1] + (ch == "\n"))
+
+    def ok(pos: int) -> bool:
+        return line_of[pos] not in skip_lines and not inside[pos]
+
+    for m in _BINARY.finditer(code):
+        if ok(m.start()):
+            out.append(("operator_flip", m.start(), m.end(), _BINARY_FLIPS[m.group(1)]))
+    for m in re.finditer(r"(?<![!=<>])!(?!=)|~(?![&|^])", code):
+        if ok(m.start()):
+            out.append(("negation_drop", m.start(), m.end(), ""))
+    for m in _SIZED.finditer(code):
+        if not ok(m.start()):
+            continue
+        width, sign, base, digits = m.groups()
+        value = int(digits, {"b": 2, "d": 10, "h": 16}[base])
+        new = (value + 1) % (1 << int(width))
+        out.append(("constant_change", m.start(), m.end(), f"{width}'{sign}d{new}"))
+    for m in _BARE_INT.finditer(code):
+        if ok(m.start()) and not code[: m.start()].rstrip().endswith(("#", "+:")):
+            out.append(("constant_change", m.start(), m.end(), str(int(m.group(1)) + 1)))
+    offset = 0
+    for ln in code.splitlines(keepends=True):
+        dm = _DECL_WIDTH.match(ln)
+        if dm and line_of[offset] not in skip_lines:
+            out.append(("width_change", offset + dm.start(1), offset + dm.end(1), f"({dm.group(1)})-1"))
+        hm = _HANDSHAKE.match(ln)
+        if hm:
+            for stuck in ("1'b1", "1'b0"):
+                out.append(("stuck_handshake", offset + hm.start(2), offset + hm.end(2), stuck))
+        offset += len(ln)
+    for m in _IF.finditer(code):
+        close = _balanced(code, m.end() - 1)
+        if close > 0 and ok(m.start()):
+            out.append(("inverted_condition", m.end() - 1, close + 1, f"(!{code[m.end() - 1:close + 1]})"))
+    conns = [m for m in _PORT_CONN.finditer(code) if ok(m.start())]
+    for a, b in zip(conns, conns[1:]):
+        if a.group(2).strip() and b.group(2).strip() and "\n" not in code[a.end():b.start()].strip(", "):
+            span = code[a.start(): b.end()]
+            swapped = span.replace(f"({a.group(2)})", "(\0)", 1).replace(f"({b.group(2)})", f"({a.group(2)})", 1)
+            out.append(("swapped_ports", a.start(), b.end(), swapped.replace("(\0)", f"({b.group(2)})")))
+    return out
+
+
+def generate_mutants(files: dict[str, str], *, max_mutants: int | None = None, seed: int = 0) -> list[Mutant]:
+    """Every single-edit mutant of the bundle (or a deterministic sample stratified by operator)."""
+    mutants = []
+    for name in sorted(files):
+        text = files[name]
+        code = _blank_comments(text)
+        for op, start, end, repl in _edits(name, code):
+            original = text[start:end]
+            if original == repl:
+                continue
+            line = text.count("\n", 0, start) + 1
+            mutants.append(Mutant(f"m{len(mutants):04d}", name, line, op, original, repl, start, end))
+    if max_mutants is not None and len(mutants) > max_mutants:
+        rng = random.Random(seed)
+        by_op: dict[str, list[Mutant]] = {}
+        for m in mutants:
+            by_op.setdefault(m.operator, []).append(m)
+        for group in by_op.values():
+            rng.shuffle(group)
+        picked: list[Mutant] = []
+        while len(picked) < max_mutants:  # round-robin over operators keeps every kind represented
+            for group in by_op.values():
+                if group and len(picked) < max_mutants:
+                    picked.append(group.pop())
+        mutants = sorted(picked, key=lambda m: m.id)
+    return mutants
+
+
+_YOSYS_EQUIV = """\
+read_verilog -sv {gold}
+hierarchy -top {top}
+proc; flatten; memory; opt_clean
+rename {top} gold
+design -stash gold
+read_verilog -sv {gate}
+hierarchy -top {top}
+proc; flatten; memory; opt_clean
+rename {top} gate
+design -stash gate
+design -copy-from gold -as gold gold
+design -copy-from gate -as gate gate
+equiv_make gold gate equiv
+hierarchy -top equiv
+async2sync
+equiv_simple -seq {depth}
+equiv_induct -seq {depth}
+equiv_status -assert
+"""
+
+
+def prove_equivalent(original: dict[str, str], mutant: dict[str, str], top: str, workdir: Path,
+                     timeout_s: float = 60.0, depth: int = 8) -> tuple[bool, str]:
+    """Try a yosys sequential-equivalence proof (equiv_simple + equiv_induct); (proved, last lines of log).
+
+    A False result means 'not proved', never 'different'.
+    """
+    from accelsmith.verification._ppa import yosys_command
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    for tag, files in (("gold", original), ("gate", mutant)):
+        (workdir / f"{tag}.v").write_text("\n".join(files[n] for n in sorted(files)))
+    script = workdir / "equiv.ys"
+    script.write_text(_YOSYS_EQUIV.format(gold="gold.v", gate="gate.v", top=top, depth=depth))  # yowasp sees cwd only
+    try:
+        out = subprocess.run([*yosys_command(), "-q", "-s", script.name], capture_output=True, text=True,
+                             timeout=timeout_s, cwd=workdir)
+    except subprocess.TimeoutExpired:
+        return False, f"yosys equivalence timed out after {timeout_s:.0f} s"
+    log = (out.stdout + out.stderr).strip().splitlines()
+    return out.returncode == 0, "\n".join(log[-3:]) if log else "proved: all equiv cells proven"
+
+
+@dataclass
+class MutantResult:
+    mutant: Mutant
+    status: str            # killed | survived | stillborn | equivalent
+    detail: str = ""
+    seconds: float = 0.0
+
+
+def _run_one(mutant: Mutant, files: dict[str, str], top: str, plan, root: Path, timeout_s: float) -> MutantResult:
+    t0 = time.perf_counter()
+    folder = root / mutant.id
+    rtl = folder / "rtl"
+    rtl.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in mutant.apply(files).items():
+        (rtl / name).write_text(text)
+        paths.append(rtl / name)
+    res = run_bench(paths, top, plan, folder / "bench", sim="icarus", timeout_s=timeout_s, fail_fast=True)
+    dt = time.perf_counter() - t0
+    shutil.rmtree(folder, ignore_errors=True)  # sim folders are large; results are in memory
+    if not res.built:
+        return MutantResult(mutant, "stillborn", "; ".join(d.message for d in res.diagnostics[:1]), dt)
+    if res.timed_out:
+        return MutantResult(mutant, "killed", "wall-clock timeout", dt)
+    failed = [c["case"] for c in res.cases if not c["passed"] and not c.get("skipped_after")]
+    return MutantResult(mutant, "killed" if failed else "survived", ",".join(failed[:3]), dt)
+
+
+def mutate(spec: BlockSpec, *, jobs: int = 2, max_mutants: int | None = 150, timeout_s: float = 120.0,
+           workdir: Path | None = None, prove: bool = True, progress=None) -> dict:
+    """Mutation-test ``spec``'s template with its derived bench on Icarus; returns the report dict."""
+    from accelsmith import hw_templates
+
+    bundle = hw_templates.get(spec.kind).render(spec)
+    plan = derive(spec)
+    root = Path(workdir or tempfile.mkdtemp(prefix="accelsmith_mutate_"))
+    root.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    baseline = run_bench(bundle.write(root / "orig" / "rtl"), bundle.top, plan, root / "orig" / "bench",
+                         sim="icarus", timeout_s=timeout_s)
+    if not baseline.passed:
+        raise RuntimeError(f"the unmutated {spec.kind} design fails its own bench: {baseline.summary()}")
+    mutants = generate_mutants(bundle.files, max_mutants=max_mutants, seed=spec.seed)
+    results: list[MutantResult] = []
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each bench is its own process; threads only wait
+        futures = [pool.submit(_run_one, m, bundle.files, bundle.top, plan, root, timeout_s) for m in mutants]
+        for fut in futures:
+            results.append(fut.result())
+            if progress:
+                progress(results[-1])
+    if prove:
+        for r in results:
+            if r.status == "survived":
+                proved, log = prove_equivalent(bundle.files, r.mutant.apply(bundle.files), bundle.top,
+                                               root / "equiv" / r.mutant.id)
+                if proved:
+                    r.status, r.detail = "equivalent", "yosys equiv_simple/equiv_induct proved all outputs equal"
+                else:
+                    r.detail = f"equivalence not proved: {log.splitlines()[-1] if log else ''}"
+    return _report(spec, results, time.perf_counter() - t0)
+
+
+def _report(spec: BlockSpec, results: list[MutantResult], seconds: float) -> dict:
+    count = {s: sum(r.status == s for r in results) for s in ("killed", "survived", "stillborn", "equivalent")}
+    scored = count["killed"] + count["survived"]
+    by_op: dict[str, dict[str, int]] = {}
+    for r in results:
+        by_op.setdefault(r.mutant.operator, {}).setdefault(r.status, 0)
+        by_op[r.mutant.operator][r.status] += 1
+    return {
+        "kind": spec.kind, "spec": spec.label, "spec_hash": spec.spec_hash, "summary": spec.summary(),
+        "mutants": len(results), **count,
+        "kill_rate": count["killed"] / scored if scored else None,
+        "by_operator": by_op, "seconds": round(seconds, 1),
+        "survivors": [{**asdict(r.mutant), "detail": r.detail} for r in results if r.status == "survived"],
+        "equivalents": [{**asdict(r.mutant), "detail": r.detail} for r in results if r.status == "equivalent"],
+    }

@@ -1,0 +1,128 @@
+"""Verification commands: ``mutate``, ``ppa``, ``regress`` (registered on the main app by ``register``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def _fail(msg: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {msg}", markup=True, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _spec_for(template: str, spec_path: Path | None):
+    from accelsmith import hw_templates
+    from accelsmith.spec import load_spec, spec_class
+
+    hw_templates.get(template)  # a miss lists the known templates
+    spec = load_spec(spec_path) if spec_path else spec_class(template)()
+    if spec.kind != template:
+        raise ValueError(f"{spec_path}: spec kind {spec.kind!r} does not match template {template!r}")
+    return spec
+
+
+def mutate_cmd(
+    template: Annotated[str, typer.Argument(help="template kind, e.g. requant, gemm")],
+    spec_path: Annotated[Optional[Path], typer.Option("--spec", help="spec YAML (default: the kind's defaults)")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel Icarus benches")] = 2,
+    max_mutants: Annotated[int, typer.Option("--max", min=1, help="sample at most this many mutants")] = 150,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="write the full report here")] = None,
+    prove: Annotated[bool, typer.Option("--prove/--no-prove", help="yosys equivalence proof on survivors")] = True,
+) -> None:
+    """Mutation-test a template's RTL with its derived bench; exit 1 below 98 % kill rate."""
+    from accelsmith.errors import SpecError
+    from accelsmith.verification._mutate import mutate
+
+    try:
+        spec = _spec_for(template, spec_path)
+    except (SpecError, ValueError) as err:
+        raise _fail(str(err)) from None
+    console.print(f"mutate {spec.kind}: {spec.summary()}")
+    report = mutate(spec, jobs=jobs, max_mutants=max_mutants, prove=prove,
+                    progress=lambda r: console.print(f"  {r.mutant.id} {r.status:<10} {r.mutant.describe()}",
+                                                     markup=False))
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=1))
+    print_mutation_report(report)
+    raise typer.Exit(0 if (report["kill_rate"] or 0) >= 0.98 else 1)
+
+
+def print_mutation_report(report: dict) -> None:
+    rate = report["kill_rate"]
+    console.print(f"{report['kind']} ({report['summary']}): {report['mutants']} mutants, {report['killed']} killed, "
+                  f"{report['survived']} survived, {report['equivalent']} proved equivalent, "
+                  f"{report['stillborn']} stillborn; kill rate "
+                  f"{'n/a' if rate is None else f'{100 * rate:.1f} %'} ({report['seconds']} s)")
+    for s in report["survivors"]:
+        console.print(f"  survived {s['file']}:{s['line']} {s['operator']}: {s['original']!r} -> "
+                      f"{s['replacement']!r} ({s['detail']})", markup=False)
+    for s in report["equivalents"]:
+        console.print(f"  equivalent {s['file']}:{s['line']} {s['operator']}: {s['original']!r} -> "
+                      f"{s['replacement']!r} ({s['detail']})", markup=False)
+
+
+def ppa_cmd(
+    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="block spec YAML")],
+    sim: Annotated[Optional[str], typer.Option(help="also run the bench on this simulator for cycle figures")] = None,
+    workdir: Annotated[Path, typer.Option(help="synthesis folder")] = Path("ppa_out"),
+) -> None:
+    """Synthesis (cells, flip-flops, logic depth) and, with --sim, simulated throughput/latency."""
+    from accelsmith import hw_templates
+    from accelsmith.errors import SpecError
+    from accelsmith.spec import load_spec
+    from accelsmith.verification._derive import derive
+    from accelsmith.verification._ppa import ppa
+    from accelsmith.verification._sim import run_bench
+
+    try:
+        spec = load_spec(spec_path)
+        bundle = hw_templates.get(spec.kind).render(spec)
+    except (SpecError, ValueError) as err:
+        raise _fail(str(err)) from None
+    cases = None
+    if sim:
+        res = run_bench(bundle.write(workdir / "bench_rtl"), bundle.top, derive(spec), workdir / f"bench_{sim}", sim=sim)
+        cases = res.cases
+    lanes = spec.ports()["out"]["fields"]
+    result = ppa(bundle, workdir, bench_cases=cases, lanes_out=sum(f["lanes"] for f in lanes.values()))
+    console.print_json(json.dumps(result | {"synth": {k: v for k, v in result["synth"].items() if k != "cell_types"}}))
+    raise typer.Exit(0 if result["synth"].get("ok") else 1)
+
+
+def regress_cmd(
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel benches")] = 2,
+    junit: Annotated[Optional[Path], typer.Option("--junit", help="JUnit XML output")] = None,
+    kinds: Annotated[Optional[str], typer.Option(help="comma-separated kinds (default: all templates)")] = None,
+    sims: Annotated[str, typer.Option(help="comma-separated simulators")] = "icarus,verilator",
+) -> None:
+    """Every template over its representative spec grid on both simulators; exit 1 on any failure."""
+    from accelsmith.verification._regress import regress
+
+    try:
+        report = regress(jobs=jobs, junit=junit, kinds=kinds.split(",") if kinds else None, sims=sims.split(","),
+                         progress=lambda r: console.print(
+                             f"  {'PASS' if r['passed'] else 'FAIL'} {r['name']} [{r['sim']}] {r['seconds']:.1f} s",
+                             markup=False))
+    except ValueError as err:
+        raise _fail(str(err)) from None
+    table = Table("kind", "specs", "runs", "failed")
+    for kind, row in report["by_kind"].items():
+        table.add_row(kind, str(row["specs"]), str(row["runs"]), str(row["failed"]))
+    console.print(table)
+    console.print(f"{report['runs']} runs, {report['failed']} failed, wall {report['wall_s']:.1f} s with {jobs} jobs")
+    raise typer.Exit(1 if report["failed"] else 0)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mutate")(mutate_cmd)
+    app.command("ppa")(ppa_cmd)
+    app.command("regress")(regress_cmd)
