@@ -12,6 +12,7 @@ ENV_REPLY_TOKENS = "ACCELSMITH_LLM_MAX_REPLY_TOKENS"
 ENV_MAX_TOKENS = "ACCELSMITH_MAX_TOKENS"
 ENV_WALL_CLOCK = "ACCELSMITH_WALL_CLOCK_S"
 ENV_FORCE_SCRATCH = "ACCELSMITH_FORCE_SCRATCH"
+ENV_WAVES = "ACCELSMITH_WAVES"
 _SECRET_NAMES = {"api_key", "key", "password", "secret"}
 
 
@@ -38,4 +39,5 @@ def run_options_from_env() -> dict:
     env = os.environ
     return {"max_tokens": int(env.get(ENV_MAX_TOKENS) or 0),
             "wall_clock_s": float(env.get(ENV_WALL_CLOCK) or 0),
-            "force_scratch": env.get(ENV_FORCE_SCRATCH, "").lower() in ("1", "true", "yes")}
+            "force_scratch": env.get(ENV_FORCE_SCRATCH, "").lower() in ("1", "true", "yes"),
+            "waves": env.get(ENV_WAVES, "1").lower() not in ("0", "false", "no")}

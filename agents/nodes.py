@@ -76,7 +76,7 @@ def plan(state: DesignState) -> Command[Literal["draft", "report"]]:
             chosen["template_rtl"] = dict(bundle.files)
     chosen.update(top=top, header=port_header(testplan, top))
     cost: dict = {}
-    if hasattr(backend, "plan"):
+    if hasattr(backend, "plan") and (state.get("backend_options") or {}).get("llm_plan", True):
         try:
             llm_plan, usage = backend.plan(spec, {"approach": chosen["approach"]})
         except LLMError as err:

@@ -1,0 +1,176 @@
+"""``accelsmith bench``: VerilogEval spec-to-RTL problems, honest oracle.
+
+The agent gets the problem's prompt only; during repair it sees the security scan, pyslang lint and
+Icarus' compile messages of its own candidate. The problem's testbench and reference RTL are read
+only by ``grade``, after the agent has finished, in a separate folder.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from accelsmith.agents._backends import Draft, get_backend
+from accelsmith.agents._chat import LLMError
+from accelsmith.agents._extract import extract_files
+from accelsmith.agents._options import resolve_backend_options
+from accelsmith.agents._prompting import rtl_text
+from accelsmith.diagnostics import Diagnostic
+from accelsmith.prompts import render
+from accelsmith.verification import lint_pyslang, parse_tool_output, scan_rtl
+
+TOP = "TopModule"
+_MISMATCHES = re.compile(r"Mismatches:\s*(\d+)\s+in\s+(\d+)\s+samples")
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    prompt: Path
+    test: Path
+    ref: Path
+
+
+@dataclass
+class Outcome:
+    problem: str
+    first_pass: bool = False
+    final_pass: bool = False
+    iterations: int = 0
+    seconds: float = 0.0
+    cost: Draft = field(default_factory=lambda: Draft(bundle=None))
+    detail: str = ""
+
+    def line(self) -> str:
+        return (f"{self.problem:<32} first {'PASS' if self.first_pass else 'fail'}  "
+                f"repaired {'PASS' if self.final_pass else 'fail'}  it={self.iterations}  "
+                f"tok={self.cost.tokens_in}/{self.cost.tokens_out}  {self.seconds:.1f}s  {self.detail}")
+
+
+def find_problems(folder: Path, only: str | None = None) -> list[Problem]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"{str(folder)!r} is not a folder of VerilogEval problems")
+    problems = []
+    for prompt in sorted(folder.glob("Prob*_prompt.txt")):
+        stem = prompt.name.removesuffix("_prompt.txt")
+        test, ref = folder / f"{stem}_test.sv", folder / f"{stem}_ref.sv"
+        if test.is_file() and ref.is_file() and (not only or only in stem):
+            problems.append(Problem(stem, prompt, test, ref))
+    if not problems:
+        raise ValueError(f"no ProbNNN_*_prompt.txt with _test.sv and _ref.sv in {str(folder)!r}")
+    return problems
+
+
+def compile_check(files: dict[str, str], work: Path) -> list[Diagnostic]:
+    """What the agent may see: security scan, pyslang lint and Icarus' compile of its own files."""
+    findings = scan_rtl(files)
+    if findings:
+        return findings
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    paths = []
+    for name, text in files.items():
+        (work / name).write_text(text)
+        paths.append(work / name)
+    diags = [d for d in lint_pyslang(paths, TOP) if d.severity == "error"]
+    out = subprocess.run(["iverilog", "-g2012", "-s", TOP, "-o", str(work / "a.out"), *map(str, paths)],
+                         cwd=work, capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        diags += parse_tool_output("icarus", out.stderr + out.stdout) or [
+            Diagnostic(tool="icarus", severity="error", message=(out.stderr or "compile failed")[:300])]
+    return diags
+
+
+def solve(prompt_text: str, backend, max_iterations: int, work: Path) -> tuple[list[dict[str, str]], Draft]:
+    """Draft, then repair from compile diagnostics only. Returns every candidate (first first) and the cost."""
+    cost = Draft(bundle=None)
+    candidates: list[dict[str, str]] = []
+    user = render("verilogeval", problem=prompt_text.strip())
+    for it in range(1, max_iterations + 1):
+        msgs = [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
+        parsed = backend.complete(msgs, lambda t: extract_files(t, TOP), "the complete Verilog in one ```verilog block",
+                                  cost)
+        if parsed is None:
+            continue  # the format reminders ran out: try a fresh ask if the budget allows
+        files = parsed[0]
+        candidates.append(files)
+        diags = compile_check(files, work / f"iter_{it:02d}")
+        errors = [d for d in diags if d.severity == "error"]
+        if not errors:
+            break
+        user = (render("verilogeval", problem=prompt_text.strip()) + "\n\n" + render(
+            "verilogeval_repair", previous_rtl=rtl_text(files),
+            diagnostics="\n".join(f"- {d.one_line()[:200]}" for d in errors[:10])))
+    return candidates, cost
+
+
+def grade(files: dict[str, str] | None, problem: Problem, work: Path, timeout_s: float = 60.0) -> tuple[bool, str]:
+    """Hidden harness: the problem's testbench + reference + the candidate, under Icarus."""
+    if not files:
+        return False, "no candidate"
+    if scan_rtl(files):
+        return False, "candidate rejected by the security scan"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    cand = work / "candidate.sv"
+    cand.write_text("\n".join(files.values()))
+    build = subprocess.run(["iverilog", "-g2012", "-o", str(work / "sim"), str(problem.test), str(problem.ref),
+                            str(cand)], cwd=work, capture_output=True, text=True, timeout=timeout_s)
+    if build.returncode != 0:
+        return False, "does not compile with the testbench"
+    try:
+        run = subprocess.run(["vvp", "-n", str(work / "sim")], cwd=work, capture_output=True, text=True,
+                             timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return False, "simulation timeout"
+    (work / "sim.log").write_text(run.stdout + run.stderr)
+    m = _MISMATCHES.search(run.stdout)
+    if not m:
+        return False, "no 'Mismatches:' line"
+    ok = int(m.group(1)) == 0 and int(m.group(2)) > 0 and run.returncode == 0
+    return ok, f"{m.group(1)} mismatches in {m.group(2)} samples"
+
+
+def run_bench_suite(problems: list[Problem], *, backend: str, max_iterations: int, work_dir: Path,
+                    backend_options: dict | None = None,
+                    on_result: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    be = get_backend(backend, **resolve_backend_options(backend, backend_options))
+    if not hasattr(be, "complete"):
+        raise ValueError(f"backend {backend!r} cannot write free-form RTL; use openai, local or cascade")
+    outcomes = []
+    for p in problems:
+        t0 = time.perf_counter()
+        out = Outcome(problem=p.name)
+        try:
+            candidates, out.cost = solve(p.prompt.read_text(), be, max_iterations, work_dir / p.name / "agent")
+        except LLMError as err:
+            candidates, out.detail = [], f"backend: {err}"
+        out.iterations = len(candidates)
+        # grading happens only after the agent is done, outside its folder
+        out.first_pass, _ = grade(candidates[0] if candidates else None, p, work_dir / p.name / "grade_first")
+        out.final_pass, why = grade(candidates[-1] if candidates else None, p, work_dir / p.name / "grade_final")
+        out.detail = out.detail or why
+        out.seconds = time.perf_counter() - t0
+        outcomes.append(out)
+        if on_result:
+            on_result(out)
+    return outcomes
+
+
+def summary_lines(results: list[Outcome]) -> list[str]:
+    n = len(results) or 1
+    first = sum(r.first_pass for r in results)
+    final = sum(r.final_pass for r in results)
+    tin = sum(r.cost.tokens_in for r in results)
+    tout = sum(r.cost.tokens_out for r in results)
+    return [f"pass@1 without repair: {first}/{len(results)} = {first / n:.3f}",
+            f"pass@1 with repair:    {final}/{len(results)} = {final / n:.3f}",
+            f"cost: {tin} tokens in, {tout} tokens out, {sum(r.seconds for r in results):.1f} s"]

@@ -1,0 +1,79 @@
+"""CLI additions: LLM options for ``design``/``resume`` (global options, also env vars) and ``bench DIR``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from accelsmith.agents._cascade import ENV_STAGES
+from accelsmith.agents._chat import ENV_BASE_URL, ENV_MODEL
+from accelsmith.agents._options import (ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL, ENV_MAX_TOKENS, ENV_REPLY_TOKENS,
+                                        ENV_WALL_CLOCK)
+
+LLM = "LLM options (before the command: accelsmith --llm-model M design ...)"
+
+
+def llm_options(
+    llm_base_url: Annotated[Optional[str], typer.Option(envvar=ENV_BASE_URL, rich_help_panel=LLM,
+                                                        help="OpenAI-compatible base URL (backend openai)")] = None,
+    llm_model: Annotated[Optional[str], typer.Option(envvar=ENV_MODEL, rich_help_panel=LLM,
+                                                     help="model name on that server")] = None,
+    llm_local_model: Annotated[Optional[Path], typer.Option(envvar=ENV_LOCAL_MODEL, rich_help_panel=LLM,
+                                                            help="GGUF file or HF folder (backend local)")] = None,
+    llm_cascade: Annotated[Optional[str], typer.Option(envvar=ENV_STAGES, rich_help_panel=LLM,
+                                                       help="stages small->large: local:PATH,local:PATH or openai:M,...")] = None,
+    llm_reply_tokens: Annotated[Optional[int], typer.Option(envvar=ENV_REPLY_TOKENS, rich_help_panel=LLM,
+                                                            help="max tokens per reply")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option(envvar=ENV_MAX_TOKENS, rich_help_panel=LLM,
+                                                      help="token budget per run (in + out)")] = None,
+    wall_clock: Annotated[Optional[float], typer.Option(envvar=ENV_WALL_CLOCK, rich_help_panel=LLM,
+                                                        help="wall-clock budget per run, seconds")] = None,
+    scratch: Annotated[bool, typer.Option("--scratch", envvar=ENV_FORCE_SCRATCH, rich_help_panel=LLM,
+                                          help="withhold the kind's template: draft from the spec alone")] = False,
+) -> None:
+    """LLM-aided design and verification of accelerator RTL for transformer blocks.
+
+    The API key is read from OPENAI_API_KEY only; it never reaches the run store."""
+    # design() reads these from the environment, so the core CLI needs no LLM knowledge
+    for name, value in ((ENV_BASE_URL, llm_base_url), (ENV_MODEL, llm_model), (ENV_LOCAL_MODEL, llm_local_model),
+                        (ENV_STAGES, llm_cascade), (ENV_REPLY_TOKENS, llm_reply_tokens),
+                        (ENV_MAX_TOKENS, max_tokens), (ENV_WALL_CLOCK, wall_clock)):
+        if value is not None:
+            os.environ[name] = str(value)
+    if scratch:
+        os.environ[ENV_FORCE_SCRATCH] = "1"
+
+
+def bench(
+    problems: Annotated[Path, typer.Argument(metavar="DIR", help="VerilogEval spec-to-RTL folder (ProbNNN_*_prompt.txt)")],
+    backend: Annotated[str, typer.Option(help="drafting backend (an LLM: openai, local, cascade)")] = "openai",
+    max_iterations: Annotated[int, typer.Option(min=1, help="draft + compile-repair attempts per problem")] = 3,
+    only: Annotated[Optional[str], typer.Option(help="substring filter on problem names")] = None,
+    work_dir: Annotated[Optional[Path], typer.Option(help="where candidates and grading logs go")] = None,
+) -> None:
+    """Run the agent on every problem (it sees only the prompt), grade with each problem's own testbench."""
+    from rich.console import Console
+
+    from accelsmith.agents._verilogeval import find_problems, run_bench_suite, summary_lines
+
+    console = Console(highlight=False)
+    try:
+        found = find_problems(problems, only)
+    except ValueError as err:
+        Console(stderr=True).print(f"[bold red]error:[/] {err}")
+        raise typer.Exit(2) from None
+    out_dir = work_dir or Path("runs") / "bench"
+    results = run_bench_suite(found, backend=backend, max_iterations=max_iterations, work_dir=out_dir,
+                              on_result=lambda r: console.print(r.line(), markup=False))
+    for line in summary_lines(results):
+        console.print(line, markup=False)
+    raise typer.Exit(0)
+
+
+def register(app: typer.Typer) -> None:
+    if app.registered_callback is None:  # another package may own the global options
+        app.callback()(llm_options)
+    app.command("bench")(bench)

@@ -1,0 +1,55 @@
+"""``accelsmith bench DIR``: prompt-only drafting, compile-only repair, hidden grading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from accelsmith.cli import app
+from agents_oai_server import ScriptedServer, prompt_of
+
+pytestmark = pytest.mark.sim
+DATA = Path(__file__).parents[1] / "data" / "verilogeval"
+
+ZERO = "```verilog\nmodule TopModule(output zero);\n  assign zero = 1'b0;\nendmodule\n```"
+MUX_BAD = "```verilog\nmodule TopModule(input [7:0] a, input [7:0] b, input sel, output [7:0] out);\n  assign out = sel ? b : a\nendmodule\n```"
+MUX_GOOD = MUX_BAD.replace("? b : a\n", "? b : a;\n")
+COUNT_WRONG = ("```verilog\nmodule TopModule(input clk, input reset, output reg [3:0] q);\n"
+               "  always @(posedge clk) if (reset) q <= 0; else q <= q - 1;\nendmodule\n```")
+
+
+def responder(body: dict) -> dict:
+    text = prompt_of(body)
+    if "always drive 0" in text:
+        return {"text": ZERO}
+    if "multiplexer" in text:
+        return {"text": MUX_GOOD if "did not compile cleanly" in text else MUX_BAD}
+    return {"text": COUNT_WRONG}
+
+
+def test_bench_grades_with_hidden_harness_and_reports_pass_at_1(tmp_path, monkeypatch):
+    with ScriptedServer(responder) as srv:
+        monkeypatch.setenv("ACCELSMITH_LLM_BASE_URL", srv.base_url)
+        monkeypatch.setenv("ACCELSMITH_LLM_MODEL", "bench-model")
+        result = CliRunner().invoke(app, ["bench", str(DATA), "--backend", "openai", "--max-iterations", "2",
+                                          "--work-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "pass@1 without repair: 1/3 = 0.333" in out
+    assert "pass@1 with repair:    2/3 = 0.667" in out
+    assert "tokens in" in out
+    bodies = [prompt_of(r["body"]) for r in srv.requests]
+    assert len(bodies) == 1 + 2 + 1  # zero ok; mux broken then repaired; counter compiles (wrong, unseen)
+    # the honest-oracle rule: no grading material ever reaches the model
+    for text in bodies:
+        assert "RefModule" not in text and "Mismatches" not in text and "module tb" not in text
+    repair = next(t for t in bodies if "did not compile cleanly" in t)
+    assert "icarus error" in repair or "pyslang error" in repair
+    assert not any(p.name.endswith(("_ref.sv", "_test.sv")) for p in (tmp_path).rglob("agent/**/*"))
+
+
+def test_bench_rejects_a_folder_without_problems(tmp_path):
+    result = CliRunner().invoke(app, ["bench", str(tmp_path)])
+    assert result.exit_code == 2 and "no ProbNNN_*_prompt.txt" in result.output
