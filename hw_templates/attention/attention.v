@@ -1,0 +1,210 @@
+// Attention tile: y = softmax(q.K^T * scale) . V for one int8 query row over S streamed keys.
+//
+// Input beats (ready/valid): beat 0 of a job puts q on in_a; beat 1+j puts k_j on in_a, v_j on in_b.
+// Write side: each key's score s = q.k_j is computed on arrival and stored with v_j in bank wb
+// (two banks of B entries), tracking the bank max; a bank closes when full or at the job's last key.
+// Read side: one entry of the other (full) bank per cycle: m grows to max(m, bank max), o and l are
+// rescaled by alpha = exp2q(m_new - m) (identity once m has caught up), then o += p*v, l += p with
+// p = exp2q(m_new - s). After the job's last entry o and l move to an 8-step restoring divider:
+// y = round(o / l) (half away from zero). exp2q(d) = T[frac u] >> int u, u = round(d*MULT / 2^SH).
+module attention #(
+    parameter integer D = 8,
+    parameter integer B = 4,
+    parameter integer S = 16,
+    parameter integer SW = 19,
+    parameter integer LW = 20,
+    parameter integer PB = 15,
+    parameter integer EF = 6,
+    parameter integer SB = 5,
+    parameter integer SH = 22,
+    parameter [16:0] MULT = 17'd1,
+    parameter [(1<<EF)*(PB+1)-1:0] EXP_TABLE = {(1<<EF){16'd0}}
+) (
+    input  wire           clk,
+    input  wire           rst_n,
+    input  wire           in_valid,
+    output wire           in_ready,
+    input  wire [D*8-1:0] in_a,
+    input  wire [D*8-1:0] in_b,
+    output wire           out_valid,
+    input  wire           out_ready,
+    output wire [D*8-1:0] out_data
+);
+    localparam integer IW = $clog2(B);
+    localparam integer KW = (S > 1) ? $clog2(S) : 1;
+    localparam integer OW = LW + 8;  // |o| <= 128 * l < 2^(LW+7)
+    localparam integer NW = LW + 9;  // 2|o| + l < 257 * 2^LW
+    localparam integer BL = B - 1;
+    localparam integer SL = S - 1;
+    localparam integer PB1 = PB + 1;
+    localparam [IW-1:0] BLAST = BL[IW-1:0];
+    localparam [KW-1:0] SLAST = SL[KW-1:0];
+    localparam integer TW = $clog2((1 << EF) * (PB + 1));
+    localparam [TW-1:0] TSTEP = PB1[TW-1:0];
+    localparam [63:0] MULT64 = {47'd0, MULT};
+    localparam [63:0] UHALF = 64'd1 << (SH - 1);
+    localparam [PB+1:0] PHALF = {2'b0, 1'b1, {(PB-1){1'b0}}};
+
+    // exp2q(d): probability code of a score difference d >= 0; shifts of 2^SB and more flush to 0
+    function [PB:0] exp2q;
+        input [SW-1:0] d;
+        reg [63:0] u;
+        reg [TW-1:0] idx;
+        begin
+            u = ({{(64-SW){1'b0}}, d} * MULT64 + UHALF) >> SH;
+            idx = {{(TW-EF){1'b0}}, u[EF-1:0]} * TSTEP;
+            if ((u >> (EF + SB)) != 64'd0) exp2q = {(PB+1){1'b0}};
+            else exp2q = EXP_TABLE[idx +: (PB+1)] >> u[EF +: SB];
+        end
+    endfunction
+
+    // ---- write side: q register, key scoring, two banks ----
+    reg              want_q;
+    reg  [D*8-1:0]   q_reg;
+    reg  [KW-1:0]    kc;
+    reg              wb;
+    reg  [IW-1:0]    widx;
+    reg  [1:0]       full, last;
+    reg  [IW-1:0]    lastidx [0:1];
+    reg  [SW-1:0]    bmax [0:1];
+    reg  [SW-1:0]    sbuf [0:2*B-1];
+    reg  [D*8-1:0]   vbuf [0:2*B-1];
+
+    // two's complement products and sums in unsigned arithmetic, operands sign-extended by hand
+    reg  [SW-1:0] score;
+    reg  [15:0]   prod;
+    integer i;
+    always @* begin
+        score = {SW{1'b0}};
+        for (i = 0; i < D; i = i + 1) begin
+            prod  = {{8{q_reg[i*8+7]}}, q_reg[i*8 +: 8]} * {{8{in_a[i*8+7]}}, in_a[i*8 +: 8]};
+            score = score + {{(SW-16){prod[15]}}, prod};
+        end
+    end
+
+    assign in_ready  = want_q || !full[wb];
+    wire   fire      = in_valid && in_ready;
+    wire   key_fire  = fire && !want_q;
+    wire   last_key  = kc == SLAST;
+    wire   close     = last_key || widx == BLAST;
+    wire   [SW-1:0] wmax = (widx == {IW{1'b0}} || $signed(score) > $signed(bmax[wb])) ? score : bmax[wb];
+
+    // ---- read side: online softmax over the full bank rb ----
+    reg              rb;
+    reg  [IW-1:0]    ridx;
+    reg              first;
+    reg  [SW-1:0]    m;
+    reg  [D*OW-1:0]  o;
+    reg  [LW-1:0]    l;
+    reg              dbusy;
+    reg  [3:0]       dcnt;
+
+    wire             div_free = !dbusy || (out_valid && out_ready);
+    wire             a_end    = ridx == lastidx[rb];
+    wire             a_final  = a_end && last[rb];
+    wire             a_go     = full[rb] && (!a_final || div_free);
+    wire [SW-1:0]    bm       = bmax[rb];
+    wire [SW-1:0]    m_new    = (first || $signed(bm) > $signed(m)) ? bm : m;
+    wire [PB:0]      alpha    = exp2q(m_new - m);
+    wire [PB:0]      p        = exp2q(m_new - sbuf[{rb, ridx}]);
+    wire [D*8-1:0]   v_r      = vbuf[{rb, ridx}];
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [LW+PB+1:0] l_scaled = {{(PB+2){1'b0}}, l} * {{(LW+1){1'b0}}, alpha} + {{LW{1'b0}}, PHALF};
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [LW-1:0]    l_next   = (first ? {LW{1'b0}} : l_scaled[PB +: LW]) + {{(LW-PB-1){1'b0}}, p};
+    wire [D*OW-1:0]  o_next;
+
+    // ---- divider: 8 restoring steps, one quotient bit per cycle, all lanes at once ----
+    reg  [LW+7:0]    dsor;
+    wire             load = a_go && a_final;
+    assign out_valid = dbusy && dcnt == 4'd0;
+
+    genvar g;
+    generate
+        for (g = 0; g < D; g = g + 1) begin : g_lane
+            wire [OW-1:0]    o_g      = o[g*OW +: OW];
+            wire [7:0]       v_g      = v_r[g*8 +: 8];
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [OW+PB+1:0] o_scaled = {{(PB+2){o_g[OW-1]}}, o_g} * {{(OW+1){1'b0}}, alpha}
+                                      + {{OW{1'b0}}, PHALF};
+            /* verilator lint_on UNUSEDSIGNAL */
+            wire [OW-1:0]    pv       = {{(OW-PB-1){1'b0}}, p} * {{(OW-8){v_g[7]}}, v_g};
+            wire [OW-1:0]    o_sum    = (first ? {OW{1'b0}} : o_scaled[PB +: OW]) + pv;
+            wire        [OW-1:0]    o_abs    = o_sum[OW-1] ? -o_sum : o_sum;
+            reg         [NW-1:0]    num;
+            reg         [7:0]       quo;
+            reg                     neg;
+            wire                    ge       = num >= {1'b0, dsor};
+            assign o_next[g*OW +: OW] = o_sum;
+            assign out_data[g*8 +: 8] = neg ? -quo : quo;
+            always @(posedge clk) begin
+                if (load) begin
+                    num <= {o_abs, 1'b0} + {9'd0, l_next};
+                    neg <= o_sum[OW-1];
+                end else if (dcnt != 4'd0) begin
+                    num <= ge ? num - {1'b0, dsor} : num;
+                    quo <= {quo[6:0], ge};
+                end
+            end
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (key_fire) begin
+            sbuf[{wb, widx}] <= score;
+            vbuf[{wb, widx}] <= in_b;
+            bmax[wb] <= wmax;
+            if (close) lastidx[wb] <= widx;
+        end
+        if (fire && want_q) q_reg <= in_a;
+        if (load) dsor <= {l_next, 8'd0};
+        else if (dcnt != 4'd0) dsor <= dsor >> 1;
+    end
+
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            want_q <= 1'b1;
+            kc     <= {KW{1'b0}};
+            wb     <= 1'b0;
+            widx   <= {IW{1'b0}};
+            full   <= 2'b00;
+            last   <= 2'b00;
+            rb     <= 1'b0;
+            ridx   <= {IW{1'b0}};
+            first  <= 1'b1;
+            m      <= {SW{1'b0}};
+            o      <= {(D*OW){1'b0}};
+            l      <= {LW{1'b0}};
+            dbusy  <= 1'b0;
+            dcnt   <= 4'd0;
+        end else begin
+            if (fire && want_q) want_q <= 1'b0;
+            if (key_fire) begin
+                kc   <= last_key ? {KW{1'b0}} : kc + 1'b1;
+                widx <= last_key ? {IW{1'b0}} : widx + 1'b1;
+                if (last_key) want_q <= 1'b1;
+                if (close) begin
+                    full[wb] <= 1'b1;
+                    last[wb] <= last_key;
+                    wb <= !wb;
+                end
+            end
+            if (a_go) begin
+                m     <= m_new;
+                o     <= o_next;
+                l     <= l_next;
+                first <= a_final;
+                ridx  <= a_end ? {IW{1'b0}} : ridx + 1'b1;
+                if (a_end) begin
+                    full[rb] <= 1'b0;
+                    rb <= !rb;
+                end
+            end
+            if (load) begin
+                dbusy <= 1'b1;
+                dcnt  <= 4'd8;
+            end else if (out_valid && out_ready) dbusy <= 1'b0;
+            else if (dcnt != 4'd0) dcnt <= dcnt - 1'b1;
+        end
+    end
+endmodule
