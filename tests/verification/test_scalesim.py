@@ -1,0 +1,33 @@
+import math
+
+import pytest
+
+from accelsmith.verification import _scalesim
+from accelsmith.verification._scalesim import closed_form_cycles, rtl_streaming_cycles, scalesim_cycles
+
+
+def test_closed_forms_count_folds_and_tiles():
+    # OS: one 8x8 output tile per (M, N) tile, K + R + C - 2 cycles each; WS: one weight fold per (K, N) tile
+    assert closed_form_cycles(8, 8, "output_stationary", 16, 16, 32) == 4 * (32 + 14) - 1
+    assert closed_form_cycles(8, 8, "weight_stationary", 16, 16, 32) == 4 * 2 * (16 + 8 + 16 - 2) - 1
+    assert closed_form_cycles(8, 8, "output_stationary", 9, 8, 1) == 2 * 15 - 1  # partial tiles count whole
+
+
+def test_scalesim_matches_closed_form():
+    try:
+        _scalesim.scalesim_python()
+    except Exception as err:  # noqa: BLE001 - the SCALE-Sim venv is optional
+        pytest.skip(str(err))
+    shapes = {"a": (16, 16, 32), "b": (20, 12, 10)}
+    for df in ("output_stationary", "weight_stationary"):
+        got = scalesim_cycles(8, 8, df, shapes)
+        assert got == {n: closed_form_cycles(8, 8, df, *s) for n, s in shapes.items()}
+
+
+@pytest.mark.sim
+def test_rtl_streaming_interval_of_weight_stationary_matches_its_schedule(tmp_path):
+    r, c, k = 4, 3, 6
+    got = rtl_streaming_cycles(r, c, k, "weight_stationary", tmp_path, sim="icarus")
+    # per job: K load beats + ceil(K/R) folds of (2R + C - 1) stream cycles + R output beats, no overlap
+    assert got["interval"] == k + math.ceil(k / r) * (2 * r + c - 1) + r
+    assert got["fill"] == 0
