@@ -121,8 +121,11 @@ class LocalChat:
         if self.path.endswith(".gguf"):
             with _LOAD_LOCK:
                 llm = _llama(self.path, self.n_ctx, self.threads)
-                out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
-                                                 temperature=self.temperature)
+                try:
+                    out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
+                                                     temperature=self.temperature)
+                except (ValueError, RuntimeError) as err:  # e.g. the prompt outgrew the context window
+                    raise LLMError(f"{self.model}: {type(err).__name__}: {str(err)[:200]}") from None
             usage = out.get("usage") or {}
             return ChatReply(text=out["choices"][0]["message"]["content"] or "", model=self.model,
                              tokens_in=usage.get("prompt_tokens", 0), tokens_out=usage.get("completion_tokens", 0))
