@@ -1,7 +1,7 @@
 """Print the template library's measured figures: kill rates, PPA, throughput/latency, GEMM utilisation vs
 SCALE-Sim, regress wall time.  Usage: .venv/bin/python bench/templates_figures.py [--part NAME ...] [--jobs N]
 
-Parts: mutate, ppa, perf, gemm_util, regress (default: all).  Every figure is measured by this run.
+Parts: mutate, ppa, perf, gemm_util (alias utilisation), regress (default: all).  Every figure is measured by this run.
 """
 
 from __future__ import annotations
@@ -29,16 +29,19 @@ NAMED = {  # specs whose figures are reported
     "gelu_4l_int8": {"kind": "activation", "function": "gelu"},
     "silu_4l_q2.3": {"kind": "activation", "function": "silu", "in_bits": 6, "in_frac": 3, "out_bits": 8, "out_frac": 4},
 }
-MUTATE = ["requant_int8_half_even_ties", "requant_int4_per_channel", "gemm_ws_4x3_int4_sat", "silu_4l_q2.3"]
+MUTATE = ["examples/gemm_4x4_int8.yaml", "examples/gemm_ws_4x3_int4_sat.yaml", "examples/requant_int8_ties.yaml",
+          "examples/requant_int8_mixed.yaml", "examples/activation_silu_q2_3.yaml"]  # specs of the mutation figures
 
 
 def part_mutate(jobs: int, max_mutants: int) -> None:
-    from accelsmith.verification._mutate import mutate
-    from accelsmith.verification.cli import print_mutation_report
+    """Same as `accelsmith mutate KIND --spec YAML --max N --jobs J` per spec in MUTATE."""
+    from accelsmith.spec import load_spec
+    from accelsmith.verification._mutate import format_report, mutate
 
-    for name in MUTATE:
-        report = mutate(spec_from_dict(NAMED[name]), jobs=jobs, max_mutants=max_mutants)
-        print_mutation_report(report)
+    root = Path(__file__).resolve().parent.parent
+    for path in MUTATE:
+        report = mutate(load_spec(root / path), jobs=jobs, max_mutants=max_mutants)
+        print(f"{path}: " + format_report(report))
 
 
 def part_ppa(work: Path) -> None:
@@ -65,17 +68,26 @@ def part_perf(work: Path, sim: str) -> None:
 
 
 def part_gemm_util(work: Path, sim: str) -> None:
-    from accelsmith.verification._scalesim import transformer_shapes, utilisation_table
+    """RTL (measured streaming fill + per-job interval x tiles) vs SCALE-Sim 'Total Cycles' vs ideal MACs."""
+    from accelsmith.verification._scalesim import rtl_streaming_cycles, transformer_shapes, utilisation_table
 
-    every = transformer_shapes()
-    shapes = {k: every[k] for k in ("qkv_proj", "attn_scores", "mlp_up", "mlp_down")}  # K in {384, 64, 1536}
+    every = transformer_shapes()  # hidden 384, MLP 1536, seq 128
+    shapes = {k: every[k] for k in ("qkv_proj", "out_proj", "mlp_up", "mlp_down")}  # K in {384, 1536}
+    print("method: each (M, N, K) GEMM is tiled onto the 8x8 array as ceil(M/8) x ceil(N/8) jobs of reduction "
+          "length K, streamed back to back;\n  RTL cycles = fill + tiles x interval, interval = (span(3 jobs) - "
+          "span(1 job)) / 2 measured on the bench (no bubbles, no stalls);\n  ideal = M*N*K/64; util = ideal/RTL.")
     for df in ("output_stationary", "weight_stationary"):
         print(f"GEMM 8x8 {df} (RTL on {sim}; SCALE-Sim 'Total Cycles', large SRAMs):")
-        print(f"  {'shape':<13} {'M':>4} {'N':>5} {'K':>5} {'RTL cyc':>9} {'SCALE-Sim':>9} {'ideal':>8} "
-              f"{'util':>6} {'RTL/SS':>6}")
+        print(f"  {'shape':<10} {'M':>4} {'N':>5} {'K':>5} {'tiles':>6} {'cyc/job':>8} {'RTL cyc':>9} {'SCALE-Sim':>9} "
+              f"{'ideal':>8} {'RTL/SS':>6} {'util':>6}")
         for r in utilisation_table(8, 8, df, shapes, work, sim):
-            print(f"  {r['shape']:<13} {r['M']:>4} {r['N']:>5} {r['K']:>5} {r['rtl_cycles']:>9} "
-                  f"{r['scalesim_cycles']:>9} {r['ideal_cycles']:>8} {r['utilisation']:>6.3f} {r['rtl_over_scalesim']:>6.3f}")
+            print(f"  {r['shape']:<10} {r['M']:>4} {r['N']:>5} {r['K']:>5} {r['tiles']:>6} {r['rtl_interval']:>8.1f} "
+                  f"{r['rtl_cycles']:>9} {r['scalesim_cycles']:>9} {r['ideal_cycles']:>8} {r['rtl_over_scalesim']:>6.3f} "
+                  f"{r['utilisation']:>6.3f}")
+    # the output-stationary array's double-buffered accumulator banks limit short jobs (K < 2R + C - 1)
+    m = rtl_streaming_cycles(8, 8, 16, "output_stationary", work, sim, jobs=(4, 12))
+    print(f"OS 8x8 K=16 streaming: {m['interval']:.2f} cycles/job measured (spans {m['spans']}); "
+          f"K = 16 would be 100 % MAC use, (K + 2R + C - 1)/2 = {(16 + 16 + 7) / 2}")
 
 
 def part_regress(jobs: int) -> None:
@@ -87,9 +99,9 @@ def part_regress(jobs: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--part", action="append", choices=["mutate", "ppa", "perf", "gemm_util", "regress"])
+    ap.add_argument("--part", action="append", choices=["mutate", "ppa", "perf", "gemm_util", "utilisation", "regress"])
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--max-mutants", type=int, default=150)
+    ap.add_argument("--max-mutants", type=int, default=1000)
     ap.add_argument("--sim", default="verilator")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="accelsmith_figures_"))
@@ -98,6 +110,7 @@ def main() -> None:
         print(f"== {part}")
         {"mutate": lambda: part_mutate(args.jobs, args.max_mutants), "ppa": lambda: part_ppa(work),
          "perf": lambda: part_perf(work, args.sim), "gemm_util": lambda: part_gemm_util(work, args.sim),
+         "utilisation": lambda: part_gemm_util(work, args.sim),
          "regress": lambda: part_regress(args.jobs)}[part]()
         print(f"   ({time.perf_counter() - t0:.0f} s)")
 

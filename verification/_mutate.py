@@ -254,11 +254,14 @@ def mutate(spec: BlockSpec, *, jobs: int = 2, max_mutants: int | None = 150, tim
             results.append(fut.result())
             if progress:
                 progress(results[-1])
-    if prove:
-        for r in results:
-            if r.status == "survived":
-                proved, log = prove_equivalent(bundle.files, r.mutant.apply(bundle.files), bundle.top,
-                                               root / "equiv" / r.mutant.id)
+    if prove:  # survivors only; each proof is its own yosys process, so they run in parallel too
+        survivors = [r for r in results if r.status == "survived"]
+
+        def _prove(r: MutantResult) -> tuple[bool, str]:
+            return prove_equivalent(bundle.files, r.mutant.apply(bundle.files), bundle.top, root / "equiv" / r.mutant.id)
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for r, (proved, log) in zip(survivors, pool.map(_prove, survivors)):
                 if proved:
                     r.status, r.detail = "equivalent", "yosys equiv_simple/equiv_induct proved all outputs equal"
                 else:
@@ -268,16 +271,38 @@ def mutate(spec: BlockSpec, *, jobs: int = 2, max_mutants: int | None = 150, tim
 
 def _report(spec: BlockSpec, results: list[MutantResult], seconds: float) -> dict:
     count = {s: sum(r.status == s for r in results) for s in ("killed", "survived", "stillborn", "equivalent")}
-    scored = count["killed"] + count["survived"]
+    scored = count["killed"] + count["survived"]  # non-equivalent mutants that build
     by_op: dict[str, dict[str, int]] = {}
     for r in results:
         by_op.setdefault(r.mutant.operator, {}).setdefault(r.status, 0)
         by_op[r.mutant.operator][r.status] += 1
+    killers: dict[str, int] = {}
+    for r in results:
+        if r.status == "killed":
+            first = r.detail.split(",")[0] or "?"
+            killers[first] = killers.get(first, 0) + 1
     return {
         "kind": spec.kind, "spec": spec.label, "spec_hash": spec.spec_hash, "summary": spec.summary(),
-        "mutants": len(results), **count,
+        "mutants": len(results), **count, "non_equivalent": scored,
         "kill_rate": count["killed"] / scored if scored else None,
+        "killed_by_timeout": sum(r.status == "killed" and r.detail == "wall-clock timeout" for r in results),
+        "first_failing_case": dict(sorted(killers.items(), key=lambda kv: -kv[1])),
         "by_operator": by_op, "seconds": round(seconds, 1),
         "survivors": [{**asdict(r.mutant), "detail": r.detail} for r in results if r.status == "survived"],
         "equivalents": [{**asdict(r.mutant), "detail": r.detail} for r in results if r.status == "equivalent"],
+        "stillborn_mutants": [{**asdict(r.mutant), "detail": r.detail} for r in results if r.status == "stillborn"],
     }
+
+
+def format_report(report: dict) -> str:
+    """Plain-text report: the figure, then every survivor and equivalent as file:line operator: old -> new."""
+    rate = report["kill_rate"]
+    lines = [f"{report['kind']} ({report['summary']}): {report['mutants']} mutants: {report['killed']} killed / "
+             f"{report['killed'] + report['survived']} non-equivalent = "
+             f"{'n/a' if rate is None else f'{100 * rate:.1f} %'}; {report['equivalent']} proved equivalent, "
+             f"{report['stillborn']} stillborn (do not build), {report['seconds']} s"]
+    for tag, key in (("survived", "survivors"), ("equivalent", "equivalents"), ("stillborn", "stillborn_mutants")):
+        for s in report.get(key, []):
+            lines.append(f"  {tag:<10} {s['file']}:{s['line']} {s['operator']}: {s['original'].strip()!r} -> "
+                         f"{s['replacement'].strip()!r}" + (f"  ({s['detail']})" if tag == "survived" else ""))
+    return "\n".join(lines)

@@ -59,3 +59,19 @@ def test_equivalence_proof_separates_equal_from_different(tmp_path, edit, proved
     gate = EQ_SRC.replace("a + b", "a - b" if not proved else edit)
     ok, log = prove_equivalent({"t.v": EQ_SRC}, {"t.v": gate}, "t", tmp_path)
     assert ok is proved, log
+
+
+def test_report_scores_only_non_equivalent_building_mutants_and_lists_survivors():
+    from accelsmith.verification._mutate import MutantResult, _report, format_report
+
+    spec = RequantSpec(lanes=2, multipliers=[3, 5], shifts=[1, 2])
+    ms = generate_mutants({"m.v": SRC})[:5]
+    results = [MutantResult(ms[0], "killed", "random"), MutantResult(ms[1], "killed", "wall-clock timeout"),
+               MutantResult(ms[2], "survived", "equivalence not proved"), MutantResult(ms[3], "equivalent"),
+               MutantResult(ms[4], "stillborn", "syntax error")]
+    r = _report(spec, results, 1.0)
+    assert (r["killed"], r["survived"], r["equivalent"], r["stillborn"], r["non_equivalent"]) == (2, 1, 1, 1, 3)
+    assert r["kill_rate"] == 2 / 3 and r["killed_by_timeout"] == 1
+    text = format_report(r)
+    assert "2 killed / 3 non-equivalent = 66.7 %" in text
+    assert f"survived   m.v:{ms[2].line} {ms[2].operator}" in text and "stillborn" in text
