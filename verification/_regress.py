@@ -28,6 +28,9 @@ GRID: dict[str, list[dict]] = {
         {"name": "requant_wrap_3lane", "lanes": 3, "saturation": False, "zero_point": 5, "multipliers": [12345],
          "shifts": [9]},
     ],
+    "attention": [
+        {"name": "attention_d4_s7_b2", "head_dim": 4, "kv_block": 2, "seq_len": 7},
+    ],
 }
 
 
