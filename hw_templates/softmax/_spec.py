@@ -1,0 +1,106 @@
+"""SoftmaxSpec: softmax over a vector of L int logits -> unsigned fixed-point probabilities."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+
+from accelsmith.spec import BlockSpec, register_spec
+
+GUARD_BITS = 4  # reciprocal guard bits: its floor costs at most 2^-4 output LSB
+LOG2E_BITS = 16  # fraction bits of the log2(e) constant
+
+
+@register_spec
+class SoftmaxSpec(BlockSpec):
+    """p_i = exp(x_i) / sum_j exp(x_j) for one vector of ``length`` logits per job.
+
+    Logits are signed ``in_bits`` codes with value code / 2**in_frac (Q(in_bits-in_frac).in_frac);
+    probabilities are unsigned ``out_bits`` codes with value code / 2**out_frac (out_frac = out_bits
+    is Q0.out_bits: p near 1 clamps to the largest code). Algorithm: running max while loading,
+    e_i = 2^-(d_i log2 e) with d_i = max - x_i split into an integer shift and an ``exp_table_bits``
+    fraction table (entries with ``exp_bits`` fraction bits), sum, reciprocal of the sum by restoring
+    division (out_frac + 5 iterations), p_i = round(e_i * recip). Bit accurate: ``softmax_golden``.
+
+    Interface: ``length / lanes`` input beats (lane i at ``[i*in_bits +: in_bits]``) then, after the
+    sum and the division, ``length / lanes`` output beats. Both streams are II=1 while streaming;
+    jobs do not overlap (one vector buffer), see ``job_cycles``.
+
+    ``max_abs_error`` (probability units) is checked by the validator on a deterministic dense sample
+    of vectors with the bench's own criterion: |code - round(p_float * 2**out_frac)| <= atol, atol =
+    floor(max_abs_error * 2**out_frac - 0.5), which implies |code / 2**out_frac - p_float| <= max_abs_error
+    (p_float clamped to the output range).
+    """
+
+    kind: ClassVar[str] = "softmax"
+
+    length: int = Field(16, ge=2, le=1024, description="elements per vector (L)")
+    lanes: int = Field(4, ge=1, le=64, description="elements per beat; must divide length")
+    in_bits: int = Field(8, ge=2, le=12, description="signed logit width")
+    in_frac: int = Field(4, ge=0, le=10, description="logit fraction bits (scale 2**-in_frac)")
+    out_bits: int = Field(8, ge=2, le=16, description="unsigned probability width")
+    out_frac: int = Field(8, ge=1, le=16, description="probability fraction bits")
+    exp_table_bits: int = Field(6, ge=2, le=10, description="fraction bits of the base-2 exponent table index")
+    max_abs_error: float = Field(0.008, gt=0.0, description="stated |p - softmax_float| bound (probability units)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SoftmaxSpec:
+        if self.length % self.lanes:
+            raise ValueError(f"length={self.length!r} is not a multiple of lanes={self.lanes!r}")
+        if self.out_frac > self.out_bits:
+            raise ValueError(f"out_frac={self.out_frac!r} exceeds out_bits={self.out_bits!r}; "
+                             "probabilities are unsigned Q(out_bits-out_frac).out_frac")
+        if self.atol < 0:
+            raise ValueError(f"max_abs_error={self.max_abs_error!r} is below half an output LSB "
+                             f"(2**-{self.out_frac + 1}); no rounded output can meet it")
+        from accelsmith.hw_templates.softmax.model import bound_check
+
+        worst, vec = bound_check(self)
+        if worst > self.atol:
+            raise ValueError(f"measured error {worst} LSB (vector {vec!r}) exceeds atol={self.atol} LSB from "
+                             f"max_abs_error={self.max_abs_error!r}; raise the bound or exp_table_bits")
+        return self
+
+    @property
+    def beats(self) -> int:
+        return self.length // self.lanes
+
+    @property
+    def exp_bits(self) -> int:
+        """Fraction bits of e_i: enough that the floors of L small terms stay below 1/16 output LSB."""
+        return self.out_frac + max(1, (self.length - 1).bit_length()) + 4
+
+    @property
+    def div_iterations(self) -> int:
+        return self.out_frac + GUARD_BITS + 1
+
+    @property
+    def atol(self) -> int:
+        return int(self.max_abs_error * (1 << self.out_frac) - 0.5 + 1e-9) if \
+            self.max_abs_error * (1 << self.out_frac) >= 0.5 - 1e-9 else -1
+
+    @property
+    def job_cycles(self) -> int:
+        """Unstalled cycles from the first input beat to the last output beat of one vector."""
+        return 3 * self.beats + self.div_iterations
+
+    @property
+    def latency_cycles(self) -> int:
+        return self.job_cycles
+
+    def summary(self) -> str:
+        return (f"L={self.length} {self.lanes} lanes Q{self.in_bits - self.in_frac}.{self.in_frac} -> "
+                f"uQ{self.out_bits - self.out_frac}.{self.out_frac} table 2^{self.exp_table_bits} "
+                f"err<={self.max_abs_error}")
+
+    def ports(self) -> dict[str, dict]:
+        return {
+            "clock": "clk",
+            "reset_n": "rst_n",
+            "in": {"valid": "in_valid", "ready": "in_ready",
+                   "fields": {"data": {"signal": "in_data", "lanes": self.lanes, "bits": self.in_bits, "signed": True}}},
+            "out": {"valid": "out_valid", "ready": "out_ready",
+                    "fields": {"data": {"signal": "out_data", "lanes": self.lanes, "bits": self.out_bits,
+                                        "signed": False}}},
+        }

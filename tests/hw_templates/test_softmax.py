@@ -1,0 +1,67 @@
+import pytest
+import torch
+
+from accelsmith.errors import SpecError
+from accelsmith.hw_templates.softmax import SoftmaxSpec, softmax_float_codes, softmax_golden
+from accelsmith.hw_templates.softmax.model import bound_check, exps
+from accelsmith.spec import spec_from_dict
+
+NARROW = dict(length=12, lanes=1, in_frac=3, max_abs_error=0.01)
+
+
+def test_golden_within_stated_bound_on_a_fresh_sample():
+    spec = SoftmaxSpec()
+    g = torch.Generator().manual_seed(7)
+    x = torch.cat([torch.randint(-128, 128, (3000, 16), generator=g),
+                   127 - torch.randint(0, 40, (3000, 16), generator=g)])
+    err = (softmax_golden(x, spec).double() - softmax_float_codes(x, spec)).abs().max().item()
+    assert err <= spec.max_abs_error * 256 + 1e-9  # the stated bound in LSB, vectors the validator never saw
+
+
+def test_validator_sample_meets_the_bench_tolerance():
+    spec = SoftmaxSpec(**NARROW)
+    assert bound_check(spec)[0] <= spec.atol  # integer LSB: |golden - round(float)| <= atol
+
+
+def test_exp_terms_bracket_the_float_exponential():
+    spec = SoftmaxSpec()
+    x = torch.arange(-128, 128).view(16, 16)
+    e = exps(x, spec).double() / (1 << spec.exp_bits)
+    ref = torch.exp((x - x.max(dim=1, keepdim=True).values) / 16.0)
+    assert (e - ref).abs().max().item() <= ref.max().item() * 2 ** -(spec.exp_table_bits + 1)  # index rounding
+
+
+def test_unreachable_bound_is_rejected():
+    with pytest.raises(SpecError, match=r"measured error \d+ LSB .* exceeds atol=0 LSB"):
+        spec_from_dict({"kind": "softmax", "max_abs_error": 0.002})
+
+
+def test_length_must_fill_whole_beats():
+    with pytest.raises(SpecError, match=r"length=10 is not a multiple of lanes=4"):
+        spec_from_dict({"kind": "softmax", "length": 10, "lanes": 4})
+
+
+def test_lint_clean(lint_spec):
+    assert lint_spec(SoftmaxSpec(**NARROW)) == []
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("fields, sim", [(NARROW, "icarus"), ({}, "verilator")])
+def test_bench_passes_exact_and_within_bound(run_spec, fields, sim):
+    spec = SoftmaxSpec(**fields)
+    res = run_spec(spec, sim)
+    assert res.passed, [c for c in res.cases if not c["passed"]][:1] or res.diagnostics
+    perf = next(c for c in res.cases if c["case"] == "throughput")
+    assert perf["span_cycles"] == perf["jobs"] * spec.job_cycles  # II=1 in and out, no idle cycle between phases
+
+
+@pytest.mark.sim
+def test_bench_catches_an_off_by_one_table_entry(run_spec):
+    spec = SoftmaxSpec(**NARROW)
+
+    def corrupt(files):
+        top = next(k for k in files if k.endswith("_top.v"))
+        return {**files, top: files[top].replace("6'd0: exp_table = ", "6'd0: exp_table = 1 + ", 1)}
+
+    res = run_spec(spec, edit=corrupt, cases=["table_sensitive"])
+    assert not res.passed

@@ -1,0 +1,112 @@
+"""Stimulus for SoftmaxSpec: bit-exact cases against the golden model, and bound cases against float.
+
+Bound cases take vectors from the validator's checked sample (the worst ones first), compare with
+round(float softmax) at ``atol = floor(max_abs_error * 2**out_frac - 0.5)``, so passing implies the
+stated bound. Exact cases (atol 0) pin the RTL to the golden model: every max-minus-x distance, the
+maximum in every lane and beat, flat and extreme vectors, random vectors under bubbles and stalls.
+"""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from accelsmith.hw_templates.softmax import SoftmaxSpec, rounded_float_codes, softmax_golden
+from accelsmith.hw_templates.softmax.model import bound_vectors, exp_table, exps
+from accelsmith.verification._derive import register_deriver
+from accelsmith.verification._testplan import TestPlan
+from accelsmith.verification.plans._common import build_plan, stream_case
+
+
+def _distance_sweep(spec: SoftmaxSpec, rng: random.Random) -> list[list[int]]:
+    """Vectors holding the maximum and then every distance d = max - x once (all exp shifts and indices)."""
+    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    dists = list(range(1, hi - lo + 1))
+    vecs = []
+    for k in range(0, len(dists), spec.length - 1):
+        chunk = dists[k:k + spec.length - 1]
+        top = rng.randint(lo + chunk[-1], hi)  # max anywhere it leaves room for the largest distance
+        v = [top] + [top - d for d in chunk] + [top] * (spec.length - 1 - len(chunk))
+        rng.shuffle(v)
+        vecs.append(v)
+    return vecs
+
+
+def _corners(spec: SoftmaxSpec) -> list[list[int]]:
+    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    L = spec.length
+    vecs = [[0] * L, [lo] * L, [hi] * L, [lo, hi] * (L // 2) + [lo] * (L % 2)]
+    for pos in range(L):  # the maximum in every lane of every beat, others close below and far below
+        vecs.append([hi if i == pos else hi - 1 - (i % 3) for i in range(L)])
+        vecs.append([lo + 1 if i == pos else lo for i in range(L)])
+    vecs.append(list(range(hi, hi - L, -1)))  # strictly falling: the first beat holds the max
+    vecs.append(list(range(lo, lo + L)))  # strictly rising: every beat raises the running max
+    return vecs
+
+
+def _table_sensitive(spec: SoftmaxSpec, rng: random.Random, tries: int = 1024) -> list[list[int]]:
+    """Per exp-table entry j, a vector whose output changes when T[j] is one higher (when any does).
+
+    A +1 on an entry moves an output by about 2^-(log2 L + 4) LSB, so random vectors almost never see
+    it; this searches seeded candidates that place the distances using entry j next to random ones.
+    """
+    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    L = spec.length
+    table = exp_table(spec)
+    d = torch.arange(hi - lo + 1)
+    ref = torch.stack([torch.zeros_like(d), -d], dim=1)  # vectors (0, -d): column 1 holds e(d)
+    base = exps(ref, spec, table)[:, 1]
+    g = torch.Generator().manual_seed(spec.seed % (1 << 62))
+    vecs = []
+    for j in range(len(table)):
+        bumped = table[:j] + [table[j] + 1] + table[j + 1:]
+        ds = d[exps(ref, spec, bumped)[:, 1] != base]
+        if not len(ds):
+            continue  # no distance reaches entry j with a visible change: the +1 is unobservable
+        top = torch.randint(lo + int(ds.max()), hi + 1, (tries, 1), generator=g)
+        dist = torch.randint(0, hi - lo + 1, (tries, L), generator=g)
+        hot = torch.rand((tries, L), generator=g) < torch.rand((tries, 1), generator=g)
+        dist = torch.where(hot, ds[torch.randint(0, len(ds), (tries, L), generator=g)], dist)
+        dist[:, 0] = 0
+        x = (top - dist).clamp(min=lo)
+        diff = (softmax_golden(x, spec, table) != softmax_golden(x, spec, bumped)).any(dim=1)
+        if diff.any():
+            v = x[int(diff.nonzero()[0])].tolist()
+            rng.shuffle(v)
+            vecs.append(v)
+    return vecs
+
+
+@register_deriver("softmax")
+def derive_softmax(spec: SoftmaxSpec) -> TestPlan:
+    rng = random.Random(spec.seed)
+    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    L, P = spec.length, spec.lanes
+    sample = bound_vectors(spec)
+    err = (softmax_golden(sample, spec) - rounded_float_codes(sample, spec)).abs().max(dim=1).values
+    worst = sample[err.argsort(descending=True, stable=True)[:24]].tolist()
+    spaced = sample[torch.linspace(0, len(sample) - 1, 24).long()].tolist()
+    rand = [[rng.randint(lo, hi) for _ in range(L)] for _ in range(16)]
+    narrow = [[hi - rng.randint(0, 1 << (spec.in_frac + 2)) for _ in range(L)] for _ in range(16)]
+
+    def beats(vecs: list[list[int]]) -> list[dict]:
+        return [{"data": v[b * P:(b + 1) * P]} for v in vecs for b in range(spec.beats)]
+
+    def case(name, vecs, bubbles, stalls, tags, bound=False):
+        x = torch.tensor(vecs, dtype=torch.int64)
+        y = rounded_float_codes(x, spec) if bound else softmax_golden(x, spec)
+        return stream_case(name, beats(vecs), beats(y.tolist()), jobs=len(vecs), latency=spec.job_cycles,
+                           bubbles=bubbles, stalls=stalls, atol=spec.atol if bound else 0, tags=tags)
+
+    cases = [
+        case("bound_vs_float", worst + spaced, 0.2, 0.2, ["bound"], bound=True),
+        case("distance_sweep", _distance_sweep(spec, rng), 0.2, 0.2, ["corner", "exhaustive"]),
+        case("corners", _corners(spec), 0.3, 0.3, ["corner"]),
+        case("table_sensitive", _table_sensitive(spec, rng), 0.1, 0.1, ["corner"]),
+        case("random_exact", rand + narrow, 0.3, 0.3, ["random"]),
+        case("heavy_backpressure", rand[:4], 0.1, 0.8, ["backpressure"]),
+        case("throughput", narrow[:6], 0.0, 0.0, ["perf"]),
+    ]
+    return build_plan(spec, cases, ideal_job_cycles=spec.job_cycles, coverage={
+        "bound_vs_float": True, "every_distance": True, "max_in_every_lane": True, "backpressure": True})
