@@ -4,7 +4,7 @@
 // Write side: each key's score s = q.k_j is computed on arrival and stored with v_j in bank wb
 // (two banks of B entries), tracking the bank max; a bank closes when full or at the job's last key.
 // Read side: one entry of the other (full) bank per cycle: m grows to max(m, bank max), o and l are
-// rescaled by alpha = exp2q(m_new - m) (identity once m has caught up), then o += p*v, l += p with
+// rescaled by alpha = exp2q(m_new - m) (identity once m has caught up; floored: 2^-PB of a weight), then o += p*v, l += p with
 // p = exp2q(m_new - s). After the job's last entry o and l move to an 8-step restoring divider:
 // y = round(o / l) (half away from zero). exp2q(d) = T[frac u] >> int u, u = round(d*MULT / 2^SH).
 module attention #(
@@ -43,7 +43,6 @@ module attention #(
     localparam [TW-1:0] TSTEP = PB1[TW-1:0];
     localparam [63:0] MULT64 = {47'd0, MULT};
     localparam [63:0] UHALF = 64'd1 << (SH - 1);
-    localparam [PB+1:0] PHALF = {2'b0, 1'b1, {(PB-1){1'b0}}};
 
     // exp2q(d): probability code of a score difference d >= 0; shifts of 2^SB and more flush to 0
     function [PB:0] exp2q;
@@ -97,7 +96,8 @@ module attention #(
     reg  [D*OW-1:0]  o;
     reg  [LW-1:0]    l;
     reg              dbusy;
-    reg  [3:0]       dcnt;
+    reg              dstep;
+    reg  [2:0]       dcnt;
 
     wire             div_free = !dbusy || (out_valid && out_ready);
     wire             a_end    = ridx == lastidx[rb];
@@ -109,7 +109,7 @@ module attention #(
     wire [PB:0]      p        = exp2q(m_new - sbuf[{rb, ridx}]);
     wire [D*8-1:0]   v_r      = vbuf[{rb, ridx}];
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [LW+PB+1:0] l_scaled = {{(PB+2){1'b0}}, l} * {{(LW+1){1'b0}}, alpha} + {{LW{1'b0}}, PHALF};
+    wire [LW+PB+1:0] l_scaled = {{(PB+2){1'b0}}, l} * {{(LW+1){1'b0}}, alpha};
     /* verilator lint_on UNUSEDSIGNAL */
     wire [LW-1:0]    l_next   = (first ? {LW{1'b0}} : l_scaled[PB +: LW]) + {{(LW-PB-1){1'b0}}, p};
     wire [D*OW-1:0]  o_next;
@@ -117,7 +117,7 @@ module attention #(
     // ---- divider: 8 restoring steps, one quotient bit per cycle, all lanes at once ----
     reg  [LW+7:0]    dsor;
     wire             load = a_go && a_final;
-    assign out_valid = dbusy && dcnt == 4'd0;
+    assign out_valid = dbusy && !dstep;
 
     genvar g;
     generate
@@ -125,8 +125,7 @@ module attention #(
             wire [OW-1:0]    o_g      = o[g*OW +: OW];
             wire [7:0]       v_g      = v_r[g*8 +: 8];
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [OW+PB+1:0] o_scaled = {{(PB+2){o_g[OW-1]}}, o_g} * {{(OW+1){1'b0}}, alpha}
-                                      + {{OW{1'b0}}, PHALF};
+            wire [OW+PB+1:0] o_scaled = {{(PB+2){o_g[OW-1]}}, o_g} * {{(OW+1){1'b0}}, alpha};
             /* verilator lint_on UNUSEDSIGNAL */
             wire [OW-1:0]    pv       = {{(OW-PB-1){1'b0}}, p} * {{(OW-8){v_g[7]}}, v_g};
             wire [OW-1:0]    o_sum    = (first ? {OW{1'b0}} : o_scaled[PB +: OW]) + pv;
@@ -141,7 +140,7 @@ module attention #(
                 if (load) begin
                     num <= {o_abs, 1'b0} + {9'd0, l_next};
                     neg <= o_sum[OW-1];
-                end else if (dcnt != 4'd0) begin
+                end else if (dstep) begin
                     num <= ge ? num - {1'b0, dsor} : num;
                     quo <= {quo[6:0], ge};
                 end
@@ -158,7 +157,7 @@ module attention #(
         end
         if (fire && want_q) q_reg <= in_a;
         if (load) dsor <= {l_next, 8'd0};
-        else if (dcnt != 4'd0) dsor <= dsor >> 1;
+        else if (dstep) dsor <= dsor >> 1;
     end
 
     always @(posedge clk) begin
@@ -176,7 +175,8 @@ module attention #(
             o      <= {(D*OW){1'b0}};
             l      <= {LW{1'b0}};
             dbusy  <= 1'b0;
-            dcnt   <= 4'd0;
+            dstep  <= 1'b0;
+            dcnt   <= 3'd0;
         end else begin
             if (fire && want_q) want_q <= 1'b0;
             if (key_fire) begin
@@ -202,9 +202,13 @@ module attention #(
             end
             if (load) begin
                 dbusy <= 1'b1;
-                dcnt  <= 4'd8;
+                dstep <= 1'b1;
+                dcnt  <= 3'd0;
             end else if (out_valid && out_ready) dbusy <= 1'b0;
-            else if (dcnt != 4'd0) dcnt <= dcnt - 1'b1;
+            else if (dstep) begin
+                dcnt <= dcnt + 1'b1;
+                if (dcnt == 3'd7) dstep <= 1'b0;
+            end
         end
     end
 endmodule

@@ -4,7 +4,7 @@ Integer algorithm (per job: one query row q, seq_len keys/values, processed in b
 scores s_j = q.k_j (exact integers); per block the running max m grows to max(m, block max); every
 probability is p = exp2q(m - s_j) with exp2q(d) = T[frac(u)] >> int(u), u = round(d * MULT / 2^SH)
 (d scaled to base-2 exponent units with exp_frac_bits fraction bits; T[f] = round(2^(prob_bits - f/2^EF)));
-o and l are rescaled by alpha = exp2q(m_new - m_old) (rounded, >> prob_bits) when the block begins, then
+o and l are rescaled by alpha = exp2q(m_new - m_old) (floored, >> prob_bits) when the block begins, then
 o += p*v, l += p; the output is round(o / l) (half away from zero), saturated to int8, in V's codes.
 """
 
@@ -61,7 +61,7 @@ def exp2q(d: torch.Tensor, spec) -> torch.Tensor:
 
 
 def _rescale(x: torch.Tensor, alpha: torch.Tensor, pb: int) -> torch.Tensor:
-    return (x * alpha + (1 << (pb - 1))) >> pb  # round half up (arithmetic shift floors)
+    return (x * alpha) >> pb  # floor (arithmetic shift): rounding would move y by < 2^-prob_bits of a code
 
 
 def attention_golden(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec) -> torch.Tensor:
