@@ -49,6 +49,10 @@ def _progress_printer():
                 (f"{sim} {sum(c['passed'] for c in r['cases'])}/{len(r['cases'])} cases" if r["built"]
                  else f"{sim} build failed") + (" (killed at wall-clock limit)" if r["timed_out"] else "")
                 for sim, r in delta.get("bench", {}).items())
+        elif node == "estimate":
+            synth = delta.get("ppa", {}).get("synth", {})
+            detail = (f"{synth['cells']} cells, {synth['flip_flops']} flip-flop bits, depth {synth['logic_depth']}"
+                      if synth.get("ok") else f"synthesis unavailable: {synth.get('error')}")
         elif node == "report":
             detail = delta.get("status", "")
         console.print(f"  [cyan]{node:<7}[/] {dt:6.2f} s  {detail}")
@@ -78,6 +82,8 @@ def design(
     cross_check: Annotated[bool, typer.Option("--cross-check/--no-cross-check", help="also run the bench on Icarus")] = True,
     max_iterations: Annotated[int, typer.Option(min=1, help="draft/repair budget")] = 4,
     bench_timeout: Annotated[float, typer.Option(help="wall-clock limit per simulation, seconds")] = 600.0,
+    estimate: Annotated[bool, typer.Option("--estimate/--no-estimate",
+                                           help="synthesise the verified design with yosys (cells, FFs, depth)")] = False,
     runs_dir: RunsDir = None,
 ) -> None:
     """Design and verify RTL for a block spec (or every block of a workload profile)."""
@@ -102,7 +108,7 @@ def design(
                           + (f", cross-check {', '.join(others)}" if others else "") + ")")
             final = run_design(spec, store=store, backend=backend, sim=sim, cross_check=others,
                                max_iterations=max_iterations, bench_timeout_s=bench_timeout,
-                               on_progress=_progress_printer())
+                               estimate=estimate, on_progress=_progress_printer())
             _print_summary(final, store)
             all_ok &= final.get("status") == "verified"
     except (SpecError, ToolMissing, ValueError, ImportError) as err:

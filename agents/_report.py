@@ -79,6 +79,14 @@ def write_final_artifacts(state: dict) -> str:
             lines += ["## Performance (simulated cycles)", ""]
             lines += [f"- {k}: {v}" for k, v in perf.items()]
             lines.append("")
+    synth = (state.get("ppa") or {}).get("synth")
+    if synth:
+        lines += ["## Synthesis (yosys)", ""]
+        lines += ([f"- cells: {synth['cells']}", f"- flip-flops (bits): {synth['flip_flops']}",
+                   f"- logic depth (cells on the longest path): {synth.get('logic_depth')}",
+                   f"- synthesis time: {synth.get('synth_s')} s"] if synth.get("ok") else
+                  [f"- not available: {synth.get('error')}"])
+        lines.append("")
     window = (state.get("feedback") or {}).get("failure_window")
     if window:
         lines += [f"## First mismatch waveform: `{window['vcd']}` (case {window['case']}, cycle {window.get('cycle')})",

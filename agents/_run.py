@@ -25,7 +25,7 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
            cross_check: list[str] | None = None, max_iterations: int = 4, bench_timeout_s: float = 600.0,
            on_progress: ProgressFn | None = None, backend_options: dict | None = None,
            max_tokens: int | None = None, wall_clock_s: float | None = None, force_scratch: bool | None = None,
-           waves: bool | None = None) -> dict:
+           waves: bool | None = None, estimate: bool = False) -> dict:
     """Run the design graph for one spec; returns the final state (with ``run_id``).
 
     Options left as None come from the environment (see ``run_options_from_env``), which is how the
@@ -46,7 +46,7 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
              "max_tokens": env["max_tokens"] if max_tokens is None else max_tokens,
              "wall_clock_s": env["wall_clock_s"] if wall_clock_s is None else wall_clock_s,
              "force_scratch": env["force_scratch"] if force_scratch is None else force_scratch,
-             "waves": env["waves"] if waves is None else waves,
+             "waves": env["waves"] if waves is None else waves, "estimate": estimate,
              "bench_timeout_s": bench_timeout_s, "history": [], "cost": {}}
     return _stream(store, run_id, state, on_progress)
 

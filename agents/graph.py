@@ -1,4 +1,4 @@
-"""Wiring only: plan -> draft -> check -> verify -> (debug -> draft)* -> report."""
+"""Wiring only: plan -> draft -> check -> verify -> (debug -> draft)* -> [estimate] -> report."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from accelsmith.agents import nodes
 from accelsmith.agents.state import DesignState
 
 # The order of the pass, declared once (routing inside the nodes follows it).
-NODES = ("plan", "draft", "check", "verify", "debug", "report")
+NODES = ("plan", "draft", "check", "verify", "debug", "estimate", "report")
 
 
 def build_graph(checkpointer=None):

@@ -19,10 +19,11 @@ from accelsmith.agents._prompting import port_header
 from accelsmith.agents._report import write_final_artifacts
 from accelsmith.agents.state import DesignState
 from accelsmith.diagnostics import Diagnostic
-from accelsmith.hw_templates import get as get_template, known_templates
+from accelsmith.errors import ToolMissing
+from accelsmith.hw_templates import RtlBundle, get as get_template, known_templates
 from accelsmith.runstore import write_json
 from accelsmith.spec import spec_from_dict
-from accelsmith.verification import TestPlan, derive, lint_pyslang, lint_verilator, run_bench, scan_rtl
+from accelsmith.verification import TestPlan, derive, lint_pyslang, lint_verilator, ppa, run_bench, scan_rtl
 
 
 def timed(fn):
@@ -135,7 +136,7 @@ def check(state: DesignState) -> Command[Literal["verify", "debug"]]:
 
 
 @timed
-def verify(state: DesignState) -> Command[Literal["report", "debug"]]:
+def verify(state: DesignState) -> Command[Literal["estimate", "report", "debug"]]:
     it_dir = _iter_dir(state)
     testplan = _testplan(state)
     sources = sorted((it_dir / "rtl").glob("*.v"))
@@ -155,9 +156,27 @@ def verify(state: DesignState) -> Command[Literal["report", "debug"]]:
                        for s, r in results.items()}}
     update = {"bench": results, "diagnostics": diags}
     if passed:
-        return Command(goto="report", update={**update, "history": [record], "status": "verified",
-                                              "stop_reason": "verified", "stop_detail": ""})
+        return Command(goto="estimate" if state.get("estimate") else "report",
+                       update={**update, "history": [record], "status": "verified", "stop_reason": "verified",
+                               "stop_detail": ""})
     return Command(goto="debug", update={**update, "history": [record]})
+
+
+@timed
+def estimate(state: DesignState) -> Command[Literal["report"]]:
+    """Synthesis (yosys cells, flip-flops, depth) and simulated cycles of the verified design -> ppa.json."""
+    bench = (state.get("bench") or {}).get(state["sim"], {})
+    lanes = None
+    out_fields = _testplan(state).out.fields.values()
+    if out_fields:
+        lanes = sum(f.lanes for f in out_fields)
+    try:
+        figures = ppa(RtlBundle(files=state["rtl"], top=state["top"]), _iter_dir(state) / "ppa",
+                      bench_cases=bench.get("cases"), lanes_out=lanes, timeout_s=state.get("bench_timeout_s", 600))
+    except ToolMissing as err:  # a missing synthesiser costs the figures, not the verified design
+        figures = {"top": state["top"], "synth": {"ok": False, "error": str(err)}}
+    write_json(Path(state["run_dir"]) / "ppa.json", figures)
+    return Command(goto="report", update={"ppa": figures})
 
 
 @timed

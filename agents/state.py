@@ -30,6 +30,8 @@ class DesignState(TypedDict, total=False):
     wall_clock_s: float             # 0: no wall-clock budget (sum of node seconds, survives resume)
     force_scratch: bool             # withhold the kind's template: draft from the spec alone
     waves: bool                     # cut a waveform window around the first mismatch for debug
+    estimate: bool                  # synthesise a verified design (yosys) and record ppa.json
+    ppa: dict                       # what estimate measured
     bench_timeout_s: float
     plan: dict                      # what plan chose: template or from-scratch
     iteration: int
