@@ -233,8 +233,11 @@ def _run_one(mutant: Mutant, files: dict[str, str], top: str, plan, root: Path, 
 
 
 def mutate(spec: BlockSpec, *, jobs: int = 2, max_mutants: int | None = 150, timeout_s: float = 120.0,
-           workdir: Path | None = None, prove: bool = True, progress=None) -> dict:
-    """Mutation-test ``spec``'s template with its derived bench on Icarus; returns the report dict."""
+           workdir: Path | None = None, prove: bool = True, progress=None, only: list[str] | None = None) -> dict:
+    """Mutation-test ``spec``'s template with its derived bench on Icarus; returns the report dict.
+
+    ``only``: mutant ids (as in an earlier full report) to re-run, e.g. the survivors after a plan change.
+    """
     from accelsmith import hw_templates
 
     bundle = hw_templates.get(spec.kind).render(spec)
@@ -246,7 +249,9 @@ def mutate(spec: BlockSpec, *, jobs: int = 2, max_mutants: int | None = 150, tim
                          sim="icarus", timeout_s=timeout_s)
     if not baseline.passed:
         raise RuntimeError(f"the unmutated {spec.kind} design fails its own bench: {baseline.summary()}")
-    mutants = generate_mutants(bundle.files, max_mutants=max_mutants, seed=spec.seed)
+    mutants = generate_mutants(bundle.files, max_mutants=None if only else max_mutants, seed=spec.seed)
+    if only:
+        mutants = [m for m in mutants if m.id in set(only)]
     results: list[MutantResult] = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each bench is its own process; threads only wait
         futures = [pool.submit(_run_one, m, bundle.files, bundle.top, plan, root, timeout_s) for m in mutants]

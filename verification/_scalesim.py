@@ -69,9 +69,34 @@ def scalesim_python() -> Path:
     return p
 
 
+def _cache_dir() -> Path | None:
+    v = os.environ.get("ACCELSMITH_SCALESIM_CACHE", str(Path.home() / ".cache" / "accelsmith" / "scalesim"))
+    return Path(v) if v else None
+
+
 def scalesim_cycles(rows: int, cols: int, dataflow: str, shapes: dict[str, tuple[int, int, int]],
-                    timeout_s: float = 600.0) -> dict[str, int]:
-    """SCALE-Sim compute cycles (its 'Total Cycles', stall-free with large SRAMs) per named (M, N, K)."""
+                    timeout_s: float = 1800.0) -> dict[str, int]:
+    """SCALE-Sim compute cycles (its 'Total Cycles', stall-free with large SRAMs) per named (M, N, K).
+
+    SCALE-Sim writes a cycle-by-cycle trace, so a transformer layer takes minutes; results are cached per
+    (config, shapes) in ``ACCELSMITH_SCALESIM_CACHE`` (default ~/.cache/accelsmith/scalesim; empty: off).
+    """
+    import hashlib
+
+    key = hashlib.sha256(json.dumps([_CFG.format(rows=rows, cols=cols, df=_DF[dataflow]), sorted(shapes.items())])
+                         .encode()).hexdigest()[:20]
+    cache = _cache_dir()
+    if cache and (cache / f"{key}.json").exists():
+        return json.loads((cache / f"{key}.json").read_text())
+    got = _run_scalesim(rows, cols, dataflow, shapes, timeout_s)
+    if cache:
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / f"{key}.json").write_text(json.dumps(got))
+    return got
+
+
+def _run_scalesim(rows: int, cols: int, dataflow: str, shapes: dict[str, tuple[int, int, int]],
+                  timeout_s: float) -> dict[str, int]:
     with tempfile.TemporaryDirectory(prefix="scalesim_") as tmp:
         d = Path(tmp)
         (d / "scale.cfg").write_text(_CFG.format(rows=rows, cols=cols, df=_DF[dataflow]))
@@ -141,16 +166,22 @@ def rtl_job_cycles(rows: int, cols: int, k: int, dataflow: str, workdir: Path, s
 
 
 def utilisation_table(rows: int, cols: int, dataflow: str, shapes: dict[str, tuple[int, int, int]],
-                      workdir: Path, sim: str = "verilator") -> list[dict]:
+                      workdir: Path, sim: str = "verilator", scalesim=None) -> list[dict]:
     """Per shape (M, N, K): the GEMM tiled onto the array as ceil(M/rows) x ceil(N/cols) jobs of reduction
     length K, streamed back to back: RTL cycles = fill + tiles x interval (measured), SCALE-Sim 'Total
     Cycles', ideal = M*N*K / (rows*cols); ratios RTL/SCALE-Sim and utilisation = ideal / RTL."""
-    sims = scalesim_cycles(rows, cols, dataflow, shapes)
-    per_k: dict[int, dict] = {}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # SCALE-Sim (a subprocess) runs while the RTL simulates
+        # ``scalesim``: a Future or dict of SCALE-Sim cycles already being computed by the caller
+        pending = scalesim if scalesim is not None else pool.submit(scalesim_cycles, rows, cols, dataflow, shapes)
+        per_k: dict[int, dict] = {}
+        for _, _, k in shapes.values():
+            if k not in per_k:
+                per_k[k] = rtl_streaming_cycles(rows, cols, k, dataflow, workdir, sim)
+        sims = pending if isinstance(pending, dict) else pending.result()
     table = []
     for name, (m, n, k) in shapes.items():
-        if k not in per_k:
-            per_k[k] = rtl_streaming_cycles(rows, cols, k, dataflow, workdir, sim)
         meas = per_k[k]
         tiles = math.ceil(m / rows) * math.ceil(n / cols)
         rtl = meas["fill"] + tiles * meas["interval"]

@@ -39,6 +39,27 @@ def _case(spec: GemmSpec, name: str, a: torch.Tensor, b: torch.Tensor, *, bubble
                     jobs=jobs, timeout_cycles=int(jobs * per_job * slow * 4) + 200, tags=tags)
 
 
+TRAILING_CYCLES = 16  # the bench watches this many cycles after the last expected beat
+
+
+def job_latency_cycles(spec: GemmSpec) -> int:
+    """One job alone, no bubbles or stalls: first operand beat -> last result beat, per the documented schedule.
+
+    Output-stationary: the corner PE's last MAC ends K + R + C - 2 cycles after the first beat, then R result
+    beats. Weight-stationary: K load beats + ceil(K/R) folds of (2R + C - 1) stream cycles + R result beats.
+    """
+    R, C, K = spec.rows, spec.cols, spec.k
+    if spec.dataflow == "weight_stationary":
+        return K + -(-K // R) * (2 * R + C - 1) + R
+    return spec.ideal_job_cycles + R
+
+
+def _latency_budget_case(spec: GemmSpec, a: torch.Tensor, b: torch.Tensor) -> TestCase:
+    case = _case(spec, "latency_budget", a, b, bubbles=0.0, stalls=0.0, tags=["perf", "schedule"])
+    # the first beat is accepted in cycle 1; +2 keeps the exact schedule passing, one cycle late fails
+    return case.model_copy(update={"timeout_cycles": job_latency_cycles(spec) + TRAILING_CYCLES + 2})
+
+
 @register_deriver("gemm")
 def derive_gemm(spec: GemmSpec) -> TestPlan:
     g = torch.Generator().manual_seed(spec.seed)
@@ -91,6 +112,11 @@ def derive_gemm(spec: GemmSpec) -> TestPlan:
         if spec.signed:
             cases.append(_case(spec, "accumulator_underflow", full(lo, (R, K)), full(hi, (K, C)), bubbles=0.0,
                                stalls=0.0, tags=["corner", "overflow"]))
+
+    # The documented schedule bounds one job's latency (first operand beat -> last result beat); a case
+    # with no bubbles or stalls and a timeout of exactly that schedule (+ the bench's trailing watch)
+    # fails a design that is functionally right but slower than its spec says.
+    cases.append(_latency_budget_case(spec, rand(1, (R, K)), rand(1, (K, C))))
 
     ports = spec.ports()
     return TestPlan(
