@@ -1,0 +1,106 @@
+"""NormSpec: LayerNorm or RMSNorm over a hidden vector of H int codes, per-element gamma (and beta)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from accelsmith.spec import BlockSpec, register_spec
+
+RSQRT_BITS = 16  # fraction bits of the reciprocal square root and of the normalised variance
+NEWTON_STEPS = 2  # Newton iterations after the 6-entry seed table (one cycle each)
+
+
+@register_spec
+class NormSpec(BlockSpec):
+    """y = (x - mean) / sqrt(var + eps) * gamma + beta (layernorm) or x / sqrt(mean(x^2) + eps) * gamma (rmsnorm).
+
+    x: signed ``in_bits`` codes, value code / 2**in_frac; y: signed ``out_bits`` codes, value code /
+    2**out_frac, rounded half up and clamped. gamma: signed ``gamma_bits`` codes / 2**gamma_frac, one
+    per element (or one for all); beta: output codes. Integer algorithm (bit accurate in
+    ``norm_golden``): one pass accumulates S1 = sum x and S2 = sum x^2 while the vector is buffered;
+    V = H*S2 - S1^2 + E (rmsnorm: H*S2 + E) with E = round(eps * 4**in_frac * H**2); V = m * 4**k with
+    m in [1, 4) at 16 fraction bits; rsqrt(m) from a 6-entry seed and two Newton steps; then
+    y_i = round((H*x_i - S1) * rsqrt(m) * gamma_i / 2**(16 + k + gamma_frac - out_frac)) + beta_i.
+
+    Interface: ``hidden / lanes`` input beats, three statistics cycles, ``hidden / lanes`` output beats,
+    II=1 on both streams; jobs do not overlap. ``max_abs_error`` (real output units) is checked by the
+    validator on a dense deterministic sample with the bench's criterion |y - round(y_float)| <= atol,
+    atol = floor(max_abs_error * 2**out_frac - 0.5) LSB, y_float clamped to the output range.
+    """
+
+    kind: ClassVar[str] = "norm"
+
+    norm: Literal["layernorm", "rmsnorm"] = Field("layernorm", description="statistic removed")
+    hidden: int = Field(16, ge=2, le=4096, description="elements per vector (H)")
+    lanes: int = Field(4, ge=1, le=64, description="elements per beat; must divide hidden")
+    in_bits: int = Field(8, ge=2, le=16, description="signed input width")
+    in_frac: int = Field(4, ge=0, le=14, description="input fraction bits")
+    out_bits: int = Field(8, ge=2, le=16, description="signed output width")
+    out_frac: int = Field(5, ge=0, le=14, description="output fraction bits")
+    gamma_bits: int = Field(8, ge=2, le=16, description="signed gamma width")
+    gamma_frac: int = Field(6, ge=0, le=14, description="gamma fraction bits")
+    gamma: list[int] = Field([64], min_length=1, description="per-element gamma codes (one entry: shared)")
+    beta: list[int] = Field([0], min_length=1, description="per-element beta in output codes (rmsnorm: 0)")
+    eps: float = Field(2.0 ** -8, gt=0.0, description="variance epsilon (real units)")
+    max_abs_error: float = Field(0.05, gt=0.0, description="stated |y - y_float| bound (real output units)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NormSpec:
+        if self.hidden % self.lanes:
+            raise ValueError(f"hidden={self.hidden!r} is not a multiple of lanes={self.lanes!r}")
+        for name, vals, bits in (("gamma", self.gamma, self.gamma_bits), ("beta", self.beta, self.out_bits)):
+            if len(vals) not in (1, self.hidden):
+                raise ValueError(f"{name} has {len(vals)} entries; give 1 or hidden={self.hidden}")
+            bad = [v for v in vals if not -(1 << (bits - 1)) <= v < 1 << (bits - 1)]
+            if bad:
+                raise ValueError(f"{name} entry {bad[0]!r} does not fit {bits} signed bits")
+        if self.norm == "rmsnorm" and any(self.beta):
+            raise ValueError(f"rmsnorm has no beta; got beta={self.beta!r}")
+        if self.atol < 0:
+            raise ValueError(f"max_abs_error={self.max_abs_error!r} is below half an output LSB")
+        from accelsmith.hw_templates.norm.model import bound_check
+
+        worst, vec = bound_check(self)
+        if worst > self.atol:
+            raise ValueError(f"measured error {worst} LSB (vector {vec!r}) exceeds atol={self.atol} LSB from "
+                             f"max_abs_error={self.max_abs_error!r}")
+        return self
+
+    @property
+    def beats(self) -> int:
+        return self.hidden // self.lanes
+
+    @property
+    def eps_codes(self) -> int:
+        """E = round(eps * 4**in_frac * H**2), at least 1 so V > 0."""
+        return max(1, round(self.eps * (1 << (2 * self.in_frac)) * self.hidden ** 2))
+
+    @property
+    def atol(self) -> int:
+        lsb = self.max_abs_error * (1 << self.out_frac)
+        return int(lsb - 0.5 + 1e-9) if lsb >= 0.5 - 1e-9 else -1
+
+    def per_element(self, vals: list[int]) -> list[int]:
+        return vals * self.hidden if len(vals) == 1 else list(vals)
+
+    @property
+    def job_cycles(self) -> int:
+        """Unstalled cycles from the first input beat to the last output beat (load, V, normalise, Newton steps, out)."""
+        return 2 * self.beats + 2 + NEWTON_STEPS
+
+    def summary(self) -> str:
+        return (f"{self.norm} H={self.hidden} {self.lanes} lanes Q{self.in_bits - self.in_frac}.{self.in_frac} -> "
+                f"Q{self.out_bits - self.out_frac}.{self.out_frac} err<={self.max_abs_error}")
+
+    def ports(self) -> dict[str, dict]:
+        return {
+            "clock": "clk",
+            "reset_n": "rst_n",
+            "in": {"valid": "in_valid", "ready": "in_ready",
+                   "fields": {"data": {"signal": "in_data", "lanes": self.lanes, "bits": self.in_bits, "signed": True}}},
+            "out": {"valid": "out_valid", "ready": "out_ready",
+                    "fields": {"data": {"signal": "out_data", "lanes": self.lanes, "bits": self.out_bits,
+                                        "signed": True}}},
+        }
