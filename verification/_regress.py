@@ -31,6 +31,15 @@ GRID: dict[str, list[dict]] = {
     "attention": [
         {"name": "attention_d4_s7_b2", "head_dim": 4, "kv_block": 2, "seq_len": 7},
     ],
+    "softmax": [
+        {"name": "softmax_16x4_q3_4"},
+        {"name": "softmax_12x1_q4_3", "length": 12, "lanes": 1, "in_frac": 3, "max_abs_error": 0.01},
+    ],
+    "norm": [
+        {"name": "layernorm_16x4"},
+        {"name": "rmsnorm_12x3_gamma", "norm": "rmsnorm", "hidden": 12, "lanes": 3, "out_frac": 4,
+         "gamma": [100, -50, 64, 20, 1, 127, -128, 64, 64, 64, 3, 90], "max_abs_error": 0.1},
+    ],
 }
 
 
