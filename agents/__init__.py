@@ -1,9 +1,19 @@
-"""The design graph: plan -> draft -> check -> verify -> debug -> report, with pluggable LLM backends."""
+"""The design graph: plan -> draft -> check -> verify -> debug -> [estimate] -> report, with pluggable
+LLM backends (expert, openai, local, cascade).
 
-from accelsmith.agents import _cascade, _llm  # noqa: F401  (register the openai, local, cascade backends)
-from accelsmith.agents._backends import Backend, Draft, get_backend, known_backends, register_backend
-from accelsmith.agents._run import design, resume
-from accelsmith.agents.graph import NODES, build_graph
+Names load on first use, so importing a light submodule (the CLI's option names) stays cheap.
+"""
 
-__all__ = ["NODES", "Backend", "Draft", "build_graph", "design", "get_backend", "known_backends",
-           "register_backend", "resume"]
+import importlib
+
+_EXPORTS = {
+    "Backend": "_backends", "Draft": "_backends", "get_backend": "_backends", "known_backends": "_backends",
+    "register_backend": "_backends", "design": "_run", "resume": "_run", "NODES": "graph", "build_graph": "graph",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

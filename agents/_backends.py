@@ -70,6 +70,7 @@ _CACHE: dict[tuple, Backend] = {}
 def get_backend(name: str, **options) -> Backend:
     """The backend ``name`` built with ``options``; the same options give the same (cached) object,
     so a local model is loaded once per process."""
+    _load_builtin_backends()
     try:
         factory = _BACKENDS[name]
     except KeyError:
@@ -81,7 +82,14 @@ def get_backend(name: str, **options) -> Backend:
 
 
 def known_backends() -> list[str]:
+    _load_builtin_backends()
     return sorted(_BACKENDS)
+
+
+def _load_builtin_backends() -> None:
+    # openai/local (_llm) and cascade (_cascade) register on import; loaded on first lookup
+    import accelsmith.agents._cascade  # noqa: F401
+    import accelsmith.agents._llm  # noqa: F401
 
 
 @register_backend("expert")

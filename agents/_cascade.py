@@ -18,7 +18,7 @@ from accelsmith.hw_templates import RtlBundle
 from accelsmith.spec import BlockSpec
 from accelsmith.verification import TestPlan, lint_pyslang, run_bench, scan_rtl
 
-ENV_STAGES = "ACCELSMITH_LLM_CASCADE"
+from accelsmith.agents._env import ENV_STAGES  # noqa: E402,F401  (re-exported)
 SMOKE_CASES = 3
 SMOKE_TIMEOUT_S = 60.0
 _counter = itertools.count()

@@ -15,9 +15,7 @@ from pathlib import Path
 
 from accelsmith.errors import AccelsmithError
 
-ENV_BASE_URL = "ACCELSMITH_LLM_BASE_URL"
-ENV_MODEL = "ACCELSMITH_LLM_MODEL"
-ENV_KEY = "OPENAI_API_KEY"
+from accelsmith.agents._env import ENV_BASE_URL, ENV_KEY, ENV_MODEL  # noqa: F401  (re-exported)
 MAX_BACKOFF_S = 30.0
 
 

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import os
 
-from accelsmith.agents._cascade import ENV_STAGES
-from accelsmith.agents._chat import ENV_BASE_URL, ENV_MODEL
-
-ENV_LOCAL_MODEL = "ACCELSMITH_LLM_LOCAL_MODEL"
-ENV_REPLY_TOKENS = "ACCELSMITH_LLM_MAX_REPLY_TOKENS"
-ENV_MAX_TOKENS = "ACCELSMITH_MAX_TOKENS"
-ENV_WALL_CLOCK = "ACCELSMITH_WALL_CLOCK_S"
-ENV_FORCE_SCRATCH = "ACCELSMITH_FORCE_SCRATCH"
-ENV_WAVES = "ACCELSMITH_WAVES"
+from accelsmith.agents._env import (ENV_BASE_URL, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL,  # noqa: F401
+                                    ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_STAGES, ENV_WALL_CLOCK,
+                                    ENV_WAVES)
 _SECRET_NAMES = {"api_key", "key", "password", "secret"}
 
 

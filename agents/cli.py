@@ -8,10 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from accelsmith.agents._cascade import ENV_STAGES
-from accelsmith.agents._chat import ENV_BASE_URL, ENV_MODEL
-from accelsmith.agents._options import (ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL, ENV_MAX_TOKENS, ENV_REPLY_TOKENS,
-                                        ENV_WALL_CLOCK)
+from accelsmith.agents._env import (ENV_BASE_URL, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL, ENV_MAX_TOKENS, ENV_MODEL,
+                                    ENV_REPLY_TOKENS, ENV_STAGES, ENV_WALL_CLOCK)
 
 LLM = "LLM options (before the command: accelsmith --llm-model M design ...)"
 
