@@ -73,7 +73,7 @@ def print_mutation_report(report: dict) -> None:
 def ppa_cmd(
     spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="block spec YAML")],
     sim: Annotated[Optional[str], typer.Option(help="also run the bench on this simulator for cycle figures")] = None,
-    workdir: Annotated[Path, typer.Option(help="synthesis folder")] = Path("ppa_out"),
+    workdir: Annotated[Optional[Path], typer.Option(help="synthesis folder [default: runs/ppa/<kind>_<spec hash>]")] = None,
 ) -> None:
     """Synthesis (cells, flip-flops, logic depth) and, with --sim, simulated throughput/latency."""
     from accelsmith import hw_templates
@@ -88,6 +88,7 @@ def ppa_cmd(
         bundle = hw_templates.get(spec.kind).render(spec)
     except (SpecError, ValueError) as err:
         raise _fail(str(err)) from None
+    workdir = workdir or Path("runs") / "ppa" / f"{spec.kind}_{spec.spec_hash}"
     cases = None
     if sim:
         res = run_bench(bundle.write(workdir / "bench_rtl"), bundle.top, derive(spec), workdir / f"bench_{sim}", sim=sim)
