@@ -54,6 +54,17 @@ class BlockSpec(BaseModel):
         return {"kind": self.kind, **self.model_dump(mode="json")}
 
 
+def stream_ports(inp: dict[str, tuple[int, int, bool]], out: dict[str, tuple[int, int, bool]]) -> dict:
+    """The common port layout: clk, rst_n, one ready/valid stream each way; field -> (lanes, bits, signed),
+    signals named ``in_<field>`` / ``out_<field>``."""
+    def fields(prefix: str, spec: dict) -> dict:
+        return {k: {"signal": f"{prefix}_{k}", "lanes": n, "bits": b, "signed": s} for k, (n, b, s) in spec.items()}
+
+    return {"clock": "clk", "reset_n": "rst_n",
+            "in": {"valid": "in_valid", "ready": "in_ready", "fields": fields("in", inp)},
+            "out": {"valid": "out_valid", "ready": "out_ready", "fields": fields("out", out)}}
+
+
 def register_spec(cls: type[BlockSpec]) -> type[BlockSpec]:
     if not cls.kind:
         raise TypeError(f"{cls.__name__} must set a non-empty class attribute 'kind'")

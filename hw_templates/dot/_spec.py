@@ -6,17 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from accelsmith.spec import BlockSpec, register_spec
-
-
-def stream_ports(inp: dict[str, tuple[int, int, bool]], out: dict[str, tuple[int, int, bool]]) -> dict:
-    """Ready/valid port layout: field -> (lanes, bits, signed); signals are ``in_<field>``/``out_<field>``."""
-    def fields(prefix: str, spec: dict) -> dict:
-        return {k: {"signal": f"{prefix}_{k}", "lanes": n, "bits": b, "signed": s} for k, (n, b, s) in spec.items()}
-
-    return {"clock": "clk", "reset_n": "rst_n",
-            "in": {"valid": "in_valid", "ready": "in_ready", "fields": fields("in", inp)},
-            "out": {"valid": "out_valid", "ready": "out_ready", "fields": fields("out", out)}}
+from accelsmith.spec import BlockSpec, register_spec, stream_ports
 
 
 @register_spec

@@ -6,8 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from accelsmith.hw_templates.dot._spec import stream_ports
-from accelsmith.spec import BlockSpec, register_spec
+from accelsmith.spec import BlockSpec, register_spec, stream_ports
 
 
 @register_spec

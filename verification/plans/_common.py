@@ -6,6 +6,23 @@ from accelsmith.spec import BlockSpec
 from accelsmith.verification._testplan import LaneField, StreamPort, TestCase, TestPlan
 
 
+# (name, input bubble chance, output stall chance, tags)
+PROTOCOL_MIXES = [("random", 0.3, 0.3, ["random"]), ("random_heavy_backpressure", 0.1, 0.8, ["random", "backpressure"])]
+
+
+def value_range(bits: int, signed: bool) -> tuple[int, int]:
+    """Smallest and largest value of a two's complement (signed) or plain binary field."""
+    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+
+
+def beat_case(name: str, inputs: list[dict], expected: list[dict], *, bubbles: float = 0.0, stalls: float = 0.0,
+              tags: list[str] | None = None) -> TestCase:
+    """One job per beat; the timeout allows 4x the slowest expected rate plus pipeline slack."""
+    slow = 1.0 / ((1.0 - bubbles) * (1.0 - stalls))
+    return TestCase(name=name, inputs=inputs, expected=expected, in_bubble_prob=bubbles, out_stall_prob=stalls,
+                    jobs=len(inputs), timeout_cycles=int(len(inputs) * slow * 4) + 200, tags=tags or [])
+
+
 def stream_port(port: dict) -> StreamPort:
     return StreamPort(valid=port["valid"], ready=port["ready"],
                       fields={k: LaneField(**v) for k, v in port["fields"].items()})

@@ -9,7 +9,7 @@ import torch
 from accelsmith.hw_templates.clamp import ClampSpec, clamp_golden
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestCase, TestPlan
-from accelsmith.verification.plans.dot import PROTOCOL_MIXES, beat_case, stream_testplan, value_range
+from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, value_range
 
 
 @register_deriver("clamp")
@@ -34,4 +34,4 @@ def derive_clamp(spec: ClampSpec) -> TestPlan:
              case("all_min", [[vmin] * n] * 2, tags=["corner"])]
     cases += [case(name, rand(24), bubbles=b, stalls=s, tags=t) for name, b, s, t in PROTOCOL_MIXES]
     cases.append(case("throughput", rand(32), tags=["perf"]))
-    return stream_testplan(spec, cases, {"both_bounds": True, "extremes": True, "backpressure": True})
+    return build_plan(spec, cases, {"both_bounds": True, "extremes": True, "backpressure": True})

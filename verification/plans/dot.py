@@ -1,4 +1,4 @@
-"""Stimulus for DotSpec, plus the helpers every one-beat-in/one-beat-out kind shares."""
+"""Stimulus for DotSpec: one dot product per beat, extremes, lane order and protocol stress."""
 
 from __future__ import annotations
 
@@ -8,33 +8,8 @@ import torch
 
 from accelsmith.hw_templates.dot import DotSpec, dot_golden
 from accelsmith.verification._derive import register_deriver
-from accelsmith.verification._testplan import LaneField, StreamPort, TestCase, TestPlan
-
-# (name, input bubble chance, output stall chance, tags)
-PROTOCOL_MIXES = [("random", 0.3, 0.3, ["random"]), ("random_heavy_backpressure", 0.1, 0.8, ["random", "backpressure"])]
-
-
-def value_range(bits: int, signed: bool) -> tuple[int, int]:
-    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-
-
-def beat_case(name: str, inputs: list[dict], expected: list[dict], *, bubbles: float = 0.0, stalls: float = 0.0,
-              tags: list[str] | None = None) -> TestCase:
-    """One job per beat; the timeout allows 4x the slowest expected rate plus pipeline slack."""
-    slow = 1.0 / ((1.0 - bubbles) * (1.0 - stalls))
-    return TestCase(name=name, inputs=inputs, expected=expected, in_bubble_prob=bubbles, out_stall_prob=stalls,
-                    jobs=len(inputs), timeout_cycles=int(len(inputs) * slow * 4) + 200, tags=tags or [])
-
-
-def stream_testplan(spec, cases: list[TestCase], coverage: dict[str, bool]) -> TestPlan:
-    ports = spec.ports()
-
-    def port(p: dict) -> StreamPort:
-        return StreamPort(valid=p["valid"], ready=p["ready"], fields={k: LaneField(**v) for k, v in p["fields"].items()})
-
-    return TestPlan(kind=spec.kind, spec_hash=spec.spec_hash, seed=spec.seed, clock=ports["clock"],
-                    reset_n=ports["reset_n"], inp=port(ports["in"]), out=port(ports["out"]), cases=cases,
-                    coverage=coverage)
+from accelsmith.verification._testplan import TestCase, TestPlan
+from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, value_range
 
 
 @register_deriver("dot")
@@ -57,4 +32,4 @@ def derive_dot(spec: DotSpec) -> TestPlan:
              case("zeros", [[0] * L] * 2, [[lo] * L] * 2, tags=["corner"])]
     cases += [case(n, rand(24), rand(24), bubbles=b, stalls=s, tags=t) for n, b, s, t in PROTOCOL_MIXES]
     cases.append(case("throughput", rand(32), rand(32), tags=["perf"]))
-    return stream_testplan(spec, cases, {"operand_extremes": True, "lane_order": True, "backpressure": True})
+    return build_plan(spec, cases, {"operand_extremes": True, "lane_order": True, "backpressure": True})

@@ -7,7 +7,7 @@ import random
 from accelsmith.hw_templates.fifo import FifoSpec, fifo_golden
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
-from accelsmith.verification.plans.dot import beat_case, stream_testplan
+from accelsmith.verification.plans._common import beat_case, build_plan
 
 
 @register_deriver("fifo")
@@ -29,4 +29,4 @@ def derive_fifo(spec: FifoSpec) -> TestPlan:
              case("drain_while_starved", rand(n), bubbles=0.8, stalls=0.0, tags=["empty"]),
              case("random", rand(n), bubbles=0.3, stalls=0.3, tags=["random"]),
              case("throughput", rand(n), tags=["perf"])]
-    return stream_testplan(spec, cases, {"fills_to_depth": True, "runs_empty": True, "order": True})
+    return build_plan(spec, cases, {"fills_to_depth": True, "runs_empty": True, "order": True})

@@ -7,13 +7,12 @@ import torch
 from accelsmith.hw_templates.gemm import GemmSpec, gemm_golden
 from accelsmith.hw_templates.gemm.model import overflows
 from accelsmith.verification._derive import register_deriver
+from accelsmith.verification.plans._common import value_range
 from accelsmith.verification._testplan import LaneField, StreamPort, TestCase, TestPlan
 
 
 def _operand_range(spec: GemmSpec) -> tuple[int, int]:
-    if spec.signed:
-        return -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
-    return 0, (1 << spec.in_bits) - 1
+    return value_range(spec.in_bits, spec.signed)
 
 
 def _beats(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> tuple[list[dict], list[dict]]:

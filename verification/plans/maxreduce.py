@@ -9,7 +9,7 @@ import torch
 from accelsmith.hw_templates.maxreduce import MaxReduceSpec, maxreduce_golden
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestCase, TestPlan
-from accelsmith.verification.plans.dot import PROTOCOL_MIXES, beat_case, stream_testplan, value_range
+from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, value_range
 
 
 @register_deriver("maxreduce")
@@ -34,5 +34,5 @@ def derive_maxreduce(spec: MaxReduceSpec) -> TestPlan:
                   tags=["corner", "sign"])]
     cases += [case(name, rand(24), bubbles=b, stalls=s, tags=t) for name, b, s, t in PROTOCOL_MIXES]
     cases.append(case("throughput", rand(32), tags=["perf"]))
-    return stream_testplan(spec, cases, {"winner_in_every_lane": True, "signed_compare": spec.signed,
+    return build_plan(spec, cases, {"winner_in_every_lane": True, "signed_compare": spec.signed,
                                          "backpressure": True})
