@@ -5,27 +5,27 @@
 ``extract_profile`` / ``derive_constraints`` / ``specs_from_profile`` turn a model into BlockSpecs.
 """
 
-from accelsmith.model_opt._array import ArrayChoice, choose_array, gemm_cycles
-from accelsmith.model_opt._allocate import Unit, allocate_bits
-from accelsmith.model_opt._compress import CompressConfig, compress_, known_configs, register_handler
-from accelsmith.model_opt._constraints import DesignBudget, DesignConstraints, derive_constraints, specs_from_profile
-from accelsmith.model_opt._errors import BudgetError, CompressionFailed, ModelLoadError, ModelOptError, RecipeError
-from accelsmith.model_opt._extract import extract_profile
-from accelsmith.model_opt._loading import load_compressed, load_model, save_compressed
-from accelsmith.model_opt._lora import LoRAConfig
-from accelsmith.model_opt._optimize import optimize
-from accelsmith.model_opt._packed_linear import PackedLinear
-from accelsmith.model_opt._profile import AttentionShape, GemmOp, PrunedDim, VectorOp, WorkloadProfile, load_profile
-from accelsmith.model_opt._prune import PruneConfig
-from accelsmith.model_opt._quantize import MixedPrecisionConfig, UniformQuantConfig
-from accelsmith.model_opt._recipe import Recipe, load_recipe
-from accelsmith.model_opt._sensitivity import measure_sensitivity
+import importlib
 
-__all__ = [
-    "ArrayChoice", "AttentionShape", "BudgetError", "CompressConfig", "CompressionFailed", "DesignBudget",
-    "DesignConstraints", "GemmOp", "LoRAConfig", "PruneConfig", "Recipe", "MixedPrecisionConfig", "ModelLoadError", "ModelOptError", "PackedLinear",
-    "PrunedDim", "RecipeError", "Unit", "UniformQuantConfig", "VectorOp", "WorkloadProfile", "allocate_bits",
-    "choose_array", "compress_", "derive_constraints", "extract_profile", "gemm_cycles", "known_configs",
-    "load_compressed", "load_model", "load_profile", "load_recipe", "measure_sensitivity", "optimize",
-    "register_handler", "save_compressed", "specs_from_profile",
-]
+_EXPORTS = {
+    "ArrayChoice": "_array", "AttentionShape": "_profile", "BudgetError": "_errors",
+    "CompressConfig": "_compress", "CompressionFailed": "_errors", "DesignBudget": "_constraints",
+    "DesignConstraints": "_constraints", "GemmOp": "_profile", "LoRAConfig": "_lora",
+    "MixedPrecisionConfig": "_quantize", "ModelLoadError": "_errors", "ModelOptError": "_errors",
+    "PackedLinear": "_packed_linear", "PruneConfig": "_prune", "PrunedDim": "_profile", "Recipe": "_recipe",
+    "RecipeError": "_errors", "UniformQuantConfig": "_quantize", "Unit": "_allocate", "VectorOp": "_profile",
+    "WorkloadProfile": "_profile", "allocate_bits": "_allocate", "choose_array": "_array",
+    "compress_": "_compress", "derive_constraints": "_constraints", "extract_profile": "_extract",
+    "gemm_cycles": "_array", "known_configs": "_compress", "load_compressed": "_loading",
+    "load_model": "_loading", "load_profile": "_profile", "load_recipe": "_recipe",
+    "measure_sensitivity": "_sensitivity", "optimize": "_optimize", "register_handler": "_compress",
+    "save_compressed": "_loading", "specs_from_profile": "_constraints",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    # names load on first use: importing the package (e.g. for the CLI) does not import torch
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

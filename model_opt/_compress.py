@@ -30,7 +30,15 @@ def register_handler(config_type: type[CompressConfig]) -> Callable[[Handler], H
 
 
 def known_configs() -> list[str]:
+    _load_builtin_handlers()
     return sorted(t.__name__ for t in _HANDLERS)
+
+
+def _load_builtin_handlers() -> None:
+    # each config module registers its handler on import; the package itself loads lazily
+    import accelsmith.model_opt._lora  # noqa: F401
+    import accelsmith.model_opt._prune  # noqa: F401
+    import accelsmith.model_opt._quantize  # noqa: F401
 
 
 def as_batches(calib: Iterable[Any] | None) -> list[dict[str, torch.Tensor]]:
@@ -42,6 +50,7 @@ def as_batches(calib: Iterable[Any] | None) -> list[dict[str, torch.Tensor]]:
 
 def compress_(model: nn.Module, config: CompressConfig, calib: Iterable[Any] | None = None) -> dict[str, Any]:
     """Apply ``config`` to ``model`` in place; returns the handler's report (bits, sizes, scores)."""
+    _load_builtin_handlers()
     handler = _HANDLERS.get(type(config))
     if handler is None:
         raise ModelOptError(f"unknown compression config {type(config).__name__!r}; known: {', '.join(known_configs())}")

@@ -8,7 +8,6 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from accelsmith.model_opt._optimize import optimize
 
 
 def optimize_cli(
@@ -17,6 +16,8 @@ def optimize_cli(
     out: Path = typer.Option(..., "--out", help="output folder"),
 ) -> None:
     """Compress a model with a recipe; write the model, quality report and workload profile."""
+    from accelsmith.model_opt._optimize import optimize
+
     console = Console()
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("optimize", total=1)
@@ -28,3 +29,7 @@ def optimize_cli(
     for k, v in report["before"].items():
         console.print(f"{k}: {v:.4f} -> {report['after'][k]:.4f}")
     console.print(f"wrote {out}/quality.md, workload_profile.json, topology.csv, design_constraints.json, model/")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("optimize")(optimize_cli)
