@@ -82,6 +82,7 @@ def design(
     cross_check: Annotated[bool, typer.Option("--cross-check/--no-cross-check", help="also run the bench on Icarus")] = True,
     max_iterations: Annotated[int, typer.Option(min=1, help="draft/repair budget")] = 4,
     bench_timeout: Annotated[float, typer.Option(help="wall-clock limit per simulation, seconds")] = 600.0,
+    pe_budget: Annotated[int, typer.Option(min=1, help="with --from-profile: processing elements per GEMM array")] = 1024,
     estimate: Annotated[bool, typer.Option("--estimate/--no-estimate",
                                            help="synthesise the verified design with yosys (cells, FFs, depth)")] = False,
     runs_dir: RunsDir = None,
@@ -97,9 +98,11 @@ def design(
         if spec_path is not None:
             specs = [load_spec(spec_path)]
         else:
-            from accelsmith.model_opt import specs_from_profile
+            from accelsmith.model_opt import DesignBudget, specs_from_profile
 
-            specs = specs_from_profile(from_profile)
+            if not from_profile.is_file():
+                raise SpecError(f"{from_profile}: profile file not found")
+            specs = specs_from_profile(from_profile, DesignBudget(pe_budget=pe_budget))
         store = RunStore(runs_dir)
         others = [s for s in ("icarus", "verilator") if s != sim] if cross_check else []
         all_ok = True

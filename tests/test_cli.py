@@ -81,3 +81,34 @@ def test_unverified_design_exits_1(tmp_path):
                      "--runs-dir", str(tmp_path / "runs"))
     assert out.returncode == 1, out.stdout + out.stderr
     assert "FAILED run" in out.stdout and "killed at wall-clock limit" in out.stdout
+
+
+@pytest.mark.sim
+def test_design_from_profile_runs_one_design_per_block(tmp_path):
+    """A (tiny, random) BERT's workload profile becomes block specs, and each one is designed and verified."""
+    torch = pytest.importorskip("torch")
+    from transformers import BertConfig, BertModel
+
+    from accelsmith.model_opt import DesignBudget, extract_profile, specs_from_profile
+
+    torch.manual_seed(0)
+    model = BertModel(BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+                                 vocab_size=50, max_position_embeddings=16)).eval()
+    profile = tmp_path / "profile.json"
+    profile.write_text(extract_profile(model, seq_len=8, name="tiny-bert").model_dump_json())
+    specs = specs_from_profile(profile, DesignBudget(pe_budget=16))
+    assert "gemm" in {s.kind for s in specs}
+    gemm = next(s for s in specs if s.kind == "gemm")
+    assert gemm.rows * gemm.cols <= 16 and gemm.in_bits == 8
+    out = accelsmith("design", "--from-profile", str(profile), "--pe-budget", "16", "--sim", "icarus",
+                     "--no-cross-check", "--runs-dir", str(tmp_path / "runs"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("VERIFIED run") == len(specs)
+    for spec in specs:
+        assert f"design {spec.kind}: " in out.stdout
+
+
+def test_from_profile_missing_file_exits_2(tmp_path):
+    out = accelsmith("design", "--from-profile", str(tmp_path / "none.json"), "--runs-dir", str(tmp_path / "r"))
+    assert out.returncode == 2
+    assert re.fullmatch(r"error: .*none\.json: profile file not found", out.stderr.strip())
