@@ -42,3 +42,11 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   .venv/bin/python -m pip install -q "torch==2.13.0" -e ".[$extras]"
   echo "$want" > "$stamp"
 fi
+
+# SCALE-Sim (the GEMM cycle cross-check) needs numpy 1.x, which the project's stack cannot share: own venv
+if [[ $mode == test && ! -f .venv-scalesim/.accelsmith-setup ]]; then
+  echo "setup: creating .venv-scalesim for SCALE-Sim"
+  "$python" -m venv .venv-scalesim
+  .venv-scalesim/bin/python -m pip install -q "scalesim==3.0.0" "numpy==1.26.4" "pandas==2.3.3" "numba==0.61.2"
+  touch .venv-scalesim/.accelsmith-setup
+fi

@@ -2,6 +2,8 @@ import math
 
 import pytest
 
+from accelsmith.errors import ToolMissing
+
 from accelsmith.verification import _scalesim
 from accelsmith.verification._scalesim import closed_form_cycles, rtl_streaming_cycles, scalesim_cycles
 
@@ -16,8 +18,8 @@ def test_closed_forms_count_folds_and_tiles():
 def test_scalesim_matches_closed_form():
     try:
         _scalesim.scalesim_python()
-    except Exception as err:  # noqa: BLE001 - the SCALE-Sim venv is optional
-        pytest.skip(str(err))
+    except ToolMissing as err:  # its own venv; scripts/setup.sh --test (and so CI) creates it
+        pytest.skip(f"{err} (CI installs it)")
     shapes = {"a": (16, 16, 32), "b": (20, 12, 10)}
     for df in ("output_stationary", "weight_stationary"):
         got = scalesim_cycles(8, 8, df, shapes)
