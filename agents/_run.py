@@ -66,7 +66,9 @@ def _stream(store: RunStore, run_id: str, state: dict | None, on_progress: Progr
     with closing(sqlite3.connect(Path(run_dir) / "checkpoints.sqlite", check_same_thread=False)) as conn:
         graph = build_graph(SqliteSaver(conn))
         try:
-            for update in graph.stream(state, config, stream_mode="updates"):
+            # "sync": each node's checkpoint is on disk before the next node starts, so a SIGKILL
+            # mid-node never loses (and a resume never redoes) a finished node; the default is async
+            for update in graph.stream(state, config, stream_mode="updates", durability="sync"):
                 for node, delta in update.items():
                     if on_progress:
                         on_progress(node, delta or {})
