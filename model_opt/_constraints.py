@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accelsmith.model_opt._array import ArrayChoice, choose_array
 from accelsmith.model_opt._profile import GemmOp, WorkloadProfile, load_profile
-from accelsmith.spec import BlockSpec, known_kinds, spec_class, spec_from_dict
+from accelsmith.spec import BlockSpec, known_kinds, spec_from_dict
 
 
 class DesignBudget(BaseModel):
@@ -46,30 +46,40 @@ def operand_bits(g: GemmOp, budget: DesignBudget) -> int:
     return 4 if bits <= 4 else 8
 
 
+_REQUANT_IN = (16, 24, 32)  # RequantSpec.in_bits choices
+
+
 def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice]) -> list[dict[str, Any]]:
-    """Non-GEMM blocks with synonyms for their size fields; only fields the spec class declares are kept."""
-    act = min(profile.act_bits, 8) if profile.act_bits <= 8 else 8
+    """Non-GEMM blocks, each written in its spec class's own fields; a kind with no block goes to ``pending``.
+
+    softmax length = the longest key sequence; attention tile: head_dim and seq_len = kv_len (one tile serves
+    every head in turn); norm ``hidden`` = the normalised size; activations are elementwise (one spec per
+    function); relu is the clamp unit at [0, max]; each GEMM array gets a requantiser from its accumulator
+    width (the next of 16/24/32 bits) to its operand width, one lane per column.
+    """
+    act = min(profile.act_bits, 8)
     out: list[dict[str, Any]] = []
     if profile.attention:
         seq = max(a.kv_len for a in profile.attention)
-        out.append({"kind": "softmax", "name": f"softmax_len{seq}", "length": seq, "vector_length": seq,
-                    "seq_len": seq, "n": seq, "size": seq, "in_bits": act})
-        for a in {(x.heads, x.kv_heads, x.head_dim, x.q_len, x.tower) for x in profile.attention}:
-            out.append({"kind": "attention", "name": f"attention_{a[4]}_h{a[0]}kv{a[1]}d{a[2]}",
-                        "heads": a[0], "num_heads": a[0], "kv_heads": a[1], "num_kv_heads": a[1],
-                        "head_dim": a[2], "seq_len": a[3], "length": a[3], "in_bits": act})
+        out.append({"kind": "softmax", "name": f"softmax_len{seq}", "length": seq, "in_bits": act})
+        for head_dim, kv_len, tower in sorted({(x.head_dim, x.kv_len, x.tower) for x in profile.attention}):
+            out.append({"kind": "attention", "name": f"attention_{tower}_d{head_dim}_s{kv_len}",
+                        "head_dim": head_dim, "seq_len": kv_len})
     for op, size in sorted({(v.op, v.size) for v in profile.vectors if v.op != "softmax"}):
-        out.append({"kind": op, "name": f"{op}_{size}", "size": size, "length": size, "vector_length": size,
-                    "hidden_size": size, "n": size, "in_bits": act})
+        if op in ("layernorm", "rmsnorm"):
+            out.append({"kind": "norm", "name": f"{op}_{size}", "norm": op, "hidden": size, "in_bits": act})
+        elif op in ("gelu", "silu"):
+            out.append({"kind": "activation", "name": f"{op}_{size}", "function": op, "in_bits": act})
+        elif op == "relu":
+            out.append({"kind": "clamp", "name": f"relu_{size}", "bits": act, "signed": True, "lo": 0})
+        else:
+            out.append({"kind": op, "name": f"{op}_{size}", "size": size,
+                        "reason": f"no block kind implements {op!r}"})
     for arr in arrays:
-        out.append({"kind": "requant", "name": f"requant_{arr.acc_bits}to{arr.in_bits}", "in_bits": arr.acc_bits,
-                    "acc_bits": arr.acc_bits, "out_bits": arr.in_bits, "lanes": arr.cols})
+        acc_in = next((b for b in _REQUANT_IN if b >= arr.acc_bits), _REQUANT_IN[-1])
+        out.append({"kind": "requant", "name": f"requant_{acc_in}to{arr.in_bits}", "in_bits": acc_in,
+                    "out_bits": arr.in_bits, "lanes": arr.cols})
     return out
-
-
-def _fit_to_class(candidate: dict[str, Any]) -> dict[str, Any]:
-    fields = spec_class(candidate["kind"]).model_fields
-    return {"kind": candidate["kind"], **{k: v for k, v in candidate.items() if k in fields}}
 
 
 def derive_constraints(profile: WorkloadProfile, budget: DesignBudget | None = None) -> DesignConstraints:
@@ -88,16 +98,17 @@ def derive_constraints(profile: WorkloadProfile, budget: DesignBudget | None = N
     pending = []
     kinds = set(known_kinds())
     for cand in _vector_candidates(profile, arrays):
-        if cand["kind"] not in kinds:
-            pending.append({**cand, "reason": f"block kind {cand['kind']!r} not registered"})
+        if "reason" in cand or cand["kind"] not in kinds:
+            pending.append({"reason": f"block kind {cand['kind']!r} not registered", **cand})
             continue
-        fitted = _fit_to_class(cand)
         try:
-            spec_from_dict(fitted)
+            spec_from_dict(cand)
         except ValueError as err:
             pending.append({**cand, "reason": str(err).splitlines()[0]})
             continue
-        blocks.append(fitted)
+        blocks.append(cand)
+    if any(b["kind"] == "requant" for b in blocks):
+        notes.append("requant multipliers/shifts are the spec defaults: the profile carries no scales")
     return DesignConstraints(model=profile.model, budget=budget, arrays=arrays, blocks=blocks,
                              pending=pending, notes=notes)
 

@@ -53,8 +53,13 @@ def test_bits_groups_and_pending(tiny_qwen, monkeypatch):
     assert all(s.rows * s.cols <= 256 for s in specs if s.kind == "gemm")
     softmax = [d for d in c.pending + c.blocks if d["kind"] == "softmax"]
     assert softmax[0]["length"] == 16
-    norm = [d for d in c.pending + c.blocks if d["kind"] == "rmsnorm"]
-    assert norm[0]["size"] == 64
+    norm = [s for s in specs if s.kind == "norm"]
+    assert [(s.norm, s.hidden) for s in norm] == [("rmsnorm", 64)]
+    assert [s.function for s in specs if s.kind == "activation"] == ["silu"]
+    # one requantiser per array: accumulator width rounded up to a RequantSpec width, out = operand bits
+    assert sorted((s.in_bits, s.out_bits) for s in specs if s.kind == "requant") == [
+        (next(b for b in (16, 24, 32) if b >= a.acc_bits), a.in_bits) for a in sorted(c.arrays, key=lambda a: a.in_bits)]
+    assert c.pending == []
 
 
 def test_registered_kind_becomes_spec(tiny_qwen, monkeypatch):
@@ -68,7 +73,6 @@ def test_registered_kind_becomes_spec(tiny_qwen, monkeypatch):
         in_bits: int = 8
 
     monkeypatch.setattr(_constraints, "known_kinds", lambda: ["gemm", "softmax"])
-    monkeypatch.setattr(_constraints, "spec_class", lambda kind: FakeSoftmax)
     monkeypatch.setattr(_constraints, "spec_from_dict",
                         lambda d, source="": FakeSoftmax(**{k: v for k, v in d.items() if k != "kind"}))
     c = derive_constraints(extract_profile(tiny_qwen, seq_len=16))
@@ -87,3 +91,14 @@ def test_profile_model_is_frozen():
     p = WorkloadProfile(model="m", model_type="x", seq_len=4, hidden_size=8, act_bits=8, gemms=[_g(4, 4, 4)])
     with pytest.raises(ValueError):
         p.seq_len = 5
+
+
+def test_bert_vector_blocks_and_pending(tiny_bert):
+    c = derive_constraints(extract_profile(tiny_bert, seq_len=32))
+    kinds = {s.kind: s for s in c.to_block_specs()}
+    assert kinds["norm"].norm == "layernorm" and kinds["norm"].hidden == 64
+    assert kinds["activation"].function == "gelu"
+    assert kinds["softmax"].length == 32
+    assert kinds["attention"].head_dim == 16 and kinds["attention"].seq_len == 32
+    # the pooler's tanh has no block: it is listed, with why, never dropped
+    assert [(p["kind"], p["reason"]) for p in c.pending] == [("tanh", "no block kind implements 'tanh'")]
