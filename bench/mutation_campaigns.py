@@ -1,0 +1,115 @@
+"""Several mutation campaigns in one process, every mutant's result streamed to a JSONL file as it finishes.
+
+    .venv/bin/python bench/mutation_campaigns.py run softmax_16x4_q3_4:6,norm_layernorm_16x4:4 --out DIR
+        [--only ONLY.json] [--no-prove] [--timeout 60]
+    .venv/bin/python bench/mutation_campaigns.py remaining SPECS --progress DIR/progress.jsonl [...] > ONLY.json
+    .venv/bin/python bench/mutation_campaigns.py summary DIR/progress.jsonl [...]
+
+SPECS names files in examples/ (without .yaml); ``:N`` gives that campaign N parallel Icarus benches (split
+the host's cores by campaign size). ``remaining`` lists the mutant ids a cut-short run did not reach, so a
+second run (``--only``) finishes the campaign; ``summary`` merges progress files into kill rates
+(killed / (killed + survived); survivors include mutants no proof has judged yet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from accelsmith import hw_templates
+from accelsmith.spec import load_spec
+from accelsmith.verification._mutate import generate_mutants, mutate
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _spec(name: str):
+    return load_spec(EXAMPLES / f"{name}.yaml")
+
+
+def _all_ids(name: str) -> list[str]:
+    spec = _spec(name)
+    bundle = hw_templates.get(spec.kind).render(spec)
+    return [m.id for m in generate_mutants(bundle.files, max_mutants=None, seed=spec.seed)]
+
+
+def _rows(paths: list[Path]) -> list[dict]:
+    return [json.loads(line) for p in paths for line in p.read_text().splitlines() if line.strip()]
+
+
+def run(args) -> None:
+    args.out.mkdir(parents=True, exist_ok=True)
+    camps = [(c.split(":")[0], int(c.split(":")[1]) if ":" in c else 2) for c in args.specs.split(",")]
+    only = json.loads(args.only.read_text()) if args.only else {}
+    lock, reports, t0 = threading.Lock(), {}, time.time()
+
+    def one(name: str, jobs: int) -> None:
+        def progress(r) -> None:
+            with lock, open(args.out / "progress.jsonl", "a") as f:
+                f.write(json.dumps({"campaign": name, "id": r.mutant.id, "status": r.status,
+                                    "detail": r.detail[:200], "mutant": r.mutant.describe(),
+                                    "s": round(r.seconds, 1), "t": round(time.time() - t0, 1)}) + "\n")
+        try:
+            rep = mutate(_spec(name), jobs=jobs, max_mutants=None, timeout_s=args.timeout, prove=args.prove,
+                         progress=progress, only=only.get(name))
+        except Exception as err:  # one broken campaign must not lose the others' results
+            rep = {"error": f"{type(err).__name__}: {err}"}
+        with lock:
+            reports[name] = rep
+            (args.out / "reports.json").write_text(json.dumps(reports, indent=1))
+        print(name, {k: rep.get(k) for k in ("mutants", "killed", "survived", "equivalent", "stillborn",
+                                              "kill_rate", "seconds", "error")}, flush=True)
+
+    with ThreadPoolExecutor(len(camps)) as pool:
+        list(pool.map(lambda c: one(*c), camps))
+
+
+def remaining(args) -> None:
+    done = collections.defaultdict(set)
+    for r in _rows(args.progress):
+        done[r["campaign"]].add(r["id"])
+    print(json.dumps({n: [i for i in _all_ids(n) if i not in done[n]] for n in args.specs.split(",")}))
+
+
+def summary(args) -> None:
+    rows = _rows(args.progress)
+    for name in dict.fromkeys(r["campaign"] for r in rows):
+        last = {r["id"]: r for r in rows if r["campaign"] == name}  # a re-run overrides an earlier result
+        c = collections.Counter(r["status"] for r in last.values())
+        scored = c["killed"] + c["survived"]
+        total = len(_all_ids(name))
+        print(f"{name}: {len(last)}/{total} mutants run; killed {c['killed']} / {scored} = "
+              f"{100 * c['killed'] / scored:.1f} %; survived {c['survived']}, equivalent {c['equivalent']}, "
+              f"stillborn {c['stillborn']}")
+        if args.survivors:
+            for r in sorted(last.values(), key=lambda r: r["id"]):
+                if r["status"] == "survived":
+                    print(f"  {r['id']} {r['mutant']}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("specs")
+    r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--only", type=Path)
+    r.add_argument("--timeout", type=float, default=60.0)
+    r.add_argument("--no-prove", dest="prove", action="store_false")
+    m = sub.add_parser("remaining")
+    m.add_argument("specs")
+    m.add_argument("--progress", type=Path, nargs="+", required=True)
+    s = sub.add_parser("summary")
+    s.add_argument("progress", type=Path, nargs="+")
+    s.add_argument("--survivors", action="store_true")
+    args = ap.parse_args()
+    {"run": run, "remaining": remaining, "summary": summary}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
