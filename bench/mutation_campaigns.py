@@ -8,7 +8,8 @@
 SPECS names files in examples/ (without .yaml); ``:N`` gives that campaign N parallel Icarus benches (split
 the host's cores by campaign size). ``remaining`` lists the mutant ids a cut-short run did not reach, so a
 second run (``--only``) finishes the campaign; ``summary`` merges progress files into kill rates
-(killed / (killed + survived); survivors include mutants no proof has judged yet).
+(killed / (killed + survived); survivors include mutants no proof has judged yet); ``--judge`` first moves
+survivors that ``parameters_unchanged`` proves equivalent out of the denominator.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from accelsmith import hw_templates
 from accelsmith.spec import load_spec
-from accelsmith.verification._mutate import generate_mutants, mutate
+from accelsmith.verification._mutate import PARAMS_UNCHANGED, generate_mutants, mutate, parameters_unchanged
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -76,10 +77,22 @@ def remaining(args) -> None:
     print(json.dumps({n: [i for i in _all_ids(n) if i not in done[n]] for n in args.specs.split(",")}))
 
 
+def _judge(name: str, last: dict[str, dict]) -> None:
+    """Re-judge survivors with the sound parameter check (``parameters_unchanged``): no simulation needed."""
+    spec = _spec(name)
+    bundle = hw_templates.get(spec.kind).render(spec)
+    mutants = {m.id: m for m in generate_mutants(bundle.files, max_mutants=None, seed=spec.seed)}
+    for r in last.values():
+        if r["status"] == "survived" and parameters_unchanged(mutants[r["id"]], bundle.files):
+            r.update(status="equivalent", detail=PARAMS_UNCHANGED)
+
+
 def summary(args) -> None:
     rows = _rows(args.progress)
     for name in dict.fromkeys(r["campaign"] for r in rows):
         last = {r["id"]: r for r in rows if r["campaign"] == name}  # a re-run overrides an earlier result
+        if args.judge:
+            _judge(name, last)
         c = collections.Counter(r["status"] for r in last.values())
         scored = c["killed"] + c["survived"]
         total = len(_all_ids(name))
@@ -107,6 +120,7 @@ def main() -> None:
     s = sub.add_parser("summary")
     s.add_argument("progress", type=Path, nargs="+")
     s.add_argument("--survivors", action="store_true")
+    s.add_argument("--judge", action="store_true", help="apply the parameter-equivalence check to survivors")
     args = ap.parse_args()
     {"run": run, "remaining": remaining, "summary": summary}[args.cmd](args)
 

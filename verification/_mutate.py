@@ -182,6 +182,57 @@ equiv_status -assert
 """
 
 
+PARAMS_UNCHANGED = "parameter code only, and every elaborated parameter keeps its type and value (pyslang)"
+_PARAM_DECL = re.compile(r"\s*(?:localparam|parameter)\b")
+
+
+def in_parameter_code(mutant: Mutant, files: dict[str, str]) -> bool:
+    """True when the edit lies inside a ``localparam``/``parameter`` declaration or an instance's ``#( ... )``
+    parameter overrides, so the only thing it can change is a parameter's value or width."""
+    text = _blank_comments(files[mutant.file])
+    prev = text.rfind(";", 0, mutant.start) + 1
+    if _PARAM_DECL.match(text[prev:mutant.start]) and ";" not in text[mutant.start:text.find(";", mutant.end)]:
+        return True
+    hash_at = text.rfind("#(", prev, mutant.start)
+    return hash_at >= 0 and _balanced(text, hash_at + 1) >= mutant.end
+
+
+def elaborated_parameters(files: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """Every parameter of every instance (generate scopes too) after elaboration: path -> (type, value)."""
+    from pyslang.ast import Compilation, SymbolKind
+    from pyslang.syntax import SyntaxTree
+
+    comp = Compilation()
+    for name in sorted(files):
+        comp.addSyntaxTree(SyntaxTree.fromText(files[name], name))
+    out: dict[str, tuple[str, str]] = {}
+
+    def walk(scope, path: str) -> None:
+        for m in scope:
+            if m.kind == SymbolKind.Parameter:
+                out[f"{path}.{m.name}"] = (str(m.type), str(m.value))
+            elif m.kind == SymbolKind.Instance:
+                walk(m.body, f"{path}.{m.name}")
+            elif m.kind == SymbolKind.GenerateBlock:
+                walk(m, f"{path}.{m.name}")
+            elif m.kind == SymbolKind.GenerateBlockArray:
+                for i, block in enumerate(m):
+                    walk(block, f"{path}.{m.name}[{i}]")
+
+    for inst in comp.getRoot().topInstances:
+        walk(inst.body, inst.name)
+    return out
+
+
+def parameters_unchanged(mutant: Mutant, files: dict[str, str]) -> bool:
+    """A sound equivalence judgement: the edit is confined to parameter code and every elaborated parameter
+    keeps its type and value, so both designs elaborate to the same hardware."""
+    if not in_parameter_code(mutant, files):
+        return False
+    gold = elaborated_parameters(files)
+    return bool(gold) and gold == elaborated_parameters(mutant.apply(files))
+
+
 def prove_equivalent(original: dict[str, str], mutant: dict[str, str], top: str, workdir: Path,
                      timeout_s: float = 60.0, depth: int = 8) -> tuple[bool, str]:
     """Try a yosys sequential-equivalence proof (equiv_simple + equiv_induct); (proved, last lines of log).
@@ -259,6 +310,9 @@ def mutate(spec: BlockSpec, *, jobs: int = 2, max_mutants: int | None = 150, tim
             results.append(fut.result())
             if progress:
                 progress(results[-1])
+    for r in results:  # cheap and sound first: an edit that changes no elaborated parameter changes nothing
+        if r.status == "survived" and parameters_unchanged(r.mutant, bundle.files):
+            r.status, r.detail = "equivalent", PARAMS_UNCHANGED
     if prove:  # survivors only; each proof is its own yosys process, so they run in parallel too
         survivors = [r for r in results if r.status == "survived"]
 

@@ -75,3 +75,39 @@ def test_report_scores_only_non_equivalent_building_mutants_and_lists_survivors(
     text = format_report(r)
     assert "2 killed / 3 non-equivalent = 66.7 %" in text
     assert f"survived   m.v:{ms[2].line} {ms[2].operator}" in text and "stillborn" in text
+
+
+PARAM_SRC = """\
+module p #(parameter integer N = 2) (input wire [7:0] a, output wire [7:0] y);
+    localparam integer AW = (N > 1) ? $clog2(N) : 1;   // N = 4 below: '>' -> '>=' changes nothing
+    localparam integer SH = AW + 1;
+    assign y = a >> SH;
+endmodule
+module top (input wire [7:0] a, output wire [7:0] y);
+    p #(.N(4)) u (.a(a), .y(y));
+endmodule
+"""
+
+
+@pytest.mark.parametrize("original, replacement, equivalent", [
+    (">", ">=", True),     # parameter code, every elaborated value the same
+    ("+", "-", False),     # parameter code, SH changes: 3 -> 1
+    (">>", "<<", False),   # not parameter code: never judged here, however harmless
+])
+def test_parameter_judgement_is_sound(original, replacement, equivalent):
+    from accelsmith.verification._mutate import Mutant, parameters_unchanged
+
+    files = {"p.v": PARAM_SRC}
+    start = PARAM_SRC.index(f" {original} ") + 1
+    line = PARAM_SRC.count("\n", 0, start) + 1
+    m = Mutant("x", "p.v", line, "operator_flip", original, replacement, start, start + len(original))
+    assert parameters_unchanged(m, files) is equivalent
+
+
+def test_parameter_override_edit_that_changes_a_value_is_not_equivalent():
+    from accelsmith.verification._mutate import Mutant, in_parameter_code, parameters_unchanged
+
+    start = PARAM_SRC.index(".N(4)") + 3
+    m = Mutant("x", "p.v", 7, "constant_change", "4", "5", start, start + 1)
+    assert in_parameter_code(m, {"p.v": PARAM_SRC})
+    assert not parameters_unchanged(m, {"p.v": PARAM_SRC})  # N itself differs
