@@ -37,6 +37,7 @@ GRID: dict[str, list[dict]] = {
     ],
     "norm": [
         {"name": "layernorm_16x4"},
+        {"name": "layernorm_384x4", "hidden": 384},  # all-MiniLM-L6-v2's hidden size: sums wider than x*x
         {"name": "rmsnorm_12x3_gamma", "norm": "rmsnorm", "hidden": 12, "lanes": 3, "out_frac": 4,
          "gamma": [100, -50, 64, 20, 1, 127, -128, 64, 64, 64, 3, 90], "max_abs_error": 0.1},
     ],

@@ -74,7 +74,7 @@ module norm #(
         b2 = {XW{1'b0}};
         for (i = 0; i < P; i = i + 1) begin
             xi = $signed({{IW{in_data[i*IW+IW-1]}}, in_data[i*IW +: IW]});
-            b1 = b1 + $signed(xi[S1W-1:0]);
+            b1 = b1 + $signed({{(S1W-IW){in_data[i*IW+IW-1]}}, in_data[i*IW +: IW]});  // S1W > 2*IW from H >= 128
             b2 = b2 + {{(XW-2*IW){1'b0}}, xi * xi};  // x^2 < 2^(2*IW-1): never negative
         end
     end
