@@ -46,8 +46,9 @@ def _progress_printer():
             detail = f"{n_err} errors, {len(diags) - n_err} warnings"
         elif node == "verify":
             detail = "; ".join(
-                (f"{sim} {sum(c['passed'] for c in r['cases'])}/{len(r['cases'])} cases" if r["built"]
-                 else f"{sim} build failed") + (" (killed at wall-clock limit)" if r["timed_out"] else "")
+                (f"{sim} killed at the wall-clock limit ({'simulation' if r['built'] else 'build'})" if r["timed_out"]
+                 else f"{sim} {sum(c['passed'] for c in r['cases'])}/{len(r['cases'])} cases" if r["built"]
+                 else f"{sim} build failed")
                 for sim, r in delta.get("bench", {}).items())
         elif node == "estimate":
             synth = delta.get("ppa", {}).get("synth", {})

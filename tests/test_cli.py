@@ -80,7 +80,7 @@ def test_unverified_design_exits_1(tmp_path):
     out = accelsmith("design", str(spec), "--sim", "icarus", "--no-cross-check", "--bench-timeout", "0.5",
                      "--runs-dir", str(tmp_path / "runs"))
     assert out.returncode == 1, out.stdout + out.stderr
-    assert "FAILED run" in out.stdout and "killed at wall-clock limit" in out.stdout
+    assert "FAILED run" in out.stdout and "killed at the wall-clock limit" in out.stdout
 
 
 @pytest.mark.sim

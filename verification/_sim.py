@@ -116,8 +116,12 @@ def run_bench(sources: list[Path], top: str, plan: TestPlan, build_dir: Path, *,
         if not diags:
             diags = [Diagnostic(tool=sim, severity="error", message="build failed; see build.log")]
     if timed_out:
+        stage = "simulation" if built else "build"
+        running = sorted({c.name for c in plan.cases} - {p.stem for p in results_dir.glob("*.json")},
+                         key=lambda n: [c.name for c in plan.cases].index(n))
+        where = f" (case {running[0]!r} unfinished)" if built and running else ""
         diags.append(Diagnostic(tool=sim, severity="error", code="SIM_TIMEOUT",
-                                message=f"build+simulation exceeded {timeout_s:.0f} s wall clock and was killed"))
+                                message=f"{stage} exceeded the {timeout_s:.0f} s wall clock and was killed{where}"))
     case_results = [json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))]
     order = {c.name: i for i, c in enumerate(plan.cases)}
     case_results.sort(key=lambda r: order.get(r["case"], 1 << 30))

@@ -32,6 +32,7 @@ def main(job_path: str) -> int:
         print(f"BUILD FAILED: {err}", file=sys.stderr)
         return 3
     timings["build_s"] = time.perf_counter() - t0
+    (build_dir / "timings.json").write_text(json.dumps(timings))  # a sim killed later still shows a good build
     t1 = time.perf_counter()
     try:
         _run_tests(runner, job, build_dir)

@@ -91,7 +91,11 @@ def test_hung_simulation_is_killed_with_a_diagnostic(tmp_path):
     paths = bundle.write(tmp_path / "rtl")
     res = run_bench(paths, bundle.top, plan, tmp_path / "bench", sim="icarus", timeout_s=6)
     assert res.timed_out and not res.passed
-    assert any(d.code == "SIM_TIMEOUT" for d in res.diagnostics)
+    # the build finished, so the diagnostic blames the simulation and names the case left running
+    assert res.built
+    [diag] = [d for d in res.diagnostics if d.code == "SIM_TIMEOUT"]
+    assert diag.message.startswith("simulation exceeded the 6 s wall clock"), diag.message
+    assert f"case {plan.cases[0].name!r} unfinished" in diag.message
 
 
 def test_build_error_becomes_diagnostics(tmp_path):
