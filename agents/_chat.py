@@ -107,11 +107,13 @@ class LocalChat:
     """A GGUF file through llama.cpp (fast CPU route) or a Hugging Face folder through transformers."""
 
     def __init__(self, model_path: str | None = None, *, n_ctx: int = 4096, threads: int | None = None,
-                 temperature: float = 0.0):
+                 temperature: float = 0.0, repeat_penalty: float = 1.1):
         path = model_path or os.environ.get("ACCELSMITH_LLM_LOCAL_MODEL")
         if not path or not Path(path).exists():
             raise LLMError(f"local model {path!r} not found; give a .gguf file or a Hugging Face model folder")
         self.path, self.n_ctx, self.temperature = str(Path(path).resolve()), n_ctx, temperature
+        # greedy decoding without a penalty sent Qwen2.5-Coder 0.5B/1.5B into loops of one repeated line
+        self.repeat_penalty = repeat_penalty
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.model = Path(path).name
 
@@ -121,13 +123,14 @@ class LocalChat:
                 llm = _llama(self.path, self.n_ctx, self.threads)
                 try:
                     out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
-                                                     temperature=self.temperature)
+                                                     temperature=self.temperature,
+                                                     repeat_penalty=self.repeat_penalty)
                 except (ValueError, RuntimeError) as err:  # e.g. the prompt outgrew the context window
                     raise LLMError(f"{self.model}: {type(err).__name__}: {str(err)[:200]}") from None
             usage = out.get("usage") or {}
             return ChatReply(text=out["choices"][0]["message"]["content"] or "", model=self.model,
                              tokens_in=usage.get("prompt_tokens", 0), tokens_out=usage.get("completion_tokens", 0))
-        return _hf_chat(self.path, messages, max_tokens, self.model)
+        return _hf_chat(self.path, messages, max_tokens, self.model, self.repeat_penalty)
 
 
 @functools.cache
@@ -137,13 +140,13 @@ def _hf_model(path: str):
     return AutoTokenizer.from_pretrained(path), AutoModelForCausalLM.from_pretrained(path)
 
 
-def _hf_chat(path: str, messages: list[dict], max_tokens: int, name: str) -> ChatReply:
+def _hf_chat(path: str, messages: list[dict], max_tokens: int, name: str, repeat_penalty: float = 1.0) -> ChatReply:
     import torch
 
     tok, model = _hf_model(path)
     ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
     with torch.no_grad():
-        out = model.generate(ids, max_new_tokens=max_tokens, do_sample=False)
+        out = model.generate(ids, max_new_tokens=max_tokens, do_sample=False, repetition_penalty=repeat_penalty)
     new = out[0, ids.shape[-1]:]
     return ChatReply(text=tok.decode(new, skip_special_tokens=True), model=name,
                      tokens_in=int(ids.shape[-1]), tokens_out=int(new.shape[-1]))

@@ -50,3 +50,23 @@ def test_timeouts_are_retried():
         reply = OpenAIChat(srv.base_url, "m", backoff_s=0.01, timeout_s=0.5).chat(MSGS, 16)
         gate.set()
     assert reply.text == "ok" and reply.retries == 1
+
+
+def test_local_gguf_decodes_greedily_with_a_repeat_penalty(tmp_path, monkeypatch):
+    """The llama.cpp call gets temperature 0 and the backend's repeat penalty (default 1.1, overridable)."""
+    from accelsmith.agents import _chat
+    from accelsmith.agents._backends import get_backend
+
+    calls = []
+
+    class FakeLlama:  # stands in for llama_cpp.Llama, which the test extras do not install
+        def create_chat_completion(self, **kw):
+            calls.append(kw)
+            return {"choices": [{"message": {"content": "ok"}}], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
+
+    monkeypatch.setattr(_chat, "_llama", lambda *a: FakeLlama())
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    assert get_backend("local", model_path=str(gguf)).chat.chat(MSGS, 8).text == "ok"
+    get_backend("local", model_path=str(gguf), repeat_penalty=1.3).chat.chat(MSGS, 8)
+    assert [(c["temperature"], c["repeat_penalty"]) for c in calls] == [(0.0, 1.1), (0.0, 1.3)]
