@@ -20,7 +20,13 @@ def describe_spec(spec: BlockSpec) -> str:
     doc = inspect.cleandoc(type(spec).__doc__ or "")
     fields = {k: v for k, v in spec.model_dump(mode="json").items() if k not in ("version", "name")}
     notes = {k: f.description for k, f in type(spec).model_fields.items() if f.description and k in fields}
-    lines = [f"Block kind: {spec.kind}", doc, "", f"Parameters: {json.dumps(fields)}"]
+    # Verilog has no true/null: small models copied them into localparams, so booleans go as 1/0 and
+    # unset fields are named apart (their description says what unset means)
+    shown = {k: int(v) if isinstance(v, bool) else v for k, v in fields.items() if v is not None}
+    unset = [k for k, v in fields.items() if v is None]
+    lines = [f"Block kind: {spec.kind}", doc, "", f"Parameters (booleans as 1/0): {json.dumps(shown)}"]
+    if unset:
+        lines.append(f"Not set (see below): {', '.join(unset)}")
     lines += [f"  {k}: {d}" for k, d in notes.items()]
     return "\n".join(lines) + "\n\n" + load("protocol").strip()
 

@@ -56,3 +56,14 @@ def test_plan_json_validated():
         extract_json('{"approach": "scratch", "architecture": "x", "pipeline_stages": -1}', PlanReply)
     with pytest.raises(UnusableReply, match=r"^not valid JSON"):
         extract_json('{"approach": scratch}', PlanReply)
+
+
+def test_spec_description_has_no_json_true_or_null():
+    """Models copied `true`/`null` from the parameters into Verilog; the prompt shows 1/0 and names unset fields."""
+    from accelsmith.agents._prompting import describe_spec
+    from accelsmith.spec import spec_from_dict
+
+    text = describe_spec(spec_from_dict({"kind": "clamp", "lanes": 4, "bits": 8, "name": "relu4"}))
+    params = next(line for line in text.splitlines() if line.startswith("Parameters"))
+    assert '"signed": 1' in params and "true" not in params and "null" not in params
+    assert "Not set (see below): hi" in text
