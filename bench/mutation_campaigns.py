@@ -4,12 +4,17 @@
         [--only ONLY.json] [--no-prove] [--timeout 60]
     .venv/bin/python bench/mutation_campaigns.py remaining SPECS --progress DIR/progress.jsonl [...] > ONLY.json
     .venv/bin/python bench/mutation_campaigns.py summary DIR/progress.jsonl [...]
+    .venv/bin/python bench/mutation_campaigns.py grid norm_layernorm_16x4 --out DIR [--extra norm_layernorm_8x2_affine]
+        [--known bench/results/mutation_2026-11-29.jsonl] [--jobs 2]
 
 SPECS names files in examples/ (without .yaml); ``:N`` gives that campaign N parallel Icarus benches (split
 the host's cores by campaign size). ``remaining`` lists the mutant ids a cut-short run did not reach, so a
 second run (``--only``) finishes the campaign; ``summary`` merges progress files into kill rates
 (killed / (killed + survived); survivors include mutants no proof has judged yet); ``--judge`` first moves
-survivors that ``parameters_unchanged`` proves equivalent out of the denominator.
+survivors that ``parameters_unchanged`` proves equivalent out of the denominator. ``grid`` scores the
+template's own RTL over the example spec, the regression grid's specs that render the same template file,
+and ``--extra`` example specs (``mutate_across``: killed when any spec's bench kills the mutant); ``--known``
+reuses an earlier ``run`` of the example spec so its killed mutants are not simulated again.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from pathlib import Path
 
 from accelsmith import hw_templates
 from accelsmith.spec import load_spec
-from accelsmith.verification._mutate import PARAMS_UNCHANGED, generate_mutants, mutate, parameters_unchanged
+from accelsmith.verification._mutate import (PARAMS_UNCHANGED, format_report, generate_mutants, mutate,
+                                             mutate_across, parameters_unchanged)
+from accelsmith.verification._regress import grid_sharing
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -105,6 +112,39 @@ def summary(args) -> None:
                     print(f"  {r['id']} {r['mutant']}")
 
 
+def grid(args) -> None:
+    first = _spec(args.spec)
+    specs = grid_sharing(first, tuple(args.skip))
+    specs[1:1] = [_spec(n) for n in args.extra]
+    known = {}
+    if args.known:
+        rows = [r for r in _rows(args.known) if r["campaign"] == args.spec]
+        bundle = hw_templates.get(first.kind).render(first)
+        now = {m.id: m.describe() for m in generate_mutants(bundle.files, max_mutants=None, seed=first.seed)}
+        stale = [r["id"] for r in rows if now.get(r["id"]) != r["mutant"]]
+        if stale:  # the RTL changed since that run: its ids no longer name the same edits
+            raise SystemExit(f"--known: {len(stale)} mutants of {args.spec} differ from the current RTL "
+                             f"(first {stale[0]}); run without --known")
+        known = {r["id"]: r["status"] for r in rows}
+    args.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    log = args.out / f"grid_{args.spec}.jsonl"
+
+    def progress(spec, r) -> None:
+        with open(log, "a") as f:
+            f.write(json.dumps({"spec": spec.label, "id": r.mutant.id, "status": r.status, "detail": r.detail[:200],
+                                "mutant": r.mutant.describe(), "s": round(r.seconds, 1),
+                                "t": round(time.time() - t0, 1)}) + "\n")
+        print(f"  [{spec.label}] {r.mutant.id} {r.status:<10} {r.mutant.describe()}", flush=True)
+
+    print("specs:", ", ".join(s.label for s in specs), flush=True)
+    rep = mutate_across(specs, jobs=args.jobs, timeout_s=args.timeout, workdir=args.workdir, progress=progress,
+                        known=known, prove=args.prove)
+    (args.out / f"grid_{args.spec}.json").write_text(json.dumps(rep, indent=1))
+    print(format_report(rep))
+    print("killed by spec:", rep["killed_by_spec"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -121,8 +161,18 @@ def main() -> None:
     s.add_argument("progress", type=Path, nargs="+")
     s.add_argument("--survivors", action="store_true")
     s.add_argument("--judge", action="store_true", help="apply the parameter-equivalence check to survivors")
+    g = sub.add_parser("grid")
+    g.add_argument("spec")
+    g.add_argument("--out", type=Path, required=True)
+    g.add_argument("--extra", nargs="*", default=[])
+    g.add_argument("--skip", nargs="*", default=[], help="grid spec names to leave out (e.g. slow ones)")
+    g.add_argument("--known", type=Path, nargs="*", default=[])
+    g.add_argument("--jobs", type=int, default=2)
+    g.add_argument("--timeout", type=float, default=60.0)
+    g.add_argument("--workdir", type=Path)
+    g.add_argument("--prove", action="store_true", help="yosys equivalence proof of survivors, per spec")
     args = ap.parse_args()
-    {"run": run, "remaining": remaining, "summary": summary}[args.cmd](args)
+    {"run": run, "remaining": remaining, "summary": summary, "grid": grid}[args.cmd](args)
 
 
 if __name__ == "__main__":

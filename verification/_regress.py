@@ -61,6 +61,19 @@ def grid_specs(kinds: list[str] | None = None) -> list[BlockSpec]:
     return specs
 
 
+def grid_sharing(spec: BlockSpec, skip: tuple[str, ...] = ()) -> list[BlockSpec]:
+    """``spec``, then the grid specs of its kind that render the same template file (gemm's output- and
+    weight-stationary forms are different files), minus the names in ``skip``: one template's mutation grid."""
+    from accelsmith import hw_templates
+
+    files = set(hw_templates.get(spec.kind).render(spec).files)
+    out = [spec]
+    for g in grid_specs([spec.kind]):
+        if g.label not in skip and g.spec_hash != spec.spec_hash and files & set(hw_templates.get(g.kind).render(g).files):
+            out.append(g)
+    return out
+
+
 def _run(spec: BlockSpec, sim: str, root: Path) -> dict:
     from accelsmith import hw_templates
     from accelsmith.verification._derive import derive

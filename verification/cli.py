@@ -37,19 +37,29 @@ def mutate_cmd(
     max_mutants: Annotated[int, typer.Option("--max", min=1, help="sample at most this many mutants")] = 150,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="write the full report here")] = None,
     prove: Annotated[bool, typer.Option("--prove/--no-prove", help="yosys equivalence proof on survivors")] = True,
+    grid: Annotated[bool, typer.Option(
+        "--grid", help="score the template file over --spec plus the regression grid's specs that render it "
+                       "(a mutant is killed when any spec's bench kills it; every mutant, --max ignored)")] = False,
 ) -> None:
     """Mutation-test a template's RTL with its derived bench; exit 1 below 98 % kill rate."""
     from accelsmith.errors import SpecError
-    from accelsmith.verification._mutate import mutate
+    from accelsmith.verification._mutate import mutate, mutate_across
+    from accelsmith.verification._regress import grid_sharing
 
     try:
         spec = _spec_for(template, spec_path)
     except (SpecError, ValueError) as err:
         raise _fail(str(err)) from None
-    console.print(f"mutate {spec.kind}: {spec.summary()}")
-    report = mutate(spec, jobs=jobs, max_mutants=max_mutants, prove=prove,
-                    progress=lambda r: console.print(f"  {r.mutant.id} {r.status:<10} {r.mutant.describe()}",
-                                                     markup=False))
+    if grid:
+        specs = grid_sharing(spec)
+        console.print(f"mutate {spec.kind} over {len(specs)} specs: {', '.join(s.label for s in specs)}")
+        report = mutate_across(specs, jobs=jobs, prove=prove, progress=lambda s, r: console.print(
+            f"  [{s.label}] {r.mutant.id} {r.status:<10} {r.mutant.describe()}", markup=False, highlight=False))
+    else:
+        console.print(f"mutate {spec.kind}: {spec.summary()}")
+        report = mutate(spec, jobs=jobs, max_mutants=max_mutants, prove=prove,
+                        progress=lambda r: console.print(f"  {r.mutant.id} {r.status:<10} {r.mutant.describe()}",
+                                                         markup=False))
     if json_out:
         json_out.write_text(json.dumps(report, indent=1))
     print_mutation_report(report)

@@ -113,3 +113,29 @@ def test_parameter_override_edit_that_changes_a_value_is_not_equivalent():
     m = Mutant("x", "p.v", 7, "constant_change", "4", "5", start, start + 1)
     assert in_parameter_code(m, {"p.v": PARAM_SRC})
     assert not parameters_unchanged(m, {"p.v": PARAM_SRC})  # N itself differs
+
+
+@pytest.mark.sim
+def test_mutate_across_kills_with_the_spec_that_selects_the_branch(tmp_path):
+    """The half-even spec never evaluates the round-to-nearest tie test; the nearest spec kills its flip."""
+    from accelsmith.verification._mutate import mutate_across
+
+    base = dict(lanes=2, multipliers=[3, 5], shifts=[1, 2], out_bits=4, in_bits=16)
+    half_even, nearest = RequantSpec(**base, rounding="half_even"), RequantSpec(**base, rounding="nearest")
+    from accelsmith import hw_templates
+
+    text = hw_templates.get("requant").render(half_even).files["requant.v"]
+    ms = generate_mutants({"requant.v": text})
+    tie = next(m for m in ms if m.original == ">=" and text[m.start - 5:m.end + 6] == "(rem >= half)")
+    param = next(m for m in ms if parameters_unchanged_ok(m, half_even, nearest))
+    report = mutate_across([half_even, nearest], jobs=2, workdir=tmp_path, only=[tie.id, param.id])
+    assert report["mutants"] == 2 and report["files"] == ["requant.v"]
+    assert [s["id"] for s in report["equivalents"]] == [param.id]
+    assert report["killed"] == 1 and report["killed_by_spec"] == {half_even.label: 0, nearest.label: 1}
+
+
+def parameters_unchanged_ok(m, *specs) -> bool:
+    from accelsmith import hw_templates
+    from accelsmith.verification._mutate import parameters_unchanged
+
+    return all(parameters_unchanged(m, hw_templates.get("requant").render(s).files) for s in specs)
