@@ -58,16 +58,16 @@ module requant #(
     generate
         for (i = 0; i < LANES; i = i + 1) begin : g_lane
             // this lane's multiplier and shift for the current beat group
-            wire [31:0] m;
+            wire [30:0] m;   // multipliers are < 2^31 (RequantSpec): bit 31 is never set
             wire [5:0]  s;
             if (GROUPS == 1) begin : g_one
-                assign m = MULTS[i*32 +: 32];
+                assign m = MULTS[i*32 +: 31];
                 assign s = SHIFTS[i*6 +: 6];
             end else begin : g_many
-                wire [31:0] mtab [0:GROUPS-1];
+                wire [30:0] mtab [0:GROUPS-1];
                 wire [5:0]  stab [0:GROUPS-1];
                 for (g = 0; g < GROUPS; g = g + 1) begin : g_tab
-                    assign mtab[g] = MULTS[(g*LANES+i)*32 +: 32];
+                    assign mtab[g] = MULTS[(g*LANES+i)*32 +: 31];
                     assign stab[g] = SHIFTS[(g*LANES+i)*6 +: 6];
                 end
                 assign m = mtab[grp];
@@ -76,7 +76,7 @@ module requant #(
 
             wire [IW-1:0]        x  = in_data[i*IW +: IW];
             wire signed [63:0]   xe = $signed({{(64-IW){x[IW-1]}}, x});
-            wire signed [63:0]   me = $signed({32'd0, m});
+            wire signed [63:0]   me = $signed({33'd0, m});
             reg  signed [63:0]   prod_q;
             reg  [5:0]           s_q;
             always @(posedge clk) begin

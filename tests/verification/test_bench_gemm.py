@@ -104,3 +104,16 @@ def test_build_error_becomes_diagnostics(tmp_path):
     res = _run(bundle, spec, tmp_path, "icarus")
     assert not res.built and not res.passed
     assert any(d.severity == "error" and d.file == "gemm_os.v" for d in res.diagnostics)
+
+
+def test_latency_budget_fails_a_job_one_cycle_late(tmp_path):
+    """A tau counter that leaves reset at all ones streams the first fold one cycle late: results still right."""
+    spec = GemmSpec(rows=2, cols=2, k=3, dataflow="weight_stationary")
+    late = _mutant(spec, "tau        <= {TW{1'b0}};\n            first_fold <= 1'b1;",
+                   "tau        <= {TW{1'b1}};\n            first_fold <= 1'b1;", "gemm_ws.v")
+    on_time = _run(get("gemm").render(spec), spec, tmp_path / "ok", "icarus", cases=["latency_budget", "random"])
+    assert on_time.passed, on_time.summary()
+    res = _run(late, spec, tmp_path / "late", "icarus", cases=["latency_budget", "random"])
+    by_case = {c["case"]: c for c in res.cases}
+    assert by_case["random"]["passed"] and not by_case["latency_budget"]["passed"]
+    assert by_case["latency_budget"]["timed_out"] and not by_case["latency_budget"]["mismatches"]

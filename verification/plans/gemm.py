@@ -55,8 +55,10 @@ def job_latency_cycles(spec: GemmSpec) -> int:
 
 def _latency_budget_case(spec: GemmSpec, a: torch.Tensor, b: torch.Tensor) -> TestCase:
     case = _case(spec, "latency_budget", a, b, bubbles=0.0, stalls=0.0, tags=["perf", "schedule"])
-    # the first beat is accepted in cycle 1; +2 keeps the exact schedule passing, one cycle late fails
-    return case.model_copy(update={"timeout_cycles": job_latency_cycles(spec) + TRAILING_CYCLES + 2})
+    # The first beat is accepted in cycle 1, so the last result beat of an on-schedule job comes in cycle L =
+    # job_latency_cycles; the bench then watches TRAILING_CYCLES more cycles and stops in cycle L + TRAILING_CYCLES,
+    # before its timeout check, so this limit passes the exact schedule and fails a job one cycle late.
+    return case.model_copy(update={"timeout_cycles": job_latency_cycles(spec) + TRAILING_CYCLES})
 
 
 @register_deriver("gemm")
