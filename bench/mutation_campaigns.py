@@ -5,7 +5,7 @@
     .venv/bin/python bench/mutation_campaigns.py remaining SPECS --progress DIR/progress.jsonl [...] > ONLY.json
     .venv/bin/python bench/mutation_campaigns.py summary DIR/progress.jsonl [...]
     .venv/bin/python bench/mutation_campaigns.py grid norm_layernorm_16x4 --out DIR [--extra norm_layernorm_8x2_affine]
-        [--known bench/results/mutation_2026-11-29.jsonl] [--jobs 2]
+        [--known bench/results/mutation_2026-11-29.jsonl] [--prior DIR/grid_norm_layernorm_16x4.json] [--prove]
 
 SPECS names files in examples/ (without .yaml); ``:N`` gives that campaign N parallel Icarus benches (split
 the host's cores by campaign size). ``remaining`` lists the mutant ids a cut-short run did not reach, so a
@@ -138,11 +138,38 @@ def grid(args) -> None:
         print(f"  [{spec.label}] {r.mutant.id} {r.status:<10} {r.mutant.describe()}", flush=True)
 
     print("specs:", ", ".join(s.label for s in specs), flush=True)
+    if args.prior and known:
+        raise SystemExit("--prior re-runs survivors on every spec (the plan may have changed): drop --known")
+    prior = json.loads(args.prior.read_text()) if args.prior else None
+    only = [m["id"] for m in prior["survivors"]] if prior else None
     rep = mutate_across(specs, jobs=args.jobs, timeout_s=args.timeout, workdir=args.workdir, progress=progress,
-                        known=known, prove=args.prove)
+                        known=known, prove=args.prove, only=only)
+    if prior:  # only the prior run's survivors ran again (new specs, new cases): merge with what it settled
+        rep = _merge(prior, rep)
     (args.out / f"grid_{args.spec}.json").write_text(json.dumps(rep, indent=1))
     print(format_report(rep))
     print("killed by spec:", rep["killed_by_spec"])
+
+
+def _merge(prior: dict, rerun: dict) -> dict:
+    """``prior``'s figures with its survivors replaced by ``rerun``'s verdicts on them (same RTL, so the same
+    mutant ids); the specs are the rerun's, a superset in practice."""
+    out = dict(rerun)
+    again = {m["id"] for m in prior["survivors"]}
+    if {m["id"] for key in ("survivors", "equivalents", "stillborn_mutants") for m in rerun[key]} - again:
+        raise SystemExit("--prior: the rerun holds mutants that were not the prior run's survivors")
+    for key in ("survivors", "equivalents", "stillborn_mutants"):
+        out[key] = [m for m in prior[key] if m["id"] not in again] + rerun[key]
+    out["killed"] = prior["killed"] + rerun["killed"]
+    for key in ("survived", "equivalent", "stillborn"):
+        out[key] = len(out[{"survived": "survivors", "equivalent": "equivalents", "stillborn": "stillborn_mutants"}[key]])
+    out["mutants"] = prior["mutants"]
+    out["non_equivalent"] = out["killed"] + out["survived"]
+    out["kill_rate"] = out["killed"] / out["non_equivalent"] if out["non_equivalent"] else None
+    out["killed_by_spec"] = {k: prior["killed_by_spec"].get(k, 0) + v for k, v in rerun["killed_by_spec"].items()}
+    out["seconds"] = round(prior["seconds"] + rerun["seconds"], 1)
+    assert out["killed"] + out["survived"] + out["equivalent"] + out["stillborn"] == out["mutants"]
+    return out
 
 
 def main() -> None:
@@ -171,6 +198,7 @@ def main() -> None:
     g.add_argument("--timeout", type=float, default=60.0)
     g.add_argument("--workdir", type=Path)
     g.add_argument("--prove", action="store_true", help="yosys equivalence proof of survivors, per spec")
+    g.add_argument("--prior", type=Path, help="an earlier grid report of the same RTL: re-run its survivors only")
     args = ap.parse_args()
     {"run": run, "remaining": remaining, "summary": summary, "grid": grid}[args.cmd](args)
 
