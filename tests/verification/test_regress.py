@@ -30,3 +30,14 @@ def test_regress_requant_on_icarus(tmp_path):
     report = regress(jobs=2, kinds=["requant"], sims=["icarus"], junit=tmp_path / "r.xml", workdir=tmp_path)
     assert report["failed"] == 0 and report["runs"] == 3
     assert ET.parse(tmp_path / "r.xml").getroot().tag == "testsuites"
+
+
+def test_grid_sharing_keeps_the_specs_that_render_the_same_template_file():
+    from accelsmith.hw_templates import GemmSpec
+    from accelsmith.verification._regress import grid_sharing
+
+    ws = GemmSpec(name="my_ws", rows=2, cols=2, k=3, dataflow="weight_stationary")
+    names = [s.label for s in grid_sharing(ws)]
+    assert names == ["my_ws", "gemm_ws_4x3_int4_sat", "gemm_ws_2x4_uint8"]  # no output-stationary spec
+    os_names = [s.label for s in grid_sharing(GemmSpec(name="my_os", rows=2, cols=2, k=3), skip=("gemm_os_4x4_int8",))]
+    assert os_names == ["my_os", "gemm_os_3x2_int4_sat"]
