@@ -163,12 +163,12 @@ def generate_mutants(files: dict[str, str], *, max_mutants: int | None = None, s
 _YOSYS_EQUIV = """\
 read_verilog -sv {gold}
 hierarchy -top {top}
-proc; flatten; memory; opt_clean
+proc; flatten; memory; opt -fast; opt_clean
 rename {top} gold
 design -stash gold
 read_verilog -sv {gate}
 hierarchy -top {top}
-proc; flatten; memory; opt_clean
+proc; flatten; memory; opt -fast; opt_clean
 rename {top} gate
 design -stash gate
 design -copy-from gold -as gold gold
