@@ -325,6 +325,8 @@ def mutate(spec: BlockSpec, *, jobs: int = 2, max_mutants: int | None = 150, tim
                     r.status, r.detail = "equivalent", "yosys equiv_simple/equiv_induct proved all outputs equal"
                 else:
                     r.detail = f"equivalence not proved: {log.splitlines()[-1] if log else ''}"
+    if workdir is None:  # results are in memory; the temporary folder holds only builds and proofs
+        shutil.rmtree(root, ignore_errors=True)
     return _report(spec, results, time.perf_counter() - t0)
 
 
@@ -361,11 +363,12 @@ def mutate_across(specs: list[BlockSpec], *, jobs: int = 2, timeout_s: float = 1
     t0 = time.perf_counter()
     status: dict[str, str] = {}
     detail: dict[str, str] = {}
+    killer: dict[str, str] = {}   # mutant id -> label of the spec whose bench killed it
     stillborn: dict[str, list[str]] = {m.id: [] for m in mutants}
     for m in mutants:
         prior = (known or {}).get(first_ids.get(_key(m), ""))
         if prior == "killed":
-            status[m.id], detail[m.id] = "killed", f"{specs[0].label} (earlier run)"
+            status[m.id], detail[m.id], killer[m.id] = "killed", f"{specs[0].label} (earlier run)", specs[0].label
         elif prior == "stillborn":
             stillborn[m.id].append(specs[0].label)
     for i, (spec, bundle) in enumerate(zip(specs, bundles)):
@@ -386,7 +389,7 @@ def mutate_across(specs: list[BlockSpec], *, jobs: int = 2, timeout_s: float = 1
             for m, fut in futures:
                 r = fut.result()
                 if r.status == "killed":
-                    status[m.id], detail[m.id] = "killed", f"{spec.label}: {r.detail}"
+                    status[m.id], detail[m.id], killer[m.id] = "killed", f"{spec.label}: {r.detail}", spec.label
                 elif r.status == "stillborn":
                     stillborn[m.id].append(spec.label)
                     detail.setdefault(m.id, r.detail)
@@ -423,8 +426,9 @@ def mutate_across(specs: list[BlockSpec], *, jobs: int = 2, timeout_s: float = 1
     report = _report(specs[0], results, time.perf_counter() - t0)
     report.update(spec=", ".join(s.label for s in specs), summary=f"{len(specs)} specs, files {', '.join(shared)}",
                   specs=[s.label for s in specs], files=shared,
-                  killed_by_spec={s.label: sum(d.startswith(s.label) for m, d in detail.items()
-                                               if status.get(m) == "killed") for s in specs})
+                  killed_by_spec={s.label: sum(k == s.label for k in killer.values()) for s in specs})
+    if workdir is None:  # the bench folders are gone already; drop the proofs' too
+        shutil.rmtree(root, ignore_errors=True)
     return report
 
 
