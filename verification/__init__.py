@@ -1,20 +1,34 @@
-"""Spec -> testbench: test plans, the generic cocotb bench, simulators, lint, the security scan, PPA."""
+"""Spec -> testbench: test plans, the generic cocotb bench, simulators, lint, the security scan, PPA.
 
-from accelsmith.verification._derive import derive, register_deriver
-from accelsmith.verification._lint import lint, lint_pyslang, lint_verilator, parse_tool_output
-from accelsmith.verification._ppa import ppa
-from accelsmith.verification._security import check_rtl, scan_rtl
-from accelsmith.verification._sim import (
-    DEFAULT_SIMULATOR,
-    BenchResult,
-    get_simulator,
-    known_simulators,
-    run_bench,
-)
-from accelsmith.verification._testplan import TestCase, TestPlan
+The names below load on first use (PEP 562): the cocotb bench (``accelsmith.verification.bench``) is
+imported inside every simulator process, and an eager import here would pull in the templates' torch
+golden models there, which cost ~10 s of start-up per bench run under Icarus.
+"""
 
-__all__ = [
-    "DEFAULT_SIMULATOR", "BenchResult", "TestCase", "TestPlan", "check_rtl", "derive", "get_simulator",
-    "known_simulators", "lint", "lint_pyslang", "lint_verilator", "parse_tool_output", "ppa", "register_deriver",
-    "run_bench", "scan_rtl",
-]
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {
+    "derive": "_derive", "register_deriver": "_derive",
+    "lint": "_lint", "lint_pyslang": "_lint", "lint_verilator": "_lint", "parse_tool_output": "_lint",
+    "ppa": "_ppa",
+    "check_rtl": "_security", "scan_rtl": "_security",
+    "DEFAULT_SIMULATOR": "_sim", "BenchResult": "_sim", "get_simulator": "_sim", "known_simulators": "_sim",
+    "run_bench": "_sim",
+    "TestCase": "_testplan", "TestPlan": "_testplan",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
