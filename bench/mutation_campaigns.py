@@ -143,7 +143,7 @@ def grid(args) -> None:
     prior = json.loads(args.prior.read_text()) if args.prior else None
     only = [m["id"] for m in prior["survivors"]] if prior else None
     rep = mutate_across(specs, jobs=args.jobs, timeout_s=args.timeout, workdir=args.workdir, progress=progress,
-                        known=known, prove=args.prove, only=only)
+                        known=known, prove=args.prove, prove_timeout_s=args.prove_timeout, only=only)
     if prior:  # only the prior run's survivors ran again (new specs, new cases): merge with what it settled
         rep = _merge(prior, rep)
     (args.out / f"grid_{args.spec}.json").write_text(json.dumps(rep, indent=1))
@@ -198,6 +198,7 @@ def main() -> None:
     g.add_argument("--timeout", type=float, default=60.0)
     g.add_argument("--workdir", type=Path)
     g.add_argument("--prove", action="store_true", help="yosys equivalence proof of survivors, per spec")
+    g.add_argument("--prove-timeout", type=float, default=120.0, help="seconds per yosys proof")
     g.add_argument("--prior", type=Path, help="an earlier grid report of the same RTL: re-run its survivors only")
     args = ap.parse_args()
     {"run": run, "remaining": remaining, "summary": summary, "grid": grid}[args.cmd](args)

@@ -37,6 +37,9 @@ class TestCase(BaseModel):
     atol: int = Field(0, ge=0, description="allowed |got - expected| per lane (0: bit exact)")
     jobs: int = Field(1, ge=1)
     timeout_cycles: int = Field(..., ge=1)
+    latency_cycles: int | None = Field(None, ge=1, description=(
+        "the spec's schedule: every job's latency (first accepted input beat -> last output beat, inclusive) "
+        "must equal this; set only on cases with no bubbles or stalls"))
     tags: list[str] = Field(default_factory=list)
 
 

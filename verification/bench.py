@@ -137,13 +137,18 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
         if (j + 1) * out_per_job <= len(out_cycles) and j * in_per_job < len(in_cycles):
             latencies.append(out_cycles[(j + 1) * out_per_job - 1] - in_cycles[j * in_per_job] + 1)
     span = (out_cycles[-1] - in_cycles[0] + 1) if out_cycles and in_cycles else None
-    passed = not mismatches and not timed_out and extra_beats == 0 and len(out_cycles) == n_out
+    # a job off the spec's schedule, faster or slower, fails (only checked once every beat arrived)
+    off_schedule = ([{"job": j, "cycles": lat} for j, lat in enumerate(latencies) if lat != case.latency_cycles]
+                    if case.latency_cycles is not None else [])
+    passed = (not mismatches and not timed_out and extra_beats == 0 and len(out_cycles) == n_out
+              and not off_schedule)
     return {
         "case": case.name, "passed": passed, "tags": case.tags, "jobs": case.jobs,
         "expected_beats": n_out, "received_beats": min(out_idx, n_out), "extra_beats": extra_beats,
         "input_beats": n_in, "accepted_beats": in_idx,
         "timed_out": timed_out, "cycles": cycle, "span_cycles": span,
         "job_latency_cycles": latencies, "in_cycles_first": in_cycles[:1], "first_out_cycle": out_cycles[:1],
+        "latency_expected": case.latency_cycles, "off_schedule": off_schedule[:MAX_REPORTED_MISMATCHES],
         "mismatches": mismatches[:MAX_REPORTED_MISMATCHES],
     }
 
@@ -158,6 +163,10 @@ def _failure_line(r: dict) -> str:
                 f"lane {m['lane']} cycle {m['cycle']}: expected {m['expected']}, got {m['got']}")
     if r["extra_beats"]:
         return f"{r['extra_beats']} unexpected extra output beats"
+    if r.get("off_schedule"):
+        o = r["off_schedule"][0]
+        return (f"job {o['job']} took {o['cycles']} cycles from first input beat to last output beat; the spec's "
+                f"schedule is {r['latency_expected']} (no bubbles or stalls)")
     return f"received {r['received_beats']}/{r['expected_beats']} output beats"
 
 

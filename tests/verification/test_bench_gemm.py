@@ -117,3 +117,17 @@ def test_latency_budget_fails_a_job_one_cycle_late(tmp_path):
     by_case = {c["case"]: c for c in res.cases}
     assert by_case["random"]["passed"] and not by_case["latency_budget"]["passed"]
     assert by_case["latency_budget"]["timed_out"] and not by_case["latency_budget"]["mismatches"]
+
+
+def test_a_job_one_cycle_early_fails_the_schedule_with_right_data(tmp_path):
+    """Output-stationary: taking 'job done' from the next-to-last row drains one cycle early; the drain still
+    reads every row after it is final, so only the schedule (exact latency) tells the design from its spec."""
+    spec = GemmSpec(rows=3, cols=2, k=4)
+    early = _mutant(spec, "if (i == ROWS - 1 && j == COLS - 1) begin : g_corner",
+                    "if (i == ROWS - 2 && j == COLS - 1) begin : g_corner", "gemm_os.v")
+    res = _run(early, spec, tmp_path / "early", "icarus", cases=["latency_budget", "random"])
+    by_case = {c["case"]: c for c in res.cases}
+    assert by_case["random"]["passed"], by_case["random"]
+    lb = by_case["latency_budget"]
+    assert not lb["passed"] and not lb["mismatches"] and not lb["timed_out"]
+    assert lb["off_schedule"] == [{"job": 0, "cycles": lb["latency_expected"] - 1}]

@@ -41,3 +41,16 @@ def test_grid_sharing_keeps_the_specs_that_render_the_same_template_file():
     assert names == ["my_ws", "gemm_ws_4x3_int4_sat", "gemm_ws_2x4_uint8"]  # no output-stationary spec
     os_names = [s.label for s in grid_sharing(GemmSpec(name="my_os", rows=2, cols=2, k=3), skip=("gemm_os_4x4_int8",))]
     assert os_names == ["my_os", "gemm_os_3x2_int4_sat"]
+
+
+def test_every_template_plan_holds_its_no_stall_cases_to_the_schedule():
+    """Each grid spec's plan has a case with no bubbles or stalls whose jobs must take exactly the spec's latency
+    (the regression run shows the templates meet it; test_bench_gemm shows a job one cycle early failing)."""
+    from accelsmith.verification import derive
+
+    for spec in grid_specs():
+        plan = derive(spec)
+        timed = [c for c in plan.cases if c.latency_cycles is not None]
+        assert timed, spec.kind
+        assert all(c.in_bubble_prob == 0 and c.out_stall_prob == 0 for c in timed), spec.kind
+        assert all(c.latency_cycles >= (plan.ideal_job_cycles or 1) for c in timed), spec.kind

@@ -39,6 +39,14 @@ def stream_case(name: str, inputs: list[dict], expected: list[dict], *, jobs: in
                     atol=atol, jobs=jobs, timeout_cycles=timeout, tags=tags or [])
 
 
+def with_schedule(cases: list[TestCase], latency: int, *, single_job_only: bool = False) -> list[TestCase]:
+    """``latency`` (the spec's per-job schedule) set as the exact latency of every case with no bubbles or stalls
+    (``single_job_only``: of those with one job, for blocks whose back-to-back jobs may wait on each other)."""
+    return [c.model_copy(update={"latency_cycles": latency})
+            if c.in_bubble_prob == 0 and c.out_stall_prob == 0 and (c.jobs == 1 or not single_job_only) else c
+            for c in cases]
+
+
 def build_plan(spec: BlockSpec, cases: list[TestCase], coverage: dict[str, bool],
                ideal_job_cycles: int | None = None) -> TestPlan:
     ports = spec.ports()

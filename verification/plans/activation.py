@@ -14,7 +14,7 @@ import torch
 from accelsmith.hw_templates.activation import ActivationSpec, activation_float_codes
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
-from accelsmith.verification.plans._common import build_plan, stream_case
+from accelsmith.verification.plans._common import build_plan, with_schedule, stream_case
 
 
 def expected_codes(x: torch.Tensor, spec: ActivationSpec) -> torch.Tensor:
@@ -46,5 +46,5 @@ def derive_activation(spec: ActivationSpec) -> TestPlan:
         case("random_backpressure", rand, 0.1, 0.7, ["random", "backpressure"]),
         case("throughput", sweep[:64], 0.0, 0.0, ["perf"]),
     ]
-    return build_plan(spec, cases, ideal_job_cycles=1 + spec.latency_cycles,
+    return build_plan(spec, with_schedule(cases, 1 + spec.latency_cycles), ideal_job_cycles=1 + spec.latency_cycles,
                       coverage={"every_input_code": True, "backpressure": True})

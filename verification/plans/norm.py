@@ -15,7 +15,7 @@ from accelsmith.hw_templates.norm import NormSpec, norm_golden, rounded_float_co
 from accelsmith.hw_templates.norm.model import bound_vectors
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
-from accelsmith.verification.plans._common import build_plan, stream_case
+from accelsmith.verification.plans._common import build_plan, with_schedule, stream_case
 
 
 def _corners(spec: NormSpec, rng: random.Random) -> list[list[int]]:
@@ -56,5 +56,5 @@ def derive_norm(spec: NormSpec) -> TestPlan:
         case("heavy_backpressure", rand[:4], 0.1, 0.8, ["backpressure"]),
         case("throughput", rand[4:10], 0.0, 0.0, ["perf"]),
     ]
-    return build_plan(spec, cases, ideal_job_cycles=spec.job_cycles, coverage={
+    return build_plan(spec, with_schedule(cases, spec.job_cycles), ideal_job_cycles=spec.job_cycles, coverage={
         "bound_vs_float": True, "spike_in_every_lane": True, "variance_octaves": True, "backpressure": True})

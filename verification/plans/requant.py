@@ -9,7 +9,7 @@ import torch
 from accelsmith.hw_templates.requant import RequantSpec, requant_golden
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
-from accelsmith.verification.plans._common import build_plan, stream_case
+from accelsmith.verification.plans._common import build_plan, with_schedule, stream_case
 
 
 def _x_for(y: int, m: int, s: int, lo: int, hi: int) -> int:
@@ -83,7 +83,7 @@ def derive_requant(spec: RequantSpec) -> TestPlan:
     has_ties = any(ties)
     if has_ties:
         cases.insert(1, case("rounding_ties", ties, 0.2, 0.2, ["corner", "rounding"]))
-    return build_plan(spec, cases, ideal_job_cycles=G + spec.latency_cycles, coverage={
+    return build_plan(spec, with_schedule(cases, G + spec.latency_cycles), ideal_job_cycles=G + spec.latency_cycles, coverage={
         "random_with_bubbles_and_backpressure": True,
         "rounding_ties": has_ties,
         "saturation_edges": spec.saturation,

@@ -16,7 +16,7 @@ from accelsmith.hw_templates.softmax import SoftmaxSpec, rounded_float_codes, so
 from accelsmith.hw_templates.softmax.model import bound_vectors, exp_table, exps
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
-from accelsmith.verification.plans._common import build_plan, stream_case
+from accelsmith.verification.plans._common import build_plan, with_schedule, stream_case
 
 
 def _distance_sweep(spec: SoftmaxSpec, rng: random.Random) -> list[list[int]]:
@@ -108,5 +108,5 @@ def derive_softmax(spec: SoftmaxSpec) -> TestPlan:
         case("heavy_backpressure", rand[:4], 0.1, 0.8, ["backpressure"]),
         case("throughput", narrow[:6], 0.0, 0.0, ["perf"]),
     ]
-    return build_plan(spec, cases, ideal_job_cycles=spec.job_cycles, coverage={
+    return build_plan(spec, with_schedule(cases, spec.job_cycles), ideal_job_cycles=spec.job_cycles, coverage={
         "bound_vs_float": True, "every_distance": True, "max_in_every_lane": True, "backpressure": True})
