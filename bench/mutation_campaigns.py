@@ -29,8 +29,8 @@ from pathlib import Path
 
 from accelsmith import hw_templates
 from accelsmith.spec import load_spec
-from accelsmith.verification._mutate import (PARAMS_UNCHANGED, format_report, generate_mutants, mutate,
-                                             mutate_across, parameters_unchanged)
+from accelsmith.verification._mutate import (PARAMS_UNCHANGED, REVIEWED, Mutant, format_report, generate_mutants, mutate,
+                                             mutate_across, mutated_lines, parameters_unchanged)
 from accelsmith.verification._regress import grid_sharing
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -166,10 +166,30 @@ def _merge(prior: dict, rerun: dict) -> dict:
     out["mutants"] = prior["mutants"]
     out["non_equivalent"] = out["killed"] + out["survived"]
     out["kill_rate"] = out["killed"] / out["non_equivalent"] if out["non_equivalent"] else None
+    out["equivalent_reviewed"] = sum(m["detail"].startswith(REVIEWED) for m in out["equivalents"])
+    strict = out["non_equivalent"] + out["equivalent_reviewed"]
+    out["kill_rate_proved_only"] = out["killed"] / strict if strict else None
     out["killed_by_spec"] = {k: prior["killed_by_spec"].get(k, 0) + v for k, v in rerun["killed_by_spec"].items()}
     out["seconds"] = round(prior["seconds"] + rerun["seconds"], 1)
     assert out["killed"] + out["survived"] + out["equivalent"] + out["stillborn"] == out["mutants"]
     return out
+
+
+def review(args) -> None:
+    """A YAML skeleton of reviewed-equivalence entries for a grid report's survivors (``why`` left to the reviewer)."""
+    import yaml
+
+    rep = json.loads(args.report.read_text())
+    first = _spec(args.spec)
+    files = hw_templates.get(first.kind).render(first).files
+    entries = []
+    for m in rep["survivors"]:
+        mutant = Mutant(**{k: v for k, v in m.items() if k != "detail"})
+        if files[m["file"]][mutant.start:mutant.end] != mutant.original:
+            raise SystemExit(f"{m['id']}: {m['file']} changed since the report; run the grid again")
+        line, mutated = mutated_lines(mutant, files)
+        entries.append({"file": m["file"], "line": line, "mutated": mutated, "why": f"TODO ({m['id']})"})
+    print(yaml.safe_dump(entries, sort_keys=False, width=120))
 
 
 def main() -> None:
@@ -200,8 +220,11 @@ def main() -> None:
     g.add_argument("--prove", action="store_true", help="yosys equivalence proof of survivors, per spec")
     g.add_argument("--prove-timeout", type=float, default=120.0, help="seconds per yosys proof")
     g.add_argument("--prior", type=Path, help="an earlier grid report of the same RTL: re-run its survivors only")
+    v = sub.add_parser("review", help="YAML skeleton of reviewed-equivalence entries for a grid report's survivors")
+    v.add_argument("report", type=Path)
+    v.add_argument("spec", help="the example spec the grid ran first (renders the template files)")
     args = ap.parse_args()
-    {"run": run, "remaining": remaining, "summary": summary, "grid": grid}[args.cmd](args)
+    {"run": run, "remaining": remaining, "summary": summary, "grid": grid, "review": review}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -255,6 +255,53 @@ def prove_equivalent(original: dict[str, str], mutant: dict[str, str], top: str,
     return out.returncode == 0, "\n".join(log[-3:]) if log else "proved: all equiv cells proven"
 
 
+REVIEWED = "reviewed"   # detail prefix of a survivor judged equivalent by a written argument (not a proof)
+
+
+def mutated_lines(mutant: Mutant, files: dict[str, str]) -> tuple[str, str]:
+    """The source line(s) holding the edit, before and after it (stripped): a mutant's review key."""
+    text = files[mutant.file]
+    start = text.rfind("\n", 0, mutant.start) + 1
+    end = text.find("\n", mutant.end)
+    end = len(text) if end < 0 else end
+    return text[start:end].strip(), (text[start:mutant.start] + mutant.replacement + text[mutant.end:end]).strip()
+
+
+def reviewed_equivalents(file_names) -> dict[tuple[str, str, str], str]:
+    """Reviewed equivalence arguments for template files: ``<stem>.equivalents.yaml`` beside ``<stem>.v`` in its
+    template package, a list of ``{file, line, mutated, why}`` (``line``/``mutated``: the stripped source line
+    before and after the edit, as :func:`mutated_lines` gives them). Keyed on the exact text, so any change to
+    the line retires its entry. Returns {(file, line, mutated): why}."""
+    import yaml
+
+    from accelsmith import hw_templates
+
+    out: dict[tuple[str, str, str], str] = {}
+    root = Path(hw_templates.__file__).parent
+    for name in sorted(set(file_names)):
+        for path in sorted(root.glob(f"*/{Path(name).stem}.equivalents.yaml")):
+            try:
+                entries = yaml.safe_load(path.read_text()) or []
+            except yaml.YAMLError as err:
+                raise ValueError(f"{path.name}: not YAML ({str(err).splitlines()[0]})") from None
+            for k, e in enumerate(entries):
+                if not isinstance(e, dict) or set(e) != {"file", "line", "mutated", "why"} or not str(e["why"]).strip():
+                    raise ValueError(f"{path.name}: entry {k + 1} needs exactly file, line, mutated and a non-empty why")
+                if e["file"] == name:
+                    out[(e["file"], str(e["line"]).strip(), str(e["mutated"]).strip())] = " ".join(str(e["why"]).split())
+    return out
+
+
+def _apply_reviews(results: list, files: dict[str, str]) -> None:
+    """Survivors with a reviewed argument become 'equivalent' (detail 'reviewed: why'); run after bench and proofs."""
+    reviews = reviewed_equivalents({r.mutant.file for r in results})
+    for r in results:
+        if r.status == "survived":
+            why = reviews.get((r.mutant.file, *mutated_lines(r.mutant, files)))
+            if why:
+                r.status, r.detail = "equivalent", f"{REVIEWED}: {why}"
+
+
 @dataclass
 class MutantResult:
     mutant: Mutant
@@ -325,6 +372,7 @@ def mutate(spec: BlockSpec, *, jobs: int = 2, max_mutants: int | None = 150, tim
                     r.status, r.detail = "equivalent", "yosys equiv_simple/equiv_induct proved all outputs equal"
                 else:
                     r.detail = f"equivalence not proved: {log.splitlines()[-1] if log else ''}"
+    _apply_reviews(results, bundle.files)
     if workdir is None:  # results are in memory; the temporary folder holds only builds and proofs
         shutil.rmtree(root, ignore_errors=True)
     return _report(spec, results, time.perf_counter() - t0)
@@ -423,6 +471,7 @@ def mutate_across(specs: list[BlockSpec], *, jobs: int = 2, timeout_s: float = 1
                     r.detail += f"; {why}"
                 else:
                     r.status, r.detail = "equivalent", f"yosys equiv_simple/equiv_induct proved for all {len(specs)} specs"
+    _apply_reviews(results, bundles[0].files)
     report = _report(specs[0], results, time.perf_counter() - t0)
     report.update(spec=", ".join(s.label for s in specs), summary=f"{len(specs)} specs, files {', '.join(shared)}",
                   specs=[s.label for s in specs], files=shared,
@@ -444,10 +493,14 @@ def _report(spec: BlockSpec, results: list[MutantResult], seconds: float) -> dic
         if r.status == "killed":
             first = r.detail.split(",")[0] or "?"
             killers[first] = killers.get(first, 0) + 1
+    reviewed = sum(r.status == "equivalent" and r.detail.startswith(REVIEWED) for r in results)
     return {
         "kind": spec.kind, "spec": spec.label, "spec_hash": spec.spec_hash, "summary": spec.summary(),
         "mutants": len(results), **count, "non_equivalent": scored,
         "kill_rate": count["killed"] / scored if scored else None,
+        # the same figure with the reviewed (argued, unproved) equivalents counted as survivors
+        "equivalent_reviewed": reviewed,
+        "kill_rate_proved_only": count["killed"] / (scored + reviewed) if scored + reviewed else None,
         "killed_by_timeout": sum(r.status == "killed" and r.detail == "wall-clock timeout" for r in results),
         "first_failing_case": dict(sorted(killers.items(), key=lambda kv: -kv[1])),
         "by_operator": by_op, "seconds": round(seconds, 1),
@@ -462,10 +515,15 @@ def format_report(report: dict) -> str:
     rate = report["kill_rate"]
     lines = [f"{report['kind']} ({report['summary']}): {report['mutants']} mutants: {report['killed']} killed / "
              f"{report['killed'] + report['survived']} non-equivalent = "
-             f"{'n/a' if rate is None else f'{100 * rate:.1f} %'}; {report['equivalent']} proved equivalent, "
+             f"{'n/a' if rate is None else f'{100 * rate:.1f} %'}; {report['equivalent']} equivalent, "
              f"{report['stillborn']} stillborn (do not build), {report['seconds']} s"]
+    if report.get("equivalent_reviewed"):
+        strict = report["kill_rate_proved_only"]
+        lines.append(f"  {report['equivalent_reviewed']} of the equivalents are reviewed arguments, not proofs; counted "
+                     f"as survivors instead: {report['killed']} / {report['killed'] + report['survived'] + report['equivalent_reviewed']}"
+                     f" = {100 * strict:.1f} %")
     for tag, key in (("survived", "survivors"), ("equivalent", "equivalents"), ("stillborn", "stillborn_mutants")):
         for s in report.get(key, []):
             lines.append(f"  {tag:<10} {s['file']}:{s['line']} {s['operator']}: {s['original'].strip()!r} -> "
-                         f"{s['replacement'].strip()!r}" + (f"  ({s['detail']})" if tag == "survived" else ""))
+                         f"{s['replacement'].strip()!r}" + (f"  ({s['detail']})" if s.get("detail") else ""))
     return "\n".join(lines)

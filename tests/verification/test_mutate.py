@@ -139,3 +139,61 @@ def parameters_unchanged_ok(m, *specs) -> bool:
     from accelsmith.verification._mutate import parameters_unchanged
 
     return all(parameters_unchanged(m, hw_templates.get("requant").render(s).files) for s in specs)
+
+
+def test_every_reviewed_equivalence_names_a_current_mutant_and_says_why():
+    """The reviewed arguments are keyed on the exact source line before and after the edit: an entry that no
+    longer matches a mutant of the template's RTL (the line changed) is stale and fails here."""
+    from pathlib import Path
+
+    import yaml
+
+    from accelsmith import hw_templates
+    from accelsmith.spec import load_spec
+    from accelsmith.verification._mutate import mutated_lines, reviewed_equivalents
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    files = {}
+    for y in sorted(examples.glob("*.yaml")):
+        spec = load_spec(y)
+        files.update(hw_templates.get(spec.kind).render(spec).files)
+    yamls = sorted(Path(hw_templates.__file__).parent.glob("*/*.equivalents.yaml"))
+    for path in yamls:
+        name = path.name.replace(".equivalents.yaml", ".v")
+        keys = {(name, *mutated_lines(m, {name: files[name]})) for m in generate_mutants({name: files[name]})}
+        entries = yaml.safe_load(path.read_text())
+        reviews = reviewed_equivalents([name])
+        assert len(reviews) == len(entries), f"{path.name}: duplicate entries"
+        for key, why in reviews.items():
+            assert key in keys, f"{path.name}: stale entry {key[1]!r} -> {key[2]!r}"
+            assert len(why) > 40 and "TODO" not in why, key
+
+
+def test_reviewed_equivalence_applies_to_survivors_only_and_is_reported_apart(tmp_path, monkeypatch):
+    from accelsmith.verification import _mutate
+    from accelsmith.verification._mutate import MutantResult, _apply_reviews, _report, format_report, mutated_lines
+
+    spec = RequantSpec(lanes=2, multipliers=[3, 5], shifts=[1, 2])
+    ms = generate_mutants({"m.v": SRC})[:3]
+    files = {"m.v": SRC}
+    argued = {("m.v", *mutated_lines(m, files)): "an argument long enough to be a reason" for m in ms[:2]}
+    monkeypatch.setattr(_mutate, "reviewed_equivalents", lambda names: argued)
+    results = [MutantResult(ms[0], "killed", "random"), MutantResult(ms[1], "survived"),
+               MutantResult(ms[2], "survived")]
+    _apply_reviews(results, files)
+    assert [r.status for r in results] == ["killed", "equivalent", "survived"]  # a kill beats an argument
+    r = _report(spec, results, 1.0)
+    assert (r["kill_rate"], r["equivalent_reviewed"], r["kill_rate_proved_only"]) == (0.5, 1, 1 / 3)
+    assert "counted as survivors instead: 1 / 3 = 33.3 %" in format_report(r)
+
+
+def test_a_malformed_review_file_is_a_one_line_error(tmp_path, monkeypatch):
+    from accelsmith import hw_templates
+    from accelsmith.verification._mutate import reviewed_equivalents
+
+    pkg = tmp_path / "pkg" / "x"
+    pkg.mkdir(parents=True)
+    (pkg / "x.equivalents.yaml").write_text("- file: x.v\n  line: a\n  mutated: b\n")
+    monkeypatch.setattr(hw_templates, "__file__", str(tmp_path / "pkg" / "__init__.py"))
+    with pytest.raises(ValueError, match=r"^x.equivalents.yaml: entry 1 needs exactly file, line, mutated and a non-empty why$"):
+        reviewed_equivalents(["x.v"])
