@@ -174,9 +174,10 @@ design -stash gate
 design -copy-from gold -as gold gold
 design -copy-from gate -as gate gate
 equiv_make gold gate equiv
+equiv_struct
 hierarchy -top equiv
 async2sync
-equiv_simple -seq {depth}
+equiv_simple
 equiv_induct -seq {depth}
 equiv_status -assert
 """
