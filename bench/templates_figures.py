@@ -28,6 +28,11 @@ NAMED = {  # specs whose figures are reported
                              "overflow": "saturate", "dataflow": "weight_stationary"},
     "gelu_4l_int8": {"kind": "activation", "function": "gelu"},
     "silu_4l_q2.3": {"kind": "activation", "function": "silu", "in_bits": 6, "in_frac": 3, "out_bits": 8, "out_frac": 4},
+    "softmax_16x4_q3_4": {"kind": "softmax"},
+    "layernorm_16x4": {"kind": "norm"},
+    "rmsnorm_12x3_gamma": {"kind": "norm", "norm": "rmsnorm", "hidden": 12, "lanes": 3, "out_frac": 4,
+                           "gamma": [100, -50, 64, 20, 1, 127, -128, 64, 64, 64, 3, 90], "max_abs_error": 0.1},
+    "attention_d8_s10_b4": {"kind": "attention", "head_dim": 8, "kv_block": 4, "seq_len": 10},
 }
 MUTATE = ["examples/gemm_4x4_int8.yaml", "examples/gemm_ws_4x3_int4_sat.yaml", "examples/requant_int8_ties.yaml",
           "examples/requant_int8_mixed.yaml", "examples/activation_silu_q2_3.yaml"]  # specs of the mutation figures
