@@ -24,12 +24,14 @@ import collections
 import json
 import threading
 import time
+from dataclasses import asdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from accelsmith import hw_templates
 from accelsmith.spec import load_spec
-from accelsmith.verification._mutate import (PARAMS_UNCHANGED, REVIEWED, Mutant, format_report, generate_mutants, mutate,
+from accelsmith.verification._mutate import (PARAMS_UNCHANGED, REVIEWED, Mutant, MutantResult, _apply_reviews,
+                                             format_report, generate_mutants, mutate,
                                              mutate_across, mutated_lines, parameters_unchanged)
 from accelsmith.verification._regress import grid_sharing
 
@@ -192,6 +194,31 @@ def review(args) -> None:
     print(yaml.safe_dump(entries, sort_keys=False, width=120))
 
 
+def rescore(args) -> None:
+    """Apply the current reviewed-equivalence files to a grid report's survivors (same RTL) and rewrite it."""
+    rep = json.loads(args.report.read_text())
+    first = _spec(args.spec)
+    files = hw_templates.get(first.kind).render(first).files
+    results = []
+    for m in rep["survivors"]:
+        mutant = Mutant(**{k: v for k, v in m.items() if k != "detail"})
+        if files[m["file"]][mutant.start:mutant.end] != mutant.original:
+            raise SystemExit(f"{m['id']}: {m['file']} changed since the report; run the grid again")
+        results.append(MutantResult(mutant, "survived", m["detail"]))
+    _apply_reviews(results, files)
+    moved = [r for r in results if r.status == "equivalent"]
+    rep["survivors"] = [{**asdict(r.mutant), "detail": r.detail} for r in results if r.status == "survived"]
+    rep["equivalents"] += [{**asdict(r.mutant), "detail": r.detail} for r in moved]
+    rep["survived"], rep["equivalent"] = len(rep["survivors"]), len(rep["equivalents"])
+    rep["non_equivalent"] = rep["killed"] + rep["survived"]
+    rep["kill_rate"] = rep["killed"] / rep["non_equivalent"] if rep["non_equivalent"] else None
+    rep["equivalent_reviewed"] = sum(m["detail"].startswith(REVIEWED) for m in rep["equivalents"])
+    strict = rep["non_equivalent"] + rep["equivalent_reviewed"]
+    rep["kill_rate_proved_only"] = rep["killed"] / strict if strict else None
+    args.report.write_text(json.dumps(rep, indent=1))
+    print(format_report(rep))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -223,8 +250,12 @@ def main() -> None:
     v = sub.add_parser("review", help="YAML skeleton of reviewed-equivalence entries for a grid report's survivors")
     v.add_argument("report", type=Path)
     v.add_argument("spec", help="the example spec the grid ran first (renders the template files)")
+    w = sub.add_parser("rescore", help="apply the reviewed-equivalence files to a grid report (same RTL); rewrites it")
+    w.add_argument("report", type=Path)
+    w.add_argument("spec", help="the example spec the grid ran first")
     args = ap.parse_args()
-    {"run": run, "remaining": remaining, "summary": summary, "grid": grid, "review": review}[args.cmd](args)
+    {"run": run, "remaining": remaining, "summary": summary, "grid": grid, "review": review,
+     "rescore": rescore}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -245,15 +245,27 @@ def prove_equivalent(original: dict[str, str], mutant: dict[str, str], top: str,
     workdir.mkdir(parents=True, exist_ok=True)
     for tag, files in (("gold", original), ("gate", mutant)):
         (workdir / f"{tag}.v").write_text("\n".join(files[n] for n in sorted(files)))
-    script = workdir / "equiv.ys"
-    script.write_text(_YOSYS_EQUIV.format(gold="gold.v", gate="gate.v", top=top, depth=depth))  # yowasp sees cwd only
-    try:
-        out = subprocess.run([*yosys_command(), "-q", "-s", script.name], capture_output=True, text=True,
-                             timeout=timeout_s, cwd=workdir)
-    except subprocess.TimeoutExpired:
-        return False, f"yosys equivalence timed out after {timeout_s:.0f} s"
-    log = (out.stdout + out.stderr).strip().splitlines()
-    return out.returncode == 0, "\n".join(log[-3:]) if log else "proved: all equiv cells proven"
+    deadline = time.monotonic() + timeout_s
+    log: list[str] = []
+    # First with internal names kept (equiv_make pairs registers by name, which equiv_induct needs); if some
+    # $equiv cells stay unproven, again with internal names purged: then only the ports are paired, so a
+    # named wire that differs but feeds nothing (a dead tie-off) no longer blocks the proof.
+    for attempt, clean in enumerate(("opt_clean", "opt_clean -purge")):
+        script = workdir / f"equiv{attempt}.ys"
+        script.write_text(_YOSYS_EQUIV.format(gold="gold.v", gate="gate.v", top=top, depth=depth)
+                          .replace("opt_clean\n", clean + "\n"))  # yowasp sees cwd only
+        left = deadline - time.monotonic()
+        if left <= 1:
+            break
+        try:
+            out = subprocess.run([*yosys_command(), "-q", "-s", script.name], capture_output=True, text=True,
+                                 timeout=left, cwd=workdir)
+        except subprocess.TimeoutExpired:
+            return False, f"yosys equivalence timed out after {timeout_s:.0f} s"
+        log = (out.stdout + out.stderr).strip().splitlines()
+        if out.returncode == 0:
+            return True, "proved: all equiv cells proven" + (" (internal names purged)" if attempt else "")
+    return False, "\n".join(log[-3:])
 
 
 REVIEWED = "reviewed"   # detail prefix of a survivor judged equivalent by a written argument (not a proof)
