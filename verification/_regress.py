@@ -33,10 +33,15 @@ GRID: dict[str, list[dict]] = {
     ],
     "attention": [
         {"name": "attention_d4_s7_b2", "head_dim": 4, "kv_block": 2, "seq_len": 7},
+        # prob_bits 12: table entries not a power of two wide; kv_block 8, seq_len a multiple of it
+        {"name": "attention_d4_s16_b8_p12", "head_dim": 4, "kv_block": 8, "seq_len": 16, "prob_bits": 12},
     ],
     "softmax": [
         {"name": "softmax_16x4_q3_4"},
         {"name": "softmax_12x1_q4_3", "length": 12, "lanes": 1, "in_frac": 3, "max_abs_error": 0.01},
+        # 3 lanes (not a power of two), output wider than its fraction bits (no clamp), 5-bit exp table
+        {"name": "softmax_12x3_q4_2", "length": 12, "lanes": 3, "in_bits": 6, "in_frac": 2, "out_bits": 10,
+         "out_frac": 8, "exp_table_bits": 5, "max_abs_error": 0.01},
     ],
     "norm": [
         {"name": "layernorm_16x4"},

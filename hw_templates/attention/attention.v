@@ -39,7 +39,7 @@ module attention #(
     localparam integer PB1 = PB + 1;
     localparam [IW-1:0] BLAST = BL[IW-1:0];
     localparam [KW-1:0] SLAST = SL[KW-1:0];
-    localparam integer TW = $clog2((1 << EF) * (PB + 1));
+    localparam integer TW = EF + $clog2(PB1);  // table bit index f * (PB+1) < 2^EF * (PB+1)
     localparam [TW-1:0] TSTEP = PB1[TW-1:0];
     localparam [63:0] MULT64 = {47'd0, MULT};
     localparam [63:0] UHALF = 64'd1 << (SH - 1);
@@ -52,7 +52,7 @@ module attention #(
         begin
             u = ({{(64-SW){1'b0}}, d} * MULT64 + UHALF) >> SH;
             idx = {{(TW-EF){1'b0}}, u[EF-1:0]} * TSTEP;
-            if ((u >> (EF + SB)) != 64'd0) exp2q = {(PB+1){1'b0}};
+            if ((u >> (EF + SB)) != 64'd0) exp2q = {PB1{1'b0}};
             else exp2q = EXP_TABLE[idx +: (PB+1)] >> u[EF +: SB];
         end
     endfunction
@@ -95,11 +95,9 @@ module attention #(
     reg  [SW-1:0]    m;
     reg  [D*OW-1:0]  o;
     reg  [LW-1:0]    l;
-    reg              dbusy;
-    reg              dstep;
-    reg  [2:0]       dcnt;
+    reg  [3:0]       dc;  // divider: 0 idle, 9 down to 2 one quotient bit each, 1 result valid
 
-    wire             div_free = !dbusy || (out_valid && out_ready);
+    wire             div_free = dc == 4'd0 || (out_valid && out_ready);
     wire             a_end    = ridx == lastidx[rb];
     wire             a_final  = a_end && last[rb];
     wire             a_go     = full[rb] && (!a_final || div_free);
@@ -108,8 +106,9 @@ module attention #(
     wire [PB:0]      alpha    = exp2q(m_new - m);
     wire [PB:0]      p        = exp2q(m_new - sbuf[{rb, ridx}]);
     wire [D*8-1:0]   v_r      = vbuf[{rb, ridx}];
+    // l * alpha <= (2^LW - 1) * 2^PB (alpha <= T[0] = 2^PB): exactly LW+PB bits
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [LW+PB+1:0] l_scaled = {{(PB+2){1'b0}}, l} * {{(LW+1){1'b0}}, alpha};
+    wire [LW+PB-1:0] l_scaled = {{PB{1'b0}}, l} * {{(LW-1){1'b0}}, alpha};
     /* verilator lint_on UNUSEDSIGNAL */
     wire [LW-1:0]    l_next   = (first ? {LW{1'b0}} : l_scaled[PB +: LW]) + {{(LW-PB-1){1'b0}}, p};
     wire [D*OW-1:0]  o_next;
@@ -117,19 +116,21 @@ module attention #(
     // ---- divider: 8 restoring steps, one quotient bit per cycle, all lanes at once ----
     reg  [LW+7:0]    dsor;
     wire             load = a_go && a_final;
-    assign out_valid = dbusy && !dstep;
+    wire             dstep = dc > 4'd1;
+    assign out_valid = dc == 4'd1;
 
     genvar g;
     generate
         for (g = 0; g < D; g = g + 1) begin : g_lane
             wire [OW-1:0]    o_g      = o[g*OW +: OW];
             wire [7:0]       v_g      = v_r[g*8 +: 8];
+            // -2^(OW+PB-1) <= o * alpha < 2^(OW+PB-1): exactly OW+PB bits
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [OW+PB+1:0] o_scaled = {{(PB+2){o_g[OW-1]}}, o_g} * {{(OW+1){1'b0}}, alpha};
+            wire [OW+PB-1:0] o_scaled = {{PB{o_g[OW-1]}}, o_g} * {{(OW-1){1'b0}}, alpha};
             /* verilator lint_on UNUSEDSIGNAL */
             wire [OW-1:0]    pv       = {{(OW-PB-1){1'b0}}, p} * {{(OW-8){v_g[7]}}, v_g};
             wire [OW-1:0]    o_sum    = (first ? {OW{1'b0}} : o_scaled[PB +: OW]) + pv;
-            wire        [OW-1:0]    o_abs    = o_sum[OW-1] ? -o_sum : o_sum;
+            wire        [OW-2:0]    o_abs    = o_sum[OW-1] ? -o_sum[OW-2:0] : o_sum[OW-2:0];  // |o| < 2^(LW+7)
             reg         [NW-1:0]    num;
             reg         [7:0]       quo;
             reg                     neg;
@@ -138,7 +139,7 @@ module attention #(
             assign out_data[g*8 +: 8] = neg ? -quo : quo;
             always @(posedge clk) begin
                 if (load) begin
-                    num <= {o_abs, 1'b0} + {9'd0, l_next};
+                    num <= {1'b0, o_abs, 1'b0} + {9'd0, l_next};
                     neg <= o_sum[OW-1];
                 end else if (dstep) begin
                     num <= ge ? num - {1'b0, dsor} : num;
@@ -148,14 +149,25 @@ module attention #(
         end
     endgenerate
 
+    // no reset: each register here is written before its value is used. A bank's entries, max, lastidx and
+    // last are written before full[] marks it; m, o and l are ignored while first = 1 (set by reset); the
+    // divider's data is written by load.
     always @(posedge clk) begin
         if (key_fire) begin
             sbuf[{wb, widx}] <= score;
             vbuf[{wb, widx}] <= in_b;
             bmax[wb] <= wmax;
-            if (close) lastidx[wb] <= widx;
+            if (close) begin
+                lastidx[wb] <= widx;
+                last[wb]    <= last_key;
+            end
         end
         if (fire && want_q) q_reg <= in_a;
+        if (a_go) begin
+            m <= m_new;
+            o <= o_next;
+            l <= l_next;
+        end
         if (load) dsor <= {l_next, 8'd0};
         else if (dstep) dsor <= dsor >> 1;
     end
@@ -167,16 +179,10 @@ module attention #(
             wb     <= 1'b0;
             widx   <= {IW{1'b0}};
             full   <= 2'b00;
-            last   <= 2'b00;
             rb     <= 1'b0;
             ridx   <= {IW{1'b0}};
             first  <= 1'b1;
-            m      <= {SW{1'b0}};
-            o      <= {(D*OW){1'b0}};
-            l      <= {LW{1'b0}};
-            dbusy  <= 1'b0;
-            dstep  <= 1'b0;
-            dcnt   <= 3'd0;
+            dc     <= 4'd0;
         end else begin
             if (fire && want_q) want_q <= 1'b0;
             if (key_fire) begin
@@ -185,14 +191,10 @@ module attention #(
                 if (last_key) want_q <= 1'b1;
                 if (close) begin
                     full[wb] <= 1'b1;
-                    last[wb] <= last_key;
                     wb <= !wb;
                 end
             end
             if (a_go) begin
-                m     <= m_new;
-                o     <= o_next;
-                l     <= l_next;
                 first <= a_final;
                 ridx  <= a_end ? {IW{1'b0}} : ridx + 1'b1;
                 if (a_end) begin
@@ -200,15 +202,8 @@ module attention #(
                     rb <= !rb;
                 end
             end
-            if (load) begin
-                dbusy <= 1'b1;
-                dstep <= 1'b1;
-                dcnt  <= 3'd0;
-            end else if (out_valid && out_ready) dbusy <= 1'b0;
-            else if (dstep) begin
-                dcnt <= dcnt + 1'b1;
-                if (dcnt == 3'd7) dstep <= 1'b0;
-            end
+            if (load) dc <= 4'd9;
+            else if (dstep || (out_valid && out_ready)) dc <= dc - 1'b1;
         end
     end
 endmodule

@@ -64,8 +64,9 @@ def _rescale(x: torch.Tensor, alpha: torch.Tensor, pb: int) -> torch.Tensor:
     return (x * alpha) >> pb  # floor (arithmetic shift): rounding would move y by < 2^-prob_bits of a code
 
 
-def attention_golden(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec) -> torch.Tensor:
-    """q: (N, D), k and v: (N, S, D) int8 codes -> (N, D) int8 codes, exactly as the RTL computes them."""
+def attention_accumulators(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec) -> tuple[torch.Tensor, torch.Tensor]:
+    """q: (N, D), k and v: (N, S, D) int8 codes -> (o (N, D), l (N,)): the numerators and denominator that the
+    RTL divides, y = round(o / l)."""
     q, k, v = (t.to(torch.int64) for t in (q, k, v))
     n, S = q.shape[0], k.shape[1]
     pb, B = spec.prob_bits, spec.kv_block
@@ -83,6 +84,12 @@ def attention_golden(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec) ->
         o = o + (p[:, :, None] * vb).sum(1)
         l = l + p.sum(1)
         m = m_new
+    return o, l
+
+
+def attention_golden(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec) -> torch.Tensor:
+    """q: (N, D), k and v: (N, S, D) int8 codes -> (N, D) int8 codes, exactly as the RTL computes them."""
+    o, l = attention_accumulators(q, k, v, spec)
     qt = (2 * o.abs() + l[:, None]) // (2 * l[:, None])
     y = torch.where(o < 0, -qt, qt) & 0xFF  # 8 quotient bits, negated in 8 bits: the RTL's output
     return torch.where(y > 127, y - 256, y)

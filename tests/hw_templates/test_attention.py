@@ -76,3 +76,20 @@ def test_bench_catches_a_missing_rescale(run_spec):
 
     res = run_spec(AttentionSpec(**PARTIAL), edit=no_rescale, cases=["max_grows_late"])
     assert not res.passed
+
+
+@pytest.mark.parametrize("fields", [PARTIAL, dict(head_dim=4, kv_block=2, seq_len=7)])
+def test_rounding_case_sits_on_rounding_boundaries(fields):
+    from accelsmith.hw_templates.attention.model import attention_accumulators
+    from accelsmith.verification.plans.attention import below_half_job, half_job
+
+    spec = AttentionSpec(**fields)
+    g = torch.Generator().manual_seed(spec.seed)
+    q, k, v = below_half_job(spec, g)
+    o, l = attention_accumulators(q, k, v, spec)
+    r = (2 * o.abs() + l[:, None]) % (2 * l[:, None])
+    assert l.item() % 2 == 1 and bool((r[0, :min(spec.head_dim, 16)] == 2 * l - 1).all())  # one step below a half
+    q, k, v = half_job(spec, g)
+    o, l = attention_accumulators(q, k, v, spec)
+    assert attention_golden(q, k, v, spec)[0, 0].item() == -128  # o / l = -127.5 exactly (odd seq_len: p = 0 last)
+    assert bool(((2 * o.abs() + l[:, None]) % (2 * l[:, None]) == 0).all())  # every lane an exact half

@@ -65,3 +65,37 @@ def test_bench_catches_an_off_by_one_table_entry(run_spec):
 
     res = run_spec(spec, edit=corrupt, cases=["table_sensitive"])
     assert not res.passed
+
+
+FRACTION_HEAVY = dict(length=8, lanes=2, in_bits=4, in_frac=10, exp_table_bits=2, max_abs_error=0.05)
+
+
+def test_plan_stays_in_range_when_fraction_bits_exceed_the_logit_width():
+    from accelsmith.verification import derive
+
+    spec = SoftmaxSpec(**FRACTION_HEAVY)  # every distance shifts below the table: no table-sensitive vector
+    plan = derive(spec)
+    assert all(c.inputs for c in plan.cases)
+    lanes = [v for c in plan.cases for b in c.inputs for v in b["data"]]
+    assert -(1 << (spec.in_bits - 1)) <= min(lanes) and max(lanes) < 1 << (spec.in_bits - 1)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("fields", [FRACTION_HEAVY, dict(out_bits=10, out_frac=8), dict(length=4, lanes=4)])
+def test_bench_passes_on_the_width_corner_specs(run_spec, fields):
+    # index/shift slices wider than d * LOG2E; no output clamp (out_bits > out_frac); one beat (sum = beat sum)
+    res = run_spec(SoftmaxSpec(**fields))
+    assert res.passed, [c for c in res.cases if not c["passed"]][:1] or res.diagnostics
+
+
+@pytest.mark.sim
+def test_bench_catches_an_exp_sum_one_high(run_spec):
+    spec = SoftmaxSpec(**NARROW)
+
+    def corrupt(files):
+        old = "{{(SW-BW){1'b0}}, bsum} : sum"
+        assert old in files["softmax.v"]
+        return {**files, "softmax.v": files["softmax.v"].replace(old, "{{(SW-BW){1'b0}}, bsum} + 1'b1 : sum", 1)}
+
+    res = run_spec(spec, edit=corrupt, cases=["divider_sensitive"])
+    assert not res.passed

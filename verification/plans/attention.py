@@ -12,6 +12,7 @@ import math
 import torch
 
 from accelsmith.hw_templates.attention import AttentionSpec, attention_float, attention_golden
+from accelsmith.hw_templates.attention.model import exp2q
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestCase, TestPlan
 from accelsmith.verification.plans._common import build_plan, with_schedule
@@ -47,6 +48,81 @@ def _case(spec: AttentionSpec, name: str, q, k, v, *, bubbles: float, stalls: fl
     return TestCase(name=name, inputs=job_beats(q, k, v), expected=[{"data": r} for r in y.tolist()],
                     in_bubble_prob=bubbles, out_stall_prob=stalls, atol=atol, jobs=jobs, timeout_cycles=timeout,
                     tags=tags)
+
+
+def _solve_lane(p: tuple[int, int, int], n2: int, target: int) -> tuple[int, int, int] | None:
+    """int8 v0, v1 and W in [-128 n2, 127 n2] with p0 v0 + p1 v1 + p2 W = target (None if there are none)."""
+    v = torch.arange(-128, 128, dtype=torch.int64)
+    r = target - p[0] * v[:, None] - p[1] * v[None, :]
+    w = torch.div(r, p[2], rounding_mode="floor") if n2 else torch.zeros_like(r)
+    ok = (w * p[2] == r) & (w >= -128 * n2) & (w <= 127 * n2)
+    hits = ok.flatten().nonzero()
+    if len(hits) == 0:
+        return None
+    i = int(hits[len(hits) // 2])
+    return int(v[i // 256]), int(v[i % 256]), int(w.flatten()[i])
+
+
+def below_half_job(spec: AttentionSpec, g: torch.Generator):
+    """One job whose lanes sit one numerator step below a rounding boundary: 2|o| + l = 2 l n - 1, so
+    y = +-(n - 1) while a numerator one larger, or a denominator one smaller, gives +-n. Key 0 has the top
+    score (q-aligned extremes), so no block rescales and o = sum p_j v_j, l = sum p_j exactly; key 1 and
+    keys 2.. (one shared k) take probabilities p1, p2 from the golden exp2q, with l odd; v is solved per lane.
+    None when the spec admits no such job (seq_len 1, or no solution in the draws)."""
+    D, S = spec.head_dim, spec.seq_len
+    if S < 2:
+        return None
+    n2 = S - 2
+    for _ in range(32):
+        q = torch.randint(-128, 128, (D,), generator=g)
+        q[q == 0] = 1
+        sg = torch.where(q > 0, 1, -1)
+        k0 = torch.where(q > 0, 127, -128)
+        k1 = k0 - sg * torch.randint(0, 48, (D,), generator=g)
+        k2 = k0 - sg * torch.randint(0, 48, (D,), generator=g)
+        s = torch.stack([(q * k0).sum(), (q * k1).sum(), (q * k2).sum()])
+        p = tuple(int(x) for x in exp2q(s[0] - s, spec))
+        lsum = p[0] + p[1] + n2 * p[2]
+        if p[1] == 0 or (n2 and p[2] == 0) or lsum % 2 == 0:
+            continue
+        v = torch.randint(-128, 128, (S, D), generator=g)
+        lane = 0
+        for n in (45, -45, 90, -90, 7, -7, 120, -120, 60, -60, 20, -20, 100, -100, 33, -33)[:2 * D]:
+            sol = _solve_lane(p, n2, (1 if n > 0 else -1) * (lsum * abs(n) - (lsum + 1) // 2))
+            if sol is None:
+                continue
+            if lane == D:
+                break
+            v[0, lane], v[1, lane] = sol[0], sol[1]
+            if n2:
+                base, rem = divmod(sol[2], n2)
+                v[2:, lane] = torch.tensor([base + (j < rem) for j in range(n2)])
+            lane += 1
+        if lane:
+            return q[None], torch.stack([k0, k1] + [k2] * n2)[None], v[None]
+    return None
+
+
+def half_job(spec: AttentionSpec, g: torch.Generator):
+    """One job whose lanes are exact halves: keys in pairs of one k (equal scores, equal p), the pair's v in a
+    lane a and a + 1, so o / l = a + 1/2 exactly (rounds away from zero); lane 0 takes a = -128: o / l = -127.5,
+    y = -128, the one quotient of 128. The first pair is q-aligned (no rescale); an odd last key is scored
+    lowest."""
+    D, S = spec.head_dim, spec.seq_len
+    if S < 2:
+        return None
+    sg = torch.randint(0, 2, (D,), generator=g) * 2 - 1
+    q = sg * 127  # extreme q: the widest score range, so an odd last key can flush to p = 0
+    k0 = torch.where(q > 0, 127, -128)
+    k = torch.stack([k0 - sg * torch.randint(0, 48, (D,), generator=g) * (j > 0) for j in range(S // 2)])
+    k = k.repeat_interleave(2, 0)
+    a = torch.randint(-128, 127, (D,), generator=g)
+    a[0] = -128
+    v = (a[None, :] + torch.arange(S // 2 * 2)[:, None] % 2).to(torch.int64)
+    if S % 2:  # exact only where this key's p is 0 (the spec's scale reaches a full flush), else near a half
+        k = torch.cat([k, (-k0).clamp(-128, 127)[None]])
+        v = torch.cat([v, torch.randint(-128, 128, (1, D), generator=g)])
+    return q[None], k[None], v[None]
 
 
 @register_deriver("attention")
@@ -87,7 +163,15 @@ def derive_attention(spec: AttentionSpec) -> TestPlan:
         _case(spec, "float_bound", qf, kf, vf, bubbles=0.1, stalls=0.1, tags=["float"], expected=y_round,
               atol=math.ceil(spec.max_abs_error - 0.5 - 1e-9)),
         _case(spec, "throughput", rand(6, D), rand(6, S, D), rand(6, S, D), bubbles=0.0, stalls=0.0, tags=["perf"]),
+        # first job after reset with every score below 0 (q = 127, keys negative, distinct): the running max must
+        # start from the first block's max, not from any reset value
+        _case(spec, "negative_scores_first", full(127, 1, D), -rand(1, S, D, lo=1, hi=128), rand(1, S, D),
+              bubbles=0.0, stalls=0.0, tags=["corner"]),
     ]
+    rounding = [j for j in (below_half_job(spec, g), half_job(spec, g)) if j is not None]
+    if rounding:  # rounding boundaries of y = round(o / l): one numerator step below a half, exact halves, -127.5
+        cases.append(_case(spec, "rounding_boundaries", *(torch.cat(t) for t in zip(*rounding)), bubbles=0.0,
+                           stalls=0.3, tags=["corner", "rounding"]))
     # jobs back to back can wait a cycle on a bank (partial last block), so only lone jobs are held to it
     return build_plan(spec, with_schedule(cases, job_latency_cycles(spec), single_job_only=True),
                       ideal_job_cycles=job_cycles(spec), coverage={

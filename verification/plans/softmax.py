@@ -3,7 +3,8 @@
 Bound cases take vectors from the validator's checked sample (the worst ones first), compare with
 round(float softmax) at ``atol = floor(max_abs_error * 2**out_frac - 0.5)``, so passing implies the
 stated bound. Exact cases (atol 0) pin the RTL to the golden model: every max-minus-x distance, the
-maximum in every lane and beat, flat and extreme vectors, random vectors under bubbles and stalls.
+maximum in every lane and beat, flat and extreme vectors, vectors whose outputs move with one exp-table
+entry or with a sum or reciprocal one off, random vectors under bubbles and stalls.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import random
 import torch
 
 from accelsmith.hw_templates.softmax import SoftmaxSpec, rounded_float_codes, softmax_golden
+from accelsmith.hw_templates.softmax._spec import GUARD_BITS
 from accelsmith.hw_templates.softmax.model import bound_vectors, exp_table, exps
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
@@ -42,6 +44,47 @@ def _corners(spec: SoftmaxSpec) -> list[list[int]]:
         vecs.append([lo + 1 if i == pos else lo for i in range(L)])
     vecs.append(list(range(hi, hi - L, -1)))  # strictly falling: the first beat holds the max
     vecs.append(list(range(lo, lo + L)))  # strictly rising: every beat raises the running max
+    for pos in (0, L - 1):  # one maximum, the rest as far below as the range allows (p = 1 at most)
+        vecs.append([hi if i == pos else lo for i in range(L)])
+    return vecs
+
+
+def _divider_sensitive(spec: SoftmaxSpec, tries: int = 4096) -> list[list[int]]:
+    """Vectors whose outputs change when the exp sum or the reciprocal is one off, or the product's rounding is.
+
+    The reciprocal carries guard bits, so a sum or quotient off by a few units usually rounds to the same
+    codes; this searches seeded candidates (few large terms, many small ones, sums that are powers of two)
+    for each such slip, then adds the sums at the top of their range.
+    """
+    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    L, eb = spec.length, spec.exp_bits
+    k = eb + spec.out_frac + GUARD_BITS
+    g = torch.Generator().manual_seed((spec.seed ^ 0x5F3) % (1 << 62))
+    span = hi - lo + 1
+    near = torch.randint(0, max(2, 1 << (spec.in_frac + 3)), (tries, L), generator=g).clamp(max=span - 1)
+    far = torch.randint(0, span, (tries, L), generator=g)
+    dist = torch.where(torch.rand((tries, L), generator=g) < torch.rand((tries, 1), generator=g), near, far)
+    dist[:, 0] = 0
+    top = torch.randint(lo + int(dist.max()), hi + 1, (tries, 1), generator=g)  # dist <= span - 1: lo + dist <= hi
+    x = (top - dist).clamp(min=lo)
+    e = exps(x, spec)
+    total = e.sum(dim=1, keepdim=True)
+
+    def out(tot, dq=0, half=1 << (eb + GUARD_BITS - 1)):
+        q = (1 << k) // tot + dq
+        return ((e * q + half) >> (eb + GUARD_BITS)).clamp(max=(1 << spec.out_bits) - 1)
+
+    ref = out(total)
+    vecs = []
+    for alt in (out(total - 1), out(total + 1), out(total - spec.beats), out(total, -1), out(total, 1),
+                out(total, 0, 0), out(total, 0, 1 << (eb + GUARD_BITS))):
+        diff = (alt != ref).any(dim=1)
+        if diff.any():
+            vecs.append(x[int(diff.nonzero()[0])].tolist())
+    pow2 = (total & (total - 1)) == 0  # exact division: the remainder reaches zero
+    if pow2.any():
+        vecs.append(x[int(pow2.nonzero()[0, 0])].tolist())
+    vecs.append(x[int(total.argmax())].tolist())  # the largest sum: top bits of the sum and remainder
     return vecs
 
 
@@ -88,25 +131,28 @@ def derive_softmax(spec: SoftmaxSpec) -> TestPlan:
     worst = sample[err.argsort(descending=True, stable=True)[:24]].tolist()
     spaced = sample[torch.linspace(0, len(sample) - 1, 24).long()].tolist()
     rand = [[rng.randint(lo, hi) for _ in range(L)] for _ in range(16)]
-    narrow = [[hi - rng.randint(0, 1 << (spec.in_frac + 2)) for _ in range(L)] for _ in range(16)]
+    narrow = [[max(lo, hi - rng.randint(0, 1 << (spec.in_frac + 2))) for _ in range(L)] for _ in range(16)]
 
     def beats(vecs: list[list[int]]) -> list[dict]:
         return [{"data": v[b * P:(b + 1) * P]} for v in vecs for b in range(spec.beats)]
 
     def case(name, vecs, bubbles, stalls, tags, bound=False):
+        if not vecs:
+            return None  # e.g. no exp-table entry whose +1 is visible
         x = torch.tensor(vecs, dtype=torch.int64)
         y = rounded_float_codes(x, spec) if bound else softmax_golden(x, spec)
         return stream_case(name, beats(vecs), beats(y.tolist()), jobs=len(vecs), latency=spec.job_cycles,
                            bubbles=bubbles, stalls=stalls, atol=spec.atol if bound else 0, tags=tags)
 
-    cases = [
+    cases = [c for c in [
         case("bound_vs_float", worst + spaced, 0.2, 0.2, ["bound"], bound=True),
         case("distance_sweep", _distance_sweep(spec, rng), 0.2, 0.2, ["corner", "exhaustive"]),
         case("corners", _corners(spec), 0.3, 0.3, ["corner"]),
         case("table_sensitive", _table_sensitive(spec, rng), 0.1, 0.1, ["corner"]),
+        case("divider_sensitive", _divider_sensitive(spec), 0.1, 0.1, ["corner"]),
         case("random_exact", rand + narrow, 0.3, 0.3, ["random"]),
         case("heavy_backpressure", rand[:4], 0.1, 0.8, ["backpressure"]),
         case("throughput", narrow[:6], 0.0, 0.0, ["perf"]),
-    ]
+    ] if c is not None]
     return build_plan(spec, with_schedule(cases, spec.job_cycles), ideal_job_cycles=spec.job_cycles, coverage={
         "bound_vs_float": True, "every_distance": True, "max_in_every_lane": True, "backpressure": True})
