@@ -76,8 +76,10 @@ def part_gemm_util(work: Path, sim: str) -> None:
     """RTL (measured streaming fill + per-job interval x tiles) vs SCALE-Sim 'Total Cycles' vs ideal MACs."""
     from accelsmith.verification._scalesim import rtl_streaming_cycles, transformer_shapes, utilisation_table
 
-    every = transformer_shapes()  # hidden 384, MLP 1536, seq 128
-    shapes = {k: every[k] for k in ("qkv_proj", "out_proj", "mlp_up", "mlp_down")}  # K in {384, 1536}
+    # all-MiniLM-L6-v2's encoder layer (hidden 384, 12 heads of 32, MLP 1536) at seq 128: one head's scores and
+    # context and the output projection (K in {32, 128, 384}; the K = 1536 MLP-down GEMM takes Icarus too long)
+    every = transformer_shapes(head_dim=32)
+    shapes = {k: every[k] for k in ("attn_scores", "attn_context", "out_proj")}
     print("method: each (M, N, K) GEMM is tiled onto the 8x8 array as ceil(M/8) x ceil(N/8) jobs of reduction "
           "length K, streamed back to back;\n  RTL cycles = fill + tiles x interval, interval = (span(3 jobs) - "
           "span(1 job)) / 2 measured on the bench (no bubbles, no stalls);\n  ideal = M*N*K/64; util = ideal/RTL.")
