@@ -49,15 +49,23 @@ def part_mutate(jobs: int, max_mutants: int) -> None:
         print(f"{path}: " + format_report(report))
 
 
-def part_ppa(work: Path) -> None:
+def part_ppa(work: Path, jobs: int = 2) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     from accelsmith.verification._ppa import synthesize
 
-    print(f"{'spec':<30} {'cells':>8} {'FF bits':>8} {'depth':>6}")
-    for name, fields in NAMED.items():
+    def one(item):
+        name, fields = item
         spec = spec_from_dict(fields)
-        s = synthesize(hw_templates.get(spec.kind).render(spec), work / f"ppa_{name}")
-        print(f"{name:<30} {s.get('cells', '-'):>8} {s.get('flip_flops', '-'):>8} {s.get('logic_depth', '-'):>6}"
-              + ("" if s["ok"] else f"  {s['error']}"))
+        t0 = time.perf_counter()
+        return name, synthesize(hw_templates.get(spec.kind).render(spec), work / f"ppa_{name}", timeout_s=1800.0), \
+            time.perf_counter() - t0
+
+    print(f"{'spec':<30} {'cells':>8} {'FF bits':>8} {'depth':>6} {'yosys s':>8}")
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each synthesis is its own yosys process
+        for name, s, dt in pool.map(one, NAMED.items()):
+            print(f"{name:<30} {s.get('cells', '-'):>8} {s.get('flip_flops', '-'):>8} {s.get('logic_depth', '-'):>6} "
+                  f"{dt:>8.0f}" + ("" if s["ok"] else f"  {s['error']}"), flush=True)
 
 
 def part_perf(work: Path, sim: str) -> None:
@@ -121,7 +129,7 @@ def main() -> None:
     for part in args.part or ["ppa", "perf", "gemm_util", "mutate", "regress"]:
         t0 = time.perf_counter()
         print(f"== {part}")
-        {"mutate": lambda: part_mutate(args.jobs, args.max_mutants), "ppa": lambda: part_ppa(work),
+        {"mutate": lambda: part_mutate(args.jobs, args.max_mutants), "ppa": lambda: part_ppa(work, args.jobs),
          "perf": lambda: part_perf(work, args.sim), "gemm_util": lambda: part_gemm_util(work, args.sim),
          "utilisation": lambda: part_gemm_util(work, args.sim),
          "regress": lambda: part_regress(args.jobs)}[part]()

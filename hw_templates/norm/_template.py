@@ -33,8 +33,8 @@ endmodule
 
 
 def v_width(spec: NormSpec) -> int:
-    """Bits of the largest V = H*S2 + E (S2 <= H * 4^(in_bits-1)); at least 31 so H fits the working width."""
-    return max(31, (spec.hidden ** 2 * (1 << (2 * spec.in_bits - 2)) + spec.eps_codes).bit_length())
+    """Bits of the largest V = H*S2 + E (S2 <= H * 4^(in_bits-1), reached by rmsnorm on a vector of the most negative code)."""
+    return (spec.hidden ** 2 * (1 << (2 * spec.in_bits - 2)) + spec.eps_codes).bit_length()
 
 
 class NormTemplate:

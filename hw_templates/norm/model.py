@@ -13,20 +13,28 @@ R = RSQRT_BITS
 SEEDS = [round((1 << R) / math.sqrt(1.25 + j / 2)) for j in range(6)]
 
 
-def rsqrt_fixed(v: int) -> tuple[int, int]:
-    """(y, k): y / 2^16 ~ 1 / sqrt(v / 4^k), v / 4^k in [1, 4)."""
+def rsqrt_fixed(v: int, seeds: list[int] = SEEDS) -> tuple[int, int]:
+    """(y, k): y / 2^16 ~ 1 / sqrt(v / 4^k), v / 4^k in [1, 4). ``seeds``: the seed table (bench searches
+    try a perturbed one; the RTL's is ``SEEDS``)."""
     b = v.bit_length() - 1
     e2 = b - (b & 1)
     m = (v << R) >> e2
-    y = SEEDS[(m >> (R - 1)) - 2]
+    y = seeds[(m >> (R - 1)) - 2]
     for _ in range(NEWTON_STEPS):
         h = (m * y * y) >> (2 * R)
         y = (y * (3 * (1 << R) - h)) >> (R + 1)
     return y, e2 // 2
 
 
-def norm_golden(x: torch.Tensor, spec) -> torch.Tensor:
-    """x: (vectors, hidden) codes -> (vectors, hidden) output codes, exactly as the RTL computes them."""
+def seed_bucket(v: int) -> int:
+    """The seed-table entry that ``rsqrt_fixed`` starts from for V = v."""
+    b = v.bit_length() - 1
+    return (((v << R) >> (b - (b & 1))) >> (R - 1)) - 2
+
+
+def norm_golden(x: torch.Tensor, spec, seeds: list[int] = SEEDS) -> torch.Tensor:
+    """x: (vectors, hidden) codes -> (vectors, hidden) output codes, exactly as the RTL computes them
+    (``seeds``: as in ``rsqrt_fixed``)."""
     H, ln = spec.hidden, spec.norm == "layernorm"
     gam, bet = spec.per_element(spec.gamma), spec.per_element(spec.beta)
     lo, hi = -(1 << (spec.out_bits - 1)), (1 << (spec.out_bits - 1)) - 1
@@ -34,7 +42,7 @@ def norm_golden(x: torch.Tensor, spec) -> torch.Tensor:
     for row in x.tolist():
         s1, s2 = sum(row), sum(v * v for v in row)
         v = H * s2 - (s1 * s1 if ln else 0) + spec.eps_codes
-        y, k = rsqrt_fixed(v)
+        y, k = rsqrt_fixed(v, seeds)
         sh = R + k + spec.gamma_frac - spec.out_frac
         out.append([min(hi, max(lo, (((H * xi - (s1 if ln else 0)) * y * g + (1 << (sh - 1))) >> sh) + b))
                     for xi, g, b in zip(row, gam, bet)])
@@ -64,7 +72,7 @@ def bound_vectors(spec, count: int = 300) -> torch.Tensor:
     H = spec.hidden
     g = torch.Generator().manual_seed(H * 1009 + spec.in_bits * 31 + spec.in_frac)
     rand = torch.randint(lo, hi + 1, (count, H), generator=g)
-    base = torch.randint(lo, hi - 3, (count, 1), generator=g)
+    base = torch.randint(lo, max(hi - 3, lo + 1), (count, 1), generator=g)
     flat = base + torch.randint(0, 4, (count, H), generator=g)
     spikes = torch.where(torch.arange(H) == torch.randint(0, H, (count, 1), generator=g),
                          torch.randint(lo, hi + 1, (count, 1), generator=g), torch.randint(-2, 3, (count, H), generator=g))

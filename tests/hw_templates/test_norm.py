@@ -5,7 +5,7 @@ import torch
 
 from accelsmith.errors import SpecError
 from accelsmith.hw_templates.norm import NormSpec, norm_float_codes, norm_golden
-from accelsmith.hw_templates.norm.model import rsqrt_fixed
+from accelsmith.hw_templates.norm.model import SEEDS, rsqrt_fixed
 from accelsmith.spec import spec_from_dict
 
 RMS = dict(norm="rmsnorm", hidden=12, lanes=3, gamma=[100, -50, 64, 20, 1, 127, -128, 64, 64, 64, 3, 90],
@@ -29,6 +29,23 @@ def test_rsqrt_relative_error_over_every_octave():
         assert abs(y / 2**16 / 2**k * math.sqrt(v) - 1) < 5e-4  # two Newton steps from a 6-entry seed (worst at m=1: 4.0e-4)
 
 
+def test_newton_values_fit_the_rtl_widths():
+    """norm.v sizes the Newton datapath from these bounds (R = 16), checked for every normalised m."""
+    R = 16
+    assert all(s < 2**R for s in SEEDS)  # the seed table is R bits wide
+    for m in range(2**R, 2**(R + 2)):
+        y = SEEDS[(m >> (R - 1)) - 2]
+        for _ in range(2):
+            assert 0 < y < 2**R  # y: R bits
+            my2 = m * y * y
+            assert my2 < 2**(3 * R + 1)  # my2: 3R+1 bits
+            dh = 3 * 2**R - (my2 >> 2 * R)
+            assert 0 < dh < 2**(R + 2)  # 3*2^R - h: R+2 bits, never negative
+            assert y * dh < 2**(2 * R + 1)  # yn: 2R+1 bits
+            y = (y * dh) >> (R + 1)
+        assert 2**(R - 1) <= y < 2**R  # the result: y / 2^R in [1/2, 1) for m / 2^R in [1, 4)
+
+
 def test_rmsnorm_with_beta_is_rejected():
     with pytest.raises(SpecError, match=r"rmsnorm has no beta; got beta=\[1\]"):
         spec_from_dict({"kind": "norm", "norm": "rmsnorm", "beta": [1]})
@@ -39,8 +56,10 @@ def test_unreachable_bound_is_rejected():
         spec_from_dict({"kind": "norm", "max_abs_error": 0.02})
 
 
-def test_lint_clean(lint_spec):
-    assert lint_spec(NormSpec(**RMS)) == []
+@pytest.mark.parametrize("fields", [RMS, dict(hidden=6, lanes=6, in_bits=16, in_frac=8, out_bits=6, out_frac=3,
+                                                gamma_bits=16, gamma_frac=14, gamma=[-32768], max_abs_error=0.2)])
+def test_lint_clean(lint_spec, fields):  # the second: one beat, H not a power of two, V wider than 32 bits
+    assert lint_spec(NormSpec(**fields)) == []
 
 
 @pytest.mark.sim
@@ -56,7 +75,8 @@ def test_bench_passes_exact_and_within_bound(run_spec, fields, sim):
 @pytest.mark.sim
 def test_bench_catches_a_wrong_seed(run_spec):
     def corrupt(files):
-        return {**files, "norm.v": files["norm.v"].replace("3'd2: seed = 18'd43691", "3'd2: seed = 18'd33691", 1)}
+        assert "3'd2: seed = 16'd43691" in files["norm.v"]
+        return {**files, "norm.v": files["norm.v"].replace("3'd2: seed = 16'd43691", "3'd2: seed = 16'd33691", 1)}
 
     res = run_spec(NormSpec(**RMS), edit=corrupt, cases=["corners"])
     assert not res.passed

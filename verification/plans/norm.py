@@ -3,16 +3,22 @@
 Bound cases reuse the validator's checked sample (worst vectors first) at atol = floor(max_abs_error *
 2**out_frac - 0.5), so passing implies the stated bound; exact cases (atol 0) pin the RTL to the golden
 model: flat and near-flat vectors (tiny variance, every seed bucket), spikes, extremes, random streams.
+``extremes`` drives each datapath width to its bound (one code against all the others at the opposite
+extreme, at the largest |gamma| and in every lane of the first and last beat; near-extreme flat vectors);
+``seed_sensitive`` holds, per Newton-seed entry, a searched vector whose output changes when that entry is
+one higher (the two Newton steps absorb most such changes, so random vectors rarely show one).
 """
 
 from __future__ import annotations
 
+import functools
 import random
 
 import torch
 
 from accelsmith.hw_templates.norm import NormSpec, norm_golden, rounded_float_codes
-from accelsmith.hw_templates.norm.model import bound_vectors
+from accelsmith.hw_templates.norm._spec import RSQRT_BITS
+from accelsmith.hw_templates.norm.model import SEEDS, bound_vectors, rsqrt_fixed
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
 from accelsmith.verification.plans._common import build_plan, with_schedule, stream_case
@@ -27,6 +33,66 @@ def _corners(spec: NormSpec, rng: random.Random) -> list[list[int]]:
     for spread in range(1, spec.in_bits + 1):  # variances across many octaves: every normalise shift
         vecs.append([rng.randint(-(1 << (spread - 1)), (1 << (spread - 1)) - 1) for _ in range(H)])
     return vecs
+
+
+def _extremes(spec: NormSpec, rng: random.Random) -> list[list[int]]:
+    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    H, P = spec.hidden, spec.lanes
+    gam = spec.per_element(spec.gamma)
+    top = max(range(H), key=lambda i: abs(gam[i]))
+    spots = sorted({top, *range(P), *range(H - P, H)})
+    vecs = []
+    for pos in spots:  # |H*x - S1| at its largest: (H-1) * (hi - lo)
+        vecs.append([hi if i == pos else lo for i in range(H)])
+        vecs.append([lo if i == pos else hi for i in range(H)])
+    # |S1| and S2 near their bounds with a non-zero variance
+    vecs.append([min(hi, lo + rng.randint(0, 3)) for _ in range(H)])
+    vecs.append([max(lo, hi - rng.randint(0, 3)) for _ in range(H)])
+    vecs.append([0] * (H - 1) + [1])  # the least non-zero variance: V = H - 1 + E (rmsnorm H + E)
+    return vecs
+
+
+@functools.cache
+def _bump_sensitive() -> list[frozenset[int]]:
+    """Per seed entry j, the normalised variances m (V = m at 4^k = 2^16) whose rsqrt changes when SEEDS[j]
+    is one higher: a few per cent of entry j's m, or fewer."""
+    out = []
+    for j in range(len(SEEDS)):
+        bumped = SEEDS[:j] + [SEEDS[j] + 1] + SEEDS[j + 1:]
+        span = range((j + 2) << (RSQRT_BITS - 1), (j + 3) << (RSQRT_BITS - 1))
+        out.append(frozenset(m for m in span if rsqrt_fixed(m) != rsqrt_fixed(m, bumped)))
+    return out
+
+
+def _seed_sensitive(spec: NormSpec, rng: random.Random, bases: int | None = None) -> list[list[int]]:
+    """Per seed entry j, a vector whose output changes when SEEDS[j] is one higher (when the search finds one).
+
+    A +1 on a seed moves the Newton result by one LSB for a few per cent of m only (``_bump_sensitive``),
+    and then moves an output only when it lies within about |y_i| / 2^16 of a rounding boundary. So this
+    sweeps one element of seeded random vectors over the input codes (V is quadratic in it), keeps the V
+    whose m is sensitive to an entry not yet covered, and checks the outputs with the golden model.
+    """
+    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    H, ln, E = spec.hidden, spec.norm == "layernorm", spec.eps_codes
+    codes = list(range(lo, hi + 1)) if hi - lo < 512 else sorted({rng.randint(lo, hi) for _ in range(512)})
+    entry = {m: j for j, ms in enumerate(_bump_sensitive()) for m in ms}
+    found: dict[int, list[int]] = {}
+    for _ in range(bases or min(3000, max(100, 48000 // H))):  # about 50k golden elements at most
+        spread = rng.randint(2, spec.in_bits)
+        rest = [rng.randint(max(lo, -(1 << (spread - 1))), min(hi, (1 << (spread - 1)) - 1)) for _ in range(H - 1)]
+        s1r, s2r = sum(rest), sum(x * x for x in rest)
+        for x0 in codes:
+            v = H * (s2r + x0 * x0) - ((s1r + x0) ** 2 if ln else 0) + E
+            j = entry.get((v << RSQRT_BITS) >> ((v.bit_length() - 1) & ~1))
+            if j is None or j in found:
+                continue
+            bumped = SEEDS[:j] + [SEEDS[j] + 1] + SEEDS[j + 1:]
+            x = torch.tensor([[x0] + rest], dtype=torch.int64)
+            if (norm_golden(x, spec) != norm_golden(x, spec, bumped)).any():
+                found[j] = [x0] + rest
+        if len(found) == len(SEEDS):
+            break
+    return [found[j] for j in sorted(found)]
 
 
 @register_deriver("norm")
@@ -49,12 +115,16 @@ def derive_norm(spec: NormSpec) -> TestPlan:
         return stream_case(name, beats(vecs), beats(y.tolist()), jobs=len(vecs), latency=spec.job_cycles,
                            bubbles=bubbles, stalls=stalls, atol=spec.atol if bound else 0, tags=tags)
 
-    cases = [
+    seeded = _seed_sensitive(spec, rng)
+    cases = [c for c in [
         case("bound_vs_float", worst + spaced, 0.2, 0.2, ["bound"], bound=True),
         case("corners", _corners(spec, rng), 0.3, 0.3, ["corner"]),
+        case("extremes", _extremes(spec, rng), 0.2, 0.2, ["corner"]),
+        case("seed_sensitive", seeded, 0.1, 0.1, ["corner"]) if seeded else None,
         case("random_exact", rand, 0.3, 0.3, ["random"]),
         case("heavy_backpressure", rand[:4], 0.1, 0.8, ["backpressure"]),
         case("throughput", rand[4:10], 0.0, 0.0, ["perf"]),
-    ]
+    ] if c is not None]
     return build_plan(spec, with_schedule(cases, spec.job_cycles), ideal_job_cycles=spec.job_cycles, coverage={
-        "bound_vs_float": True, "spike_in_every_lane": True, "variance_octaves": True, "backpressure": True})
+        "bound_vs_float": True, "spike_in_every_lane": True, "variance_octaves": True, "backpressure": True,
+        "width_extremes": True, "every_seed_entry_sensitive": len(seeded) == len(SEEDS)})
