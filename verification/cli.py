@@ -41,7 +41,11 @@ def mutate_cmd(
         "--grid", help="score the template file over --spec plus the regression grid's specs that render it "
                        "(a mutant is killed when any spec's bench kills it; every mutant, --max ignored)")] = False,
 ) -> None:
-    """Mutation-test a template's RTL with its derived bench; exit 1 below 98 % kill rate."""
+    """Mutation-test a template's RTL with its derived bench; exit 1 below 98 % kill rate.
+
+    Equivalent (unscored) mutants: parameters unchanged (pyslang), a yosys proof, or a reviewed argument in
+    hw_templates/<kind>/<file>.equivalents.yaml (reported apart, with the rate counting them as survivors).
+    """
     from accelsmith.errors import SpecError
     from accelsmith.verification._mutate import mutate, mutate_across
     from accelsmith.verification._regress import grid_sharing
@@ -69,9 +73,12 @@ def mutate_cmd(
 def print_mutation_report(report: dict) -> None:
     rate = report["kill_rate"]
     console.print(f"{report['kind']} ({report['summary']}): {report['mutants']} mutants, {report['killed']} killed, "
-                  f"{report['survived']} survived, {report['equivalent']} proved equivalent, "
+                  f"{report['survived']} survived, {report['equivalent']} equivalent, "
                   f"{report['stillborn']} stillborn; kill rate "
                   f"{'n/a' if rate is None else f'{100 * rate:.1f} %'} ({report['seconds']} s)")
+    if report.get("equivalent_reviewed"):
+        console.print(f"  {report['equivalent_reviewed']} equivalents rest on reviewed arguments, not proofs; counted "
+                      f"as survivors: {100 * report['kill_rate_proved_only']:.1f} %")
     for s in report["survivors"]:
         console.print(f"  survived {s['file']}:{s['line']} {s['operator']}: {s['original']!r} -> "
                       f"{s['replacement']!r} ({s['detail']})", markup=False)
