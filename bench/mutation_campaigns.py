@@ -166,55 +166,58 @@ def _merge(prior: dict, rerun: dict) -> dict:
     for key in ("survived", "equivalent", "stillborn"):
         out[key] = len(out[{"survived": "survivors", "equivalent": "equivalents", "stillborn": "stillborn_mutants"}[key]])
     out["mutants"] = prior["mutants"]
-    out["non_equivalent"] = out["killed"] + out["survived"]
-    out["kill_rate"] = out["killed"] / out["non_equivalent"] if out["non_equivalent"] else None
-    out["equivalent_reviewed"] = sum(m["detail"].startswith(REVIEWED) for m in out["equivalents"])
-    strict = out["non_equivalent"] + out["equivalent_reviewed"]
-    out["kill_rate_proved_only"] = out["killed"] / strict if strict else None
+    _rates(out)
     out["killed_by_spec"] = {k: prior["killed_by_spec"].get(k, 0) + v for k, v in rerun["killed_by_spec"].items()}
     out["seconds"] = round(prior["seconds"] + rerun["seconds"], 1)
     assert out["killed"] + out["survived"] + out["equivalent"] + out["stillborn"] == out["mutants"]
     return out
 
 
+def _survivors(report: dict, spec_name: str) -> tuple[dict[str, str], list[tuple[Mutant, str]]]:
+    """The template files ``spec_name`` renders now, and a report's survivors as (Mutant, detail); exits when the
+    RTL changed since the report (its offsets would name other edits)."""
+    first = _spec(spec_name)
+    files = hw_templates.get(first.kind).render(first).files
+    out = []
+    for m in report["survivors"]:
+        mutant = Mutant(**{k: v for k, v in m.items() if k != "detail"})
+        if files[m["file"]][mutant.start:mutant.end] != mutant.original:
+            raise SystemExit(f"{m['id']}: {m['file']} changed since the report; run the grid again")
+        out.append((mutant, m["detail"]))
+    return files, out
+
+
+def _rates(rep: dict) -> None:
+    """Recompute a report's kill rate and the rate counting reviewed equivalents as survivors, in place."""
+    rep["non_equivalent"] = rep["killed"] + rep["survived"]
+    rep["kill_rate"] = rep["killed"] / rep["non_equivalent"] if rep["non_equivalent"] else None
+    rep["equivalent_reviewed"] = sum(m["detail"].startswith(REVIEWED) for m in rep["equivalents"])
+    strict = rep["non_equivalent"] + rep["equivalent_reviewed"]
+    rep["kill_rate_proved_only"] = rep["killed"] / strict if strict else None
+
+
 def review(args) -> None:
     """A YAML skeleton of reviewed-equivalence entries for a grid report's survivors (``why`` left to the reviewer)."""
     import yaml
 
-    rep = json.loads(args.report.read_text())
-    first = _spec(args.spec)
-    files = hw_templates.get(first.kind).render(first).files
+    files, survivors = _survivors(json.loads(args.report.read_text()), args.spec)
     entries = []
-    for m in rep["survivors"]:
-        mutant = Mutant(**{k: v for k, v in m.items() if k != "detail"})
-        if files[m["file"]][mutant.start:mutant.end] != mutant.original:
-            raise SystemExit(f"{m['id']}: {m['file']} changed since the report; run the grid again")
+    for mutant, _ in survivors:
         line, mutated = mutated_lines(mutant, files)
-        entries.append({"file": m["file"], "line": line, "mutated": mutated, "why": f"TODO ({m['id']})"})
+        entries.append({"file": mutant.file, "line": line, "mutated": mutated, "why": f"TODO ({mutant.id})"})
     print(yaml.safe_dump(entries, sort_keys=False, width=120))
 
 
 def rescore(args) -> None:
     """Apply the current reviewed-equivalence files to a grid report's survivors (same RTL) and rewrite it."""
     rep = json.loads(args.report.read_text())
-    first = _spec(args.spec)
-    files = hw_templates.get(first.kind).render(first).files
-    results = []
-    for m in rep["survivors"]:
-        mutant = Mutant(**{k: v for k, v in m.items() if k != "detail"})
-        if files[m["file"]][mutant.start:mutant.end] != mutant.original:
-            raise SystemExit(f"{m['id']}: {m['file']} changed since the report; run the grid again")
-        results.append(MutantResult(mutant, "survived", m["detail"]))
+    files, survivors = _survivors(rep, args.spec)
+    results = [MutantResult(mutant, "survived", detail) for mutant, detail in survivors]
     _apply_reviews(results, files)
-    moved = [r for r in results if r.status == "equivalent"]
     rep["survivors"] = [{**asdict(r.mutant), "detail": r.detail} for r in results if r.status == "survived"]
-    rep["equivalents"] += [{**asdict(r.mutant), "detail": r.detail} for r in moved]
+    rep["equivalents"] += [{**asdict(r.mutant), "detail": r.detail} for r in results if r.status == "equivalent"]
     rep["survived"], rep["equivalent"] = len(rep["survivors"]), len(rep["equivalents"])
-    rep["non_equivalent"] = rep["killed"] + rep["survived"]
-    rep["kill_rate"] = rep["killed"] / rep["non_equivalent"] if rep["non_equivalent"] else None
-    rep["equivalent_reviewed"] = sum(m["detail"].startswith(REVIEWED) for m in rep["equivalents"])
-    strict = rep["non_equivalent"] + rep["equivalent_reviewed"]
-    rep["kill_rate_proved_only"] = rep["killed"] / strict if strict else None
+    _rates(rep)
     args.report.write_text(json.dumps(rep, indent=1))
     print(format_report(rep))
 
