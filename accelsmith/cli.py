@@ -46,8 +46,11 @@ def _progress_printer():
             detail = f"{n_err} errors, {len(diags) - n_err} warnings"
         elif node == "verify":
             detail = "; ".join(
-                (f"{sim} killed at the wall-clock limit ({'simulation' if r['built'] else 'build'})" if r["timed_out"]
-                 else f"{sim} {sum(c['passed'] for c in r['cases'])}/{len(r['cases'])} cases" if r["built"]
+                (next((d["message"] for d in r["diagnostics"] if d.get("code") in ("SIM_TIMEOUT", "BUILD_TIMEOUT")),
+                      f"{sim} killed at its time limit") if r["timed_out"]
+                 else f"{sim} {sum(c['passed'] for c in r['cases'])}/{len(r['cases'])} cases"
+                      + (" (reduced plan)" if r.get("reduced_plan") else "") + (", cached build" if r.get("build_cached") else "")
+                      if r["built"]
                  else f"{sim} build failed")
                 for sim, r in delta.get("bench", {}).items())
         elif node == "estimate":
@@ -82,7 +85,12 @@ def design(
     sim: Annotated[str, typer.Option(help="primary simulator")] = "verilator",
     cross_check: Annotated[bool, typer.Option("--cross-check/--no-cross-check", help="also run the bench on Icarus")] = True,
     max_iterations: Annotated[int, typer.Option(min=1, help="draft/repair budget")] = 4,
-    bench_timeout: Annotated[float, typer.Option(help="wall-clock limit per simulation, seconds")] = 600.0,
+    bench_timeout: Annotated[Optional[float], typer.Option(
+        "--sim-timeout", "--bench-timeout", help="limit per simulation, seconds [default: scaled with the design]")] = None,
+    build_timeout: Annotated[Optional[float], typer.Option(
+        "--build-timeout", help="limit per simulator build, seconds [default: scaled with the design]")] = None,
+    lint_timeout: Annotated[Optional[float], typer.Option(
+        "--lint-timeout", help="limit for verilator lint, seconds [default: scaled with the design]")] = None,
     pe_budget: Annotated[int, typer.Option(min=1, help="with --from-profile: processing elements per GEMM array")] = 1024,
     estimate: Annotated[bool, typer.Option("--estimate/--no-estimate",
                                            help="synthesise the verified design with yosys (cells, FFs, depth)")] = False,
@@ -112,6 +120,7 @@ def design(
                           + (f", cross-check {', '.join(others)}" if others else "") + ")")
             final = run_design(spec, store=store, backend=backend, sim=sim, cross_check=others,
                                max_iterations=max_iterations, bench_timeout_s=bench_timeout,
+                               build_timeout_s=build_timeout, lint_timeout_s=lint_timeout,
                                estimate=estimate, on_progress=_progress_printer())
             _print_summary(final, store)
             all_ok &= final.get("status") == "verified"

@@ -50,6 +50,17 @@ class BlockSpec(BaseModel):
         """One line for listings; subclasses refine it."""
         return self.label
 
+    @property
+    def design_units(self) -> int:
+        """Size of the design in its kind's natural unit (GEMM: processing elements; vector blocks: elements or
+        lanes). Time limits for lint, build and simulation scale with it."""
+        return 1
+
+    @property
+    def size_label(self) -> str:
+        """The size as a person reads it in a limit's message, e.g. '1024 PEs'."""
+        return f"{self.design_units} units"
+
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, **self.model_dump(mode="json")}
 

@@ -22,13 +22,15 @@ ProgressFn = Callable[[str, dict], None]
 
 
 def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "expert", sim: str = "verilator",
-           cross_check: list[str] | None = None, max_iterations: int = 4, bench_timeout_s: float = 600.0,
+           cross_check: list[str] | None = None, max_iterations: int = 4, bench_timeout_s: float | None = None,
            on_progress: ProgressFn | None = None, backend_options: dict | None = None,
            max_tokens: int | None = None, wall_clock_s: float | None = None, force_scratch: bool | None = None,
-           waves: bool | None = None, estimate: bool = False) -> dict:
+           waves: bool | None = None, estimate: bool = False, lint_timeout_s: float | None = None,
+           build_timeout_s: float | None = None) -> dict:
     """Run the design graph for one spec; returns the final state (with ``run_id``).
 
-    Options left as None come from the environment (see ``run_options_from_env``), which is how the
+    ``bench_timeout_s`` (each simulation), ``build_timeout_s`` and ``lint_timeout_s`` left as None scale with the
+    design (``verification._limits``). Options left as None come from the environment (see ``run_options_from_env``), which is how the
     ``design`` command's users set them. API keys are never part of the state.
     """
     env = run_options_from_env()
@@ -47,7 +49,9 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
              "wall_clock_s": env["wall_clock_s"] if wall_clock_s is None else wall_clock_s,
              "force_scratch": env["force_scratch"] if force_scratch is None else force_scratch,
              "waves": env["waves"] if waves is None else waves, "estimate": estimate,
-             "bench_timeout_s": bench_timeout_s, "history": [], "cost": {}}
+             "bench_timeout_s": bench_timeout_s,
+             "limits": {"lint_s": lint_timeout_s, "build_s": build_timeout_s, "sim_s": bench_timeout_s},
+             "history": [], "cost": {}}
     return _stream(store, run_id, state, on_progress)
 
 

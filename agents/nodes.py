@@ -23,6 +23,7 @@ from accelsmith.errors import ToolMissing
 from accelsmith.hw_templates import RtlBundle, get as get_template, known_templates
 from accelsmith.runstore import write_json
 from accelsmith.spec import spec_from_dict
+from accelsmith.verification._limits import cross_check_plan, limits_for
 from accelsmith.verification import TestPlan, derive, lint_pyslang, lint_verilator, ppa, run_bench, scan_rtl
 
 
@@ -127,7 +128,10 @@ def check(state: DesignState) -> Command[Literal["verify", "debug"]]:
         return Command(goto="debug", update={"diagnostics": [d.model_dump() for d in findings],
                                              "stop_reason": "unsafe_rtl"})
     sources = sorted((it_dir / "rtl").glob("*.v"))
-    diags: list[Diagnostic] = lint_pyslang(sources, state["top"]) + lint_verilator(sources, state["top"], it_dir)
+    spec = spec_from_dict(state["spec"])
+    lint_s = (state.get("limits") or {}).get("lint_s") or limits_for(spec.design_units, _testplan(state), state["sim"]).lint_s
+    diags: list[Diagnostic] = lint_pyslang(sources, state["top"]) + lint_verilator(
+        sources, state["top"], it_dir, timeout_s=lint_s, size=spec.size_label)
     write_json(it_dir / "diagnostics.json", [d.model_dump() for d in diags])
     dumped = [d.model_dump() for d in diags]
     if any(d.severity == "error" for d in diags):
@@ -142,10 +146,15 @@ def verify(state: DesignState) -> Command[Literal["estimate", "report", "debug"]
     sources = sorted((it_dir / "rtl").glob("*.v"))
     results = {}
     diags = list(state.get("diagnostics", []))
+    spec = spec_from_dict(state["spec"])
+    limits = state.get("limits") or {}
     for sim in [state["sim"], *state.get("cross_check", [])]:
-        res = run_bench(sources, state["top"], testplan, it_dir / f"bench_{sim}", sim=sim,
-                        timeout_s=state.get("bench_timeout_s", 600))
-        results[sim] = res.model_dump()
+        # a slow second simulator on a large design runs every corner case but fewer random jobs
+        plan = testplan if sim == state["sim"] else cross_check_plan(sim, spec.design_units, testplan)
+        res = run_bench(sources, state["top"], plan, it_dir / f"bench_{sim}", sim=sim,
+                        timeout_s=limits.get("sim_s") or state.get("bench_timeout_s"),
+                        build_timeout_s=limits.get("build_s"), units=spec.design_units, size=spec.size_label)
+        results[sim] = {**res.model_dump(), "reduced_plan": plan is not testplan}
         diags += [d.model_dump() for d in res.diagnostics]
         if not res.passed:
             break  # a failing primary result is what the next step needs; cross-checks add nothing
@@ -172,7 +181,7 @@ def estimate(state: DesignState) -> Command[Literal["report"]]:
         lanes = sum(f.lanes for f in out_fields)
     try:
         figures = ppa(RtlBundle(files=state["rtl"], top=state["top"]), _iter_dir(state) / "ppa",
-                      bench_cases=bench.get("cases"), lanes_out=lanes, timeout_s=state.get("bench_timeout_s", 600))
+                      bench_cases=bench.get("cases"), lanes_out=lanes, timeout_s=state.get("bench_timeout_s") or 600)
     except ToolMissing as err:  # a missing synthesiser costs the figures, not the verified design
         figures = {"top": state["top"], "synth": {"ok": False, "error": str(err)}}
     write_json(Path(state["run_dir"]) / "ppa.json", figures)

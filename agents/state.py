@@ -32,7 +32,8 @@ class DesignState(TypedDict, total=False):
     waves: bool                     # cut a waveform window around the first mismatch for debug
     estimate: bool                  # synthesise a verified design (yosys) and record ppa.json
     ppa: dict                       # what estimate measured
-    bench_timeout_s: float
+    bench_timeout_s: float | None   # each simulation's limit (None: scaled with the design)
+    limits: dict                    # lint_s / build_s / sim_s set by hand (None: scaled with the design)
     plan: dict                      # what plan chose: template or from-scratch
     iteration: int
     top: str

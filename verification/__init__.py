@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 
 _WHERE = {
+    "BuildOptions": "_build", "DEFAULT_BUILD": "_build", "LEGACY_BUILD": "_build",
     "derive": "_derive", "register_deriver": "_derive",
     "lint": "_lint", "lint_pyslang": "_lint", "lint_verilator": "_lint", "parse_tool_output": "_lint",
     "ppa": "_ppa",

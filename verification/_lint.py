@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from pathlib import Path
 
 from accelsmith.diagnostics import Diagnostic
 from accelsmith.tools import require, tool_env
+from accelsmith.verification._limits import seconds
 
 _VERILATOR_RE = re.compile(
     r"^%(?P<sev>Error|Warning)(?:-(?P<code>[A-Z0-9_]+))?:\s*(?P<file>[^:\s]+):(?P<line>\d+):(?:(?P<col>\d+):)?\s*(?P<msg>.*)$"
@@ -37,15 +39,20 @@ def parse_tool_output(tool: str, text: str) -> list[Diagnostic]:
     return diags
 
 
-def lint_verilator(sources: list[Path], top: str, workdir: Path, timeout_s: float = 60.0) -> list[Diagnostic]:
-    """``verilator --lint-only -Wall``: every warning and error as a Diagnostic."""
+def lint_verilator(sources: list[Path], top: str, workdir: Path, timeout_s: float = 60.0,
+                   size: str = "") -> list[Diagnostic]:
+    """``verilator --lint-only -Wall``: every warning and error as a Diagnostic. ``size`` (e.g. "1024 PEs")
+    names the design's size if the lint runs out of time."""
     exe = require("verilator")
     cmd = [exe, "--lint-only", "-Wall", "-Wno-fatal", "--top-module", top, *[str(s) for s in sources]]
+    t0 = time.perf_counter()
     try:
         out = subprocess.run(cmd, cwd=workdir, env=tool_env(), capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
+        what = top + (f" ({size})" if size else "")
         return [Diagnostic(tool="verilator", severity="error", code="LINT_TIMEOUT",
-                           message=f"verilator lint exceeded {timeout_s:.0f} s")]
+                           message=f"verilator lint of {what} exceeded its {seconds(timeout_s)} s limit after "
+                                   f"{seconds(time.perf_counter() - t0)} s; raise the limit with --lint-timeout SECONDS")]
     diags = parse_tool_output("verilator", out.stderr + out.stdout)
     if out.returncode != 0 and not any(d.severity == "error" for d in diags):
         diags.append(Diagnostic(tool="verilator", severity="error", message=(out.stderr.strip() or "lint failed")[:500]))

@@ -332,7 +332,8 @@ def _run_one(mutant: Mutant, files: dict[str, str], top: str, plan, root: Path, 
     for name, text in mutant.apply(files).items():
         (rtl / name).write_text(text)
         paths.append(rtl / name)
-    res = run_bench(paths, top, plan, folder / "bench", sim="icarus", timeout_s=timeout_s, fail_fast=True)
+    res = run_bench(paths, top, plan, folder / "bench", sim="icarus", timeout_s=timeout_s, fail_fast=True,
+                    use_cache=False)  # a mutant is built once; caching it would only fill the disk
     dt = time.perf_counter() - t0
     shutil.rmtree(folder, ignore_errors=True)  # sim folders are large; results are in memory
     if not res.built:

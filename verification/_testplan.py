@@ -63,6 +63,26 @@ class TestPlan(BaseModel):
     def load(cls, path: Path) -> TestPlan:
         return cls.model_validate(json.loads(Path(path).read_text()))
 
+    def reduced(self, max_jobs: int = 2, keep_tags: tuple[str, ...] = ("corner", "schedule", "overflow"),
+                drop_tags: tuple[str, ...] = ("perf",)) -> TestPlan:
+        """The cross-check plan for a slow second simulator: every case tagged ``keep_tags`` whole (every corner
+        kept), every other case cut to its first ``max_jobs`` jobs (two jobs still cross a double-buffered bank),
+        cases tagged only ``drop_tags`` (throughput measurements) left out. Cut cases keep their per-job rate:
+        the timeout shrinks with the jobs."""
+        cases = []
+        for c in self.cases:
+            tags = set(c.tags)
+            if tags & set(keep_tags) or c.jobs <= max_jobs:
+                cases.append(c)
+                continue
+            if tags and tags <= set(drop_tags):
+                continue
+            n_in, n_out = len(c.inputs) // c.jobs * max_jobs, len(c.expected) // c.jobs * max_jobs
+            cases.append(c.model_copy(update={
+                "name": c.name, "inputs": c.inputs[:n_in], "expected": c.expected[:n_out], "jobs": max_jobs,
+                "timeout_cycles": max(200, -(-c.timeout_cycles * max_jobs // c.jobs) + 200)}))
+        return self.model_copy(update={"cases": cases, "coverage": {**self.coverage, "reduced_cross_check": True}})
+
     @property
     def plan_hash(self) -> str:
         import hashlib

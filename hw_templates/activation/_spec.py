@@ -40,6 +40,14 @@ class ActivationSpec(BlockSpec):
                              f"max_error_lsb={self.max_error_lsb} cannot be met: widen out_bits or lower out_frac")
         return self
 
+    @property
+    def design_units(self) -> int:
+        return self.lanes
+
+    @property
+    def size_label(self) -> str:
+        return f"{self.lanes} lanes, {2 ** self.in_bits}-entry table"
+
     def summary(self) -> str:
         return (f"{self.function} {self.lanes} lanes Q{self.in_bits - self.in_frac}.{self.in_frac} -> "
                 f"Q{self.out_bits - self.out_frac}.{self.out_frac} err<={self.max_error_lsb} LSB")

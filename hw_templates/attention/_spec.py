@@ -67,6 +67,14 @@ class AttentionSpec(BlockSpec):
         """Two banks of kv_block (v row + score) entries, in whole bytes."""
         return -(-2 * self.kv_block * self.entry_bits // 8)
 
+    @property
+    def design_units(self) -> int:
+        return self.head_dim * 4 + self.head_dim * self.kv_block // 4  # q.k and p.v lanes plus the key/value banks
+
+    @property
+    def size_label(self) -> str:
+        return f"D {self.head_dim}, S {self.seq_len}, kv block {self.kv_block}"
+
     def summary(self) -> str:
         return (f"D={self.head_dim} S={self.seq_len} B={self.kv_block} int8 q/k/v scales {self.q_scale:g}/"
                 f"{self.k_scale:g} exp2 Q.{self.exp_frac_bits} p<=2^{self.prob_bits} buffer {self.buffer_bytes} B "

@@ -40,6 +40,14 @@ class GemmSpec(BlockSpec):
             )
         return self
 
+    @property
+    def design_units(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def size_label(self) -> str:
+        return f"{self.rows}x{self.cols} = {self.design_units} PEs, K {self.k}"
+
     def summary(self) -> str:
         sign = "int" if self.signed else "uint"
         return (f"{self.rows}x{self.cols} {sign}{self.in_bits} K={self.k} acc{self.acc_bits} "

@@ -108,21 +108,27 @@ module gemm_os #(
     // h_bus: {tag, a} leaving PE(i,j) to the right; v_bus: b leaving PE(i,j) downwards.
     // The last column's h slots and the last row's v slots are tied off, never read.
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [ROWS*COLS*(IW+TW)-1:0] h_bus;
-    wire [ROWS*COLS*IW-1:0]      v_bus;
+    // One word per PE (not one flat bus): a reader then depends on its neighbour alone.
+    wire [IW+TW-1:0]             h_bus [0:ROWS*COLS-1];
+    wire [IW-1:0]                v_bus [0:ROWS*COLS-1];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [ROWS*COLS*AW-1:0]      acc0_bus;
-    wire [ROWS*COLS*AW-1:0]      acc1_bus;
+    // accumulators by row: the drain selects one row word, never a slice of an all-PE bus (a simulator
+    // re-evaluates every reader of a bus when any slice changes: at 32x32 that stalled Icarus)
+    wire [COLS*AW-1:0]           acc0_rows [0:ROWS-1];
+    wire [COLS*AW-1:0]           acc1_rows [0:ROWS-1];
     wire                         corner_done;   // PE(ROWS-1, COLS-1) finished a job
     wire                         corner_bank;
 
     generate
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
+            wire [COLS*AW-1:0] acc0_row, acc1_row;
+            assign acc0_rows[i] = acc0_row;
+            assign acc1_rows[i] = acc1_row;
             for (j = 0; j < COLS; j = j + 1) begin : g_col
                 wire [IW+TW-1:0] ha = (j == 0) ? left_in[i*(IW+TW) +: IW+TW]
-                                               : h_bus[(i*COLS+j-1)*(IW+TW) +: IW+TW];
+                                               : h_bus[i*COLS+j-1];
                 wire [IW-1:0]    vb = (i == 0) ? top_in[j*IW +: IW]
-                                               : v_bus[((i-1)*COLS+j)*IW +: IW];
+                                               : v_bus[(i-1)*COLS+j];
                 wire [IW-1:0]    a     = ha[IW-1:0];
                 wire             valid = ha[IW];
                 wire             first = ha[IW+1];
@@ -150,8 +156,8 @@ module gemm_os #(
                         else      acc0 <= nxt;
                     end
                 end
-                assign acc0_bus[(i*COLS+j)*AW +: AW] = acc0;
-                assign acc1_bus[(i*COLS+j)*AW +: AW] = acc1;
+                assign acc0_row[j*AW +: AW] = acc0;
+                assign acc1_row[j*AW +: AW] = acc1;
 
                 if (j < COLS - 1) begin : g_pass_a
                     reg [IW+TW-1:0] h_q;
@@ -159,16 +165,16 @@ module gemm_os #(
                         if (!rst_n) h_q <= {(IW+TW){1'b0}};
                         else        h_q <= ha;
                     end
-                    assign h_bus[(i*COLS+j)*(IW+TW) +: IW+TW] = h_q;
+                    assign h_bus[i*COLS+j] = h_q;
                 end else begin : g_edge_a
-                    assign h_bus[(i*COLS+j)*(IW+TW) +: IW+TW] = {(IW+TW){1'b0}};
+                    assign h_bus[i*COLS+j] = {(IW+TW){1'b0}};
                 end
                 if (i < ROWS - 1) begin : g_pass_b
                     reg [IW-1:0] v_q;
                     always @(posedge clk) v_q <= vb;
-                    assign v_bus[(i*COLS+j)*IW +: IW] = v_q;
+                    assign v_bus[i*COLS+j] = v_q;
                 end else begin : g_edge_b
-                    assign v_bus[(i*COLS+j)*IW +: IW] = {IW{1'b0}};
+                    assign v_bus[i*COLS+j] = {IW{1'b0}};
                 end
                 if (i == ROWS - 1 && j == COLS - 1) begin : g_corner
                     assign corner_done = valid && ha[IW+2];   // tag 'last'
@@ -180,17 +186,7 @@ module gemm_os #(
 
     // ---------------- output side: drain finished banks row by row ----------------
     assign out_valid = bank_done[out_bank];
-    // unsigned 32-bit index arithmetic throughout (no mixing of reg and integer operands)
-    localparam [31:0] COLS_U = COLS;
-    localparam [31:0] AW_U = AW;
-    wire [31:0] out_base = {{(32-RW){1'b0}}, out_row} * COLS_U;
-    generate
-        for (j = 0; j < COLS; j = j + 1) begin : g_out
-            localparam [31:0] JU = j;
-            assign out_data[j*AW +: AW] = out_bank ? acc1_bus[(out_base + JU) * AW_U +: AW]
-                                                   : acc0_bus[(out_base + JU) * AW_U +: AW];
-        end
-    endgenerate
+    assign out_data  = out_bank ? acc1_rows[out_row] : acc0_rows[out_row];
 
     always @(posedge clk) begin
         if (!rst_n) begin

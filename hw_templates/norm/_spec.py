@@ -90,6 +90,14 @@ class NormSpec(BlockSpec):
         """Unstalled cycles from the first input beat to the last output beat (load, V, normalise, Newton steps, out)."""
         return 2 * self.beats + 2 + NEWTON_STEPS
 
+    @property
+    def design_units(self) -> int:
+        return self.lanes * 4 + self.hidden // 8  # datapath lanes plus the vector buffer
+
+    @property
+    def size_label(self) -> str:
+        return f"H {self.hidden}, {self.lanes} lanes"
+
     def summary(self) -> str:
         return (f"{self.norm} H={self.hidden} {self.lanes} lanes Q{self.in_bits - self.in_frac}.{self.in_frac} -> "
                 f"Q{self.out_bits - self.out_frac}.{self.out_frac} err<={self.max_abs_error}")

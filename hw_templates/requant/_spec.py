@@ -82,6 +82,14 @@ class RequantSpec(BlockSpec):
         """Cycles from an accepted input beat to its output beat being valid (2 pipeline registers)."""
         return 2
 
+    @property
+    def design_units(self) -> int:
+        return self.lanes
+
+    @property
+    def size_label(self) -> str:
+        return f"{self.lanes} lanes"
+
     def summary(self) -> str:
         return (f"{self.lanes} lanes int{self.in_bits}->int{self.out_bits} {self.channels} ch "
                 f"{self.rounding} {'sat' if self.saturation else 'wrap'} zp={self.zero_point}")

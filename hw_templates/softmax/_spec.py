@@ -89,6 +89,14 @@ class SoftmaxSpec(BlockSpec):
     def latency_cycles(self) -> int:
         return self.job_cycles
 
+    @property
+    def design_units(self) -> int:
+        return self.lanes * 4 + self.length // 8  # datapath lanes plus the vector buffer
+
+    @property
+    def size_label(self) -> str:
+        return f"length {self.length}, {self.lanes} lanes"
+
     def summary(self) -> str:
         return (f"L={self.length} {self.lanes} lanes Q{self.in_bits - self.in_frac}.{self.in_frac} -> "
                 f"uQ{self.out_bits - self.out_frac}.{self.out_frac} table 2^{self.exp_table_bits} "

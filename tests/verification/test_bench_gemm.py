@@ -1,5 +1,6 @@
 """The generic bench passes the golden GEMM and fails deliberately broken ones."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -89,13 +90,29 @@ def test_hung_simulation_is_killed_with_a_diagnostic(tmp_path):
         c.timeout_cycles = 10**9
     bundle = _mutant(spec, "assign in_ready = !(job_start && bank_busy[in_bank]);", "assign in_ready = 1'b0;")
     paths = bundle.write(tmp_path / "rtl")
-    res = run_bench(paths, bundle.top, plan, tmp_path / "bench", sim="icarus", timeout_s=6)
+    res = run_bench(paths, bundle.top, plan, tmp_path / "bench", sim="icarus", timeout_s=6, size=spec.size_label)
     assert res.timed_out and not res.passed
     # the build finished, so the diagnostic blames the simulation and names the case left running
     assert res.built
     [diag] = [d for d in res.diagnostics if d.code == "SIM_TIMEOUT"]
-    assert diag.message.startswith("simulation exceeded the 6 s wall clock"), diag.message
-    assert f"case {plan.cases[0].name!r} unfinished" in diag.message
+    assert re.match(rf"^simulation of {bundle.top} \(2x2 = 4 PEs, K 4\) on icarus exceeded its 6.0 s limit after [67]\.\d s "
+                    rf"and was killed, case {plan.cases[0].name!r} unfinished; what it wrote is kept in .*; "
+                    r"raise the limit with --sim-timeout SECONDS$", diag.message), diag.message
+    assert (tmp_path / "bench" / "sim.vvp").is_file()  # what the build produced is still there
+
+
+def test_build_past_its_limit_names_the_stage_and_keeps_the_folder(tmp_path):
+    spec = GemmSpec(rows=16, cols=16, k=8)
+    bundle = get("gemm").render(spec)
+    paths = bundle.write(tmp_path / "rtl")
+    res = run_bench(paths, bundle.top, derive(spec), tmp_path / "bench", sim="verilator", build_timeout_s=1.0,
+                    units=spec.design_units, size=spec.size_label, use_cache=False)
+    assert res.timed_out and not res.built and not res.passed
+    [diag] = [d for d in res.diagnostics if d.code == "BUILD_TIMEOUT"]
+    assert re.match(rf"^build of {bundle.top} \(16x16 = 256 PEs, K 8\) on verilator exceeded its 1.0 s limit after "
+                    r"[12]\.\d s and was killed; what it wrote is kept in .*; raise the limit with --build-timeout SECONDS$",
+                    diag.message), diag.message
+    assert (tmp_path / "bench" / "job.json").is_file() and (tmp_path / "bench" / "child.log").is_file()
 
 
 def test_build_error_becomes_diagnostics(tmp_path):

@@ -15,6 +15,20 @@ def value_range(bits: int, signed: bool) -> tuple[int, int]:
     return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
 
 
+ALL_POSITIONS_UP_TO = 384  # vectors this long or shorter get a corner at every element position
+
+
+def covering_positions(length: int, lanes: int, all_up_to: int = ALL_POSITIONS_UP_TO) -> list[int]:
+    """Element positions for per-position corner vectors: every position of a vector up to ``all_up_to``
+    elements; beyond that, a set that puts the corner in every lane and in every beat at least once (plus the
+    first and last element), so the stimulus grows with max(lanes, beats) rather than with the length."""
+    if length <= all_up_to:
+        return list(range(length))
+    beats = length // lanes
+    picked = {(k % beats) * lanes + (k % lanes) for k in range(max(lanes, beats))} | {0, length - 1}
+    return sorted(picked)
+
+
 def beat_case(name: str, inputs: list[dict], expected: list[dict], *, bubbles: float = 0.0, stalls: float = 0.0,
               tags: list[str] | None = None) -> TestCase:
     """One job per beat; the timeout allows 4x the slowest expected rate plus pipeline slack."""

@@ -21,14 +21,14 @@ from accelsmith.hw_templates.norm._spec import RSQRT_BITS
 from accelsmith.hw_templates.norm.model import SEEDS, bound_vectors, rsqrt_fixed
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
-from accelsmith.verification.plans._common import build_plan, with_schedule, stream_case
+from accelsmith.verification.plans._common import covering_positions, build_plan, with_schedule, stream_case
 
 
 def _corners(spec: NormSpec, rng: random.Random) -> list[list[int]]:
     lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
     H = spec.hidden
     vecs = [[0] * H, [lo] * H, [hi] * H, [lo, hi] * (H // 2) + [0] * (H % 2), [hi - 1, hi] * (H // 2) + [hi] * (H % 2)]
-    for pos in range(H):  # a spike in every lane of every beat
+    for pos in covering_positions(H, spec.lanes):  # a spike in every lane of every beat
         vecs.append([(hi if pos % 2 else lo) if i == pos else rng.randint(-1, 1) for i in range(H)])
     for spread in range(1, spec.in_bits + 1):  # variances across many octaves: every normalise shift
         vecs.append([rng.randint(-(1 << (spread - 1)), (1 << (spread - 1)) - 1) for _ in range(H)])

@@ -18,7 +18,7 @@ from accelsmith.hw_templates.softmax._spec import GUARD_BITS
 from accelsmith.hw_templates.softmax.model import bound_vectors, exp_table, exps
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
-from accelsmith.verification.plans._common import build_plan, with_schedule, stream_case
+from accelsmith.verification.plans._common import covering_positions, build_plan, with_schedule, stream_case
 
 
 def _distance_sweep(spec: SoftmaxSpec, rng: random.Random) -> list[list[int]]:
@@ -39,11 +39,13 @@ def _corners(spec: SoftmaxSpec) -> list[list[int]]:
     lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
     L = spec.length
     vecs = [[0] * L, [lo] * L, [hi] * L, [lo, hi] * (L // 2) + [lo] * (L % 2)]
-    for pos in range(L):  # the maximum in every lane of every beat, others close below and far below
+    for pos in covering_positions(L, spec.lanes):  # the maximum in every lane of every beat, others close/far below
         vecs.append([hi if i == pos else hi - 1 - (i % 3) for i in range(L)])
         vecs.append([lo + 1 if i == pos else lo for i in range(L)])
-    vecs.append(list(range(hi, hi - L, -1)))  # strictly falling: the first beat holds the max
-    vecs.append(list(range(lo, lo + L)))  # strictly rising: every beat raises the running max
+    # strictly falling: the first beat holds the max; strictly rising: every beat raises the running max (both
+    # held at the input range's end once L exceeds it)
+    vecs.append([max(lo, hi - i) for i in range(L)])
+    vecs.append([min(hi, lo + i) for i in range(L)])
     for pos in (0, L - 1):  # one maximum, the rest as far below as the range allows (p = 1 at most)
         vecs.append([hi if i == pos else lo for i in range(L)])
     return vecs
