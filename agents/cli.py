@@ -71,7 +71,53 @@ def bench(
     raise typer.Exit(0)
 
 
+def flow(
+    model: Annotated[Path, typer.Option("--model", help="model folder, .gguf file or cached hub id")],
+    recipe: Annotated[Path, typer.Option("--recipe", help="recipe YAML (see examples/recipes)")],
+    out: Annotated[Path, typer.Option("--out", help="output folder (flow.json, system_report.md/.json, runs/)")],
+    sim: Annotated[str, typer.Option(help="primary simulator")] = "verilator",
+    cross_check: Annotated[bool, typer.Option("--cross-check/--no-cross-check",
+                                              help="also run each bench on Icarus (a reduced plan for large designs)")] = True,
+    estimate: Annotated[bool, typer.Option("--estimate/--no-estimate", help="synthesise each verified block (yosys)")] = True,
+    clock_mhz: Annotated[float, typer.Option(min=1.0, help="clock for inferences/s and tokens/s")] = 500.0,
+    runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="run store [default: OUT/runs]")] = None,
+) -> None:
+    """Model -> optimize -> profile -> constraints -> design and verify every block -> system report.
+
+    A killed flow resumes when run again with the same --out: finished steps and verified blocks are kept."""
+    import time
+
+    from rich.console import Console
+
+    from accelsmith.agents._flow import run_flow
+    from accelsmith.errors import AccelsmithError
+    from accelsmith.runstore import RunStore
+
+    console = Console(highlight=False, soft_wrap=True)  # one line per event, also when piped
+    t0 = time.perf_counter()
+
+    def say(msg: str) -> None:
+        console.print(f"[dim]{time.perf_counter() - t0:7.1f} s[/] {msg}", markup=True)
+
+    if not model.exists():
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {model}: model not found")
+        raise typer.Exit(2)
+    others = ["icarus" if sim == "verilator" else "verilator"] if cross_check else []
+    try:
+        report = run_flow(model, recipe, out, store=RunStore(runs_dir or out / "runs"), sim=sim, cross_check=others,
+                          estimate=estimate, clock_mhz=clock_mhz, say=say)
+    except (AccelsmithError, ValueError) as err:
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {str(err).splitlines()[0]}")
+        raise typer.Exit(2) from None
+    n_ok = sum(b["status"] == "verified" for b in report["blocks"])
+    console.print(f"{n_ok}/{len(report['blocks'])} blocks verified; {report['total_cycles']:,} cycles per inference, "
+                  f"{report['inferences_per_s']} inferences/s, {report['tokens_per_s']} tokens/s at {clock_mhz:g} MHz")
+    console.print(f"report: {out / 'system_report.md'}  ({time.perf_counter() - t0:.0f} s)")
+    raise typer.Exit(0 if report["all_verified"] else 1)
+
+
 def register(app: typer.Typer) -> None:
     if app.registered_callback is None:  # another package may own the global options
         app.callback()(llm_options)
     app.command("bench")(bench)
+    app.command("flow")(flow)

@@ -68,7 +68,7 @@ def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice]) -> l
     for op, size in sorted({(v.op, v.size) for v in profile.vectors if v.op != "softmax"}):
         if op in ("layernorm", "rmsnorm"):
             out.append({"kind": "norm", "name": f"{op}_{size}", "norm": op, "hidden": size, "in_bits": act})
-        elif op in ("gelu", "silu"):
+        elif op in ("gelu", "silu", "tanh"):  # any elementwise function is a table in the activation unit
             out.append({"kind": "activation", "name": f"{op}_{size}", "function": op, "in_bits": act})
         elif op == "relu":
             out.append({"kind": "clamp", "name": f"relu_{size}", "bits": act, "signed": True, "lo": 0})

@@ -1,4 +1,4 @@
-"""GELU/SiLU activation: spec (``ActivationSpec``), Verilog (``activation.v`` + a generated table), model."""
+"""GELU/SiLU/tanh activation: spec (``ActivationSpec``), Verilog (``activation.v`` + a generated table), model."""
 
 from accelsmith.hw_templates.activation._spec import ActivationSpec
 from accelsmith.hw_templates.activation._template import ActivationTemplate

@@ -1,4 +1,4 @@
-"""ActivationSpec: elementwise GELU or SiLU on fixed-point lanes through a spec-computed table."""
+"""ActivationSpec: elementwise GELU, SiLU or tanh on fixed-point lanes through a spec-computed table."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from accelsmith.spec import BlockSpec, register_spec
 
 @register_spec
 class ActivationSpec(BlockSpec):
-    """y = f(x) for f in {gelu (erf form), silu}, x in signed Q(in_bits-in_frac).in_frac, y in Q(.).out_frac.
+    """y = f(x) for f in {gelu (erf form), silu, tanh}, x in signed Q(in_bits-in_frac).in_frac, y in Q(.).out_frac.
 
     Interface (ready/valid both ways, II=1, one register stage): ``in_data`` carries ``lanes`` signed
     ``in_bits`` values (lane i at ``[i*in_bits +: in_bits]``), ``out_data`` the same lanes as signed
@@ -22,7 +22,7 @@ class ActivationSpec(BlockSpec):
 
     kind: ClassVar[str] = "activation"
 
-    function: Literal["gelu", "silu"] = Field("gelu", description="activation function")
+    function: Literal["gelu", "silu", "tanh"] = Field("gelu", description="activation function")
     lanes: int = Field(4, ge=1, le=64, description="elements per beat")
     in_bits: int = Field(8, ge=2, le=10, description="signed input width (table has 2**in_bits entries)")
     in_frac: int = Field(5, ge=0, le=12, description="input fraction bits")

@@ -11,6 +11,8 @@ def float_fn(spec, x: torch.Tensor) -> torch.Tensor:
     """The exact function on real-valued x (float64)."""
     if spec.function == "gelu":
         return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+    if spec.function == "tanh":
+        return torch.tanh(x)
     return x * torch.sigmoid(x)
 
 

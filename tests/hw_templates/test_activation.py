@@ -8,7 +8,7 @@ from accelsmith.spec import spec_from_dict
 SILU = dict(function="silu", in_bits=6, in_frac=3, out_bits=8, out_frac=4)
 
 
-@pytest.mark.parametrize("fn", ["gelu", "silu"])
+@pytest.mark.parametrize("fn", ["gelu", "silu", "tanh"])
 def test_table_within_stated_bound_of_float(fn):
     spec = ActivationSpec(function=fn)
     x = torch.arange(-128, 128)
