@@ -79,6 +79,7 @@ def flow(
     cross_check: Annotated[bool, typer.Option("--cross-check/--no-cross-check",
                                               help="also run each bench on Icarus (a reduced plan for large designs)")] = True,
     estimate: Annotated[bool, typer.Option("--estimate/--no-estimate", help="synthesise each verified block (yosys)")] = True,
+    synth_max_units: Annotated[int, typer.Option(min=1, help="synthesise only blocks up to this size (GEMM: PEs)")] = 64,
     clock_mhz: Annotated[float, typer.Option(min=1.0, help="clock for inferences/s and tokens/s")] = 500.0,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="run store [default: OUT/runs]")] = None,
 ) -> None:
@@ -105,7 +106,7 @@ def flow(
     others = ["icarus" if sim == "verilator" else "verilator"] if cross_check else []
     try:
         report = run_flow(model, recipe, out, store=RunStore(runs_dir or out / "runs"), sim=sim, cross_check=others,
-                          estimate=estimate, clock_mhz=clock_mhz, say=say)
+                          estimate=estimate, synth_max_units=synth_max_units, clock_mhz=clock_mhz, say=say)
     except (AccelsmithError, ValueError) as err:
         Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {str(err).splitlines()[0]}")
         raise typer.Exit(2) from None

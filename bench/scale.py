@@ -50,7 +50,7 @@ def _bundle(spec, before: bool) -> RtlBundle:
     return bundle
 
 
-def measure(spec, variant: str, work: Path, before_limit: float, icarus_limit: float) -> dict:
+def measure(spec, variant: str, work: Path, before_limit: float, icarus_limit: float, icarus_max_units: int) -> dict:
     before = variant == "before"
     bundle = _bundle(spec, before)
     folder = work / f"{spec.kind}_{spec.design_units}_{variant}"
@@ -70,7 +70,7 @@ def measure(spec, variant: str, work: Path, before_limit: float, icarus_limit: f
            "cases": f"{sum(c['passed'] for c in res.cases)}/{len(res.cases)}",
            "cycles": sum(c.get("cycles", 0) for c in res.cases),
            "killed": [d.message for d in res.diagnostics if d.code in ("SIM_TIMEOUT", "BUILD_TIMEOUT")]}
-    if not before:
+    if not before and spec.design_units <= icarus_max_units:
         xplan = cross_check_plan("icarus", spec.design_units, plan)
         ice = run_bench(sources, bundle.top, xplan, folder / "icarus", sim="icarus", units=spec.design_units,
                         size=spec.size_label, timeout_s=icarus_limit, use_cache=False)
@@ -87,17 +87,22 @@ def main() -> None:
     ap.add_argument("--icarus-limit", type=float, default=900.0)
     ap.add_argument("--only", default=None, help="one kind")
     ap.add_argument("--variants", default="after,before")
+    ap.add_argument("--icarus-max-units", type=int, default=1024, help="no Icarus column above this design size")
+    ap.add_argument("--resume", action="store_true", help="keep the rows already in --out and measure the rest")
     args = ap.parse_args()
     os.environ["CCACHE_DISABLE"] = "1"  # cold C++ builds on both sides
     console = Console()
-    rows = []
+    rows = json.loads(args.out.read_text()) if args.resume and args.out.is_file() else []
+    done = {(r["kind"], r["size"], r["variant"]) for r in rows}
     with tempfile.TemporaryDirectory() as tmp:
         for fields in SIZES:
             if args.only and fields["kind"] != args.only:
                 continue
             spec = spec_from_dict(fields)
             for variant in args.variants.split(","):
-                row = measure(spec, variant, Path(tmp), args.before_limit, args.icarus_limit)
+                if (spec.kind, spec.size_label, variant) in done:
+                    continue
+                row = measure(spec, variant, Path(tmp), args.before_limit, args.icarus_limit, args.icarus_max_units)
                 rows.append(row)
                 console.print(json.dumps(row), markup=False, highlight=False)
                 args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -65,18 +65,47 @@ GRID: dict[str, list[dict]] = {
 }
 
 
-def grid_specs(kinds: list[str] | None = None) -> list[BlockSpec]:
-    """The regression specs for ``kinds`` (default: every template; kinds without a grid use defaults)."""
+# The scale tier: all-MiniLM-L6-v2's blocks at the sizes `optimize` derives for it (seq 128: a 32x32 int8 array
+# with K tile 384, softmax over 128, attention D=32 S=128, GELU, a 32-lane requantiser) plus a 16x16 array.
+# LayerNorm H=384 is in the fast grid already (layernorm_384x4 is the same spec).
+SCALE_GRID: dict[str, list[dict]] = {
+    "gemm": [
+        {"name": "minilm_gemm_16x16_int8_k384", "rows": 16, "cols": 16, "k": 384, "acc_bits": 28},
+        {"name": "minilm_gemm_32x32_int8_k384", "rows": 32, "cols": 32, "k": 384, "acc_bits": 28},
+    ],
+    "softmax": [{"name": "minilm_softmax_len128", "length": 128, "in_bits": 8}],
+    "attention": [{"name": "minilm_attention_d32_s128", "head_dim": 32, "seq_len": 128}],
+    "activation": [{"name": "minilm_gelu", "function": "gelu", "in_bits": 8}],
+    "requant": [{"name": "minilm_requant_32to8", "in_bits": 32, "out_bits": 8, "lanes": 32}],
+}
+TIERS = {"fast": (GRID,), "scale": (SCALE_GRID,), "all": (GRID, SCALE_GRID)}
+
+
+def grid_specs(kinds: list[str] | None = None, tier: str = "fast") -> list[BlockSpec]:
+    """The regression specs for ``kinds`` (default: every template; kinds without a grid use defaults) in ``tier``:
+    ``fast`` (the CI grid of small corners), ``scale`` (real model sizes) or ``all``."""
     from accelsmith import hw_templates
-    from accelsmith.spec import spec_class
 
     known = hw_templates.known_templates()
     for k in kinds or []:
         if k not in known:
             raise ValueError(f"unknown template {k!r}; known: {', '.join(known)}")
+    if tier not in TIERS:
+        raise ValueError(f"unknown regression tier {tier!r}; known: {', '.join(TIERS)}")
     specs = []
-    for kind in kinds or known:
-        rows = GRID.get(kind)
+    for grid in TIERS[tier]:
+        specs += _tier_specs(grid, kinds or known, defaults=grid is GRID)
+    return specs
+
+
+def _tier_specs(grid: dict[str, list[dict]], kinds: list[str], defaults: bool) -> list[BlockSpec]:
+    from accelsmith.spec import spec_class
+
+    specs = []
+    for kind in kinds:
+        rows = grid.get(kind)
+        if not rows and not defaults:
+            continue
         specs += [spec_from_dict({"kind": kind, **row}, source=f"grid {kind}") for row in rows] if rows \
             else [spec_class(kind)(name=f"{kind}_default")]
     return specs
@@ -98,13 +127,19 @@ def grid_sharing(spec: BlockSpec, skip: tuple[str, ...] = ()) -> list[BlockSpec]
 def _run(spec: BlockSpec, sim: str, root: Path) -> dict:
     from accelsmith import hw_templates
     from accelsmith.verification._derive import derive
+    from accelsmith.verification._limits import cross_check_plan
     from accelsmith.verification._sim import run_bench
 
     t0 = time.perf_counter()
     bundle = hw_templates.get(spec.kind).render(spec)
     folder = root / f"{spec.label}_{sim}"
-    res = run_bench(bundle.write(folder / "rtl"), bundle.top, derive(spec), folder / "bench", sim=sim, timeout_s=300)
+    plan = derive(spec)
+    if sim != "verilator":  # the slow simulator cross-checks a large design on a reduced plan, as design runs do
+        plan = cross_check_plan(sim, spec.design_units, plan)
+    res = run_bench(bundle.write(folder / "rtl"), bundle.top, plan, folder / "bench", sim=sim,
+                    units=spec.design_units, size=spec.size_label)
     return {"name": spec.label, "kind": spec.kind, "sim": sim, "passed": res.passed, "summary": res.summary(),
+            "reduced_plan": plan.coverage.get("reduced_cross_check", False),
             "cases": res.cases, "diagnostics": [d.one_line() for d in res.diagnostics],
             "seconds": time.perf_counter() - t0}
 
@@ -128,7 +163,8 @@ def write_junit(results: list[dict], path: Path) -> Path:
 
 
 def regress(*, jobs: int = 2, junit: Path | None = None, kinds: list[str] | None = None,
-            sims: list[str] = ("icarus", "verilator"), workdir: Path | None = None, progress=None) -> dict:
+            sims: list[str] = ("icarus", "verilator"), workdir: Path | None = None, progress=None,
+            tier: str = "fast") -> dict:
     """Run the grid; Verilator runs start first (longest builds) so the parallel tail stays short."""
     from accelsmith.verification._sim import get_simulator
 
@@ -136,7 +172,9 @@ def regress(*, jobs: int = 2, junit: Path | None = None, kinds: list[str] | None
         get_simulator(s)
     root = Path(workdir or tempfile.mkdtemp(prefix="accelsmith_regress_"))
     order = {"verilator": 0}
-    work = sorted(((spec, sim) for spec in grid_specs(kinds) for sim in sims), key=lambda w: order.get(w[1], 1))
+    # the longest runs first (large designs, Verilator builds) so the parallel tail stays short
+    work = sorted(((spec, sim) for spec in grid_specs(kinds, tier) for sim in sims),
+                  key=lambda w: (-w[0].design_units * (1 if w[1] == "verilator" else 4), order.get(w[1], 1)))
     t0 = time.perf_counter()
     results = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each bench is its own process group; threads wait

@@ -121,14 +121,18 @@ def regress_cmd(
     junit: Annotated[Optional[Path], typer.Option("--junit", help="JUnit XML output")] = None,
     kinds: Annotated[Optional[str], typer.Option(help="comma-separated kinds (default: all templates)")] = None,
     sims: Annotated[str, typer.Option(help="comma-separated simulators")] = "icarus,verilator",
+    tier: Annotated[str, typer.Option(help="fast (small corners), scale (real model sizes: MiniLM's blocks) or all")] = "fast",
 ) -> None:
-    """Every template over its representative spec grid on both simulators; exit 1 on any failure."""
+    """Every template over its representative spec grid on both simulators; exit 1 on any failure.
+
+    Icarus cross-checks large designs on a reduced plan (every corner case, fewer random jobs)."""
     from accelsmith.verification._regress import regress
 
     try:
-        report = regress(jobs=jobs, junit=junit, kinds=kinds.split(",") if kinds else None, sims=sims.split(","),
+        report = regress(jobs=jobs, junit=junit, kinds=kinds.split(",") if kinds else None, sims=sims.split(","), tier=tier,
                          progress=lambda r: console.print(
-                             f"  {'PASS' if r['passed'] else 'FAIL'} {r['name']} [{r['sim']}] {r['seconds']:.1f} s",
+                             f"  {'PASS' if r['passed'] else 'FAIL'} {r['name']} [{r['sim']}"
+                             f"{', reduced plan' if r.get('reduced_plan') else ''}] {r['seconds']:.1f} s",
                              markup=False))
     except ValueError as err:
         raise _fail(str(err)) from None

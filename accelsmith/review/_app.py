@@ -17,7 +17,7 @@ from accelsmith.review import _index
 from accelsmith.review._cost import iteration_costs
 from accelsmith.review._load import RunDetail, load_run
 from accelsmith.review._svg import iteration_chart, waveform
-from accelsmith.review._templates import BASE, ERROR, LIST
+from accelsmith.review._templates import BASE, ERROR, LIST, SYSTEM
 from accelsmith.review._templates_detail import DETAIL
 from accelsmith.review._text import diff_files, highlight_lines
 from accelsmith.review._vcd import find_window
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def _env() -> Environment:
     env = Environment(loader=DictLoader({"base.html": BASE, "list.html": LIST, "detail.html": DETAIL,
-                                         "error.html": ERROR}),
+                                         "error.html": ERROR, "system.html": SYSTEM}),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["basename"] = lambda p: posixpath.basename(str(p).replace("\\", "/"))
     env.globals["highlight"] = highlight_lines
@@ -50,6 +50,17 @@ def detail_context(run: RunDetail) -> dict:
             "window": window, "wave": waveform(window) if window and window.signals else None}
 
 
+def _system_report(root: Path) -> dict | None:
+    """The flow's system report when this run store is a flow's (``OUT/runs`` beside ``OUT/system_report.json``)."""
+    import json
+
+    p = root.resolve().parent / "system_report.json"
+    try:
+        return json.loads(p.read_text()) if p.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
 def create_app(root: str | Path) -> FastAPI:
     root = Path(root)
     env = _env()
@@ -66,7 +77,15 @@ def create_app(root: str | Path) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def run_list(status: str = "", kind: str = "") -> HTMLResponse:
         runs = _index.list_runs(root, status=status or None, kind=kind or None)
-        return page("list.html", runs=runs, facets=_index.facets(root), status=status, kind=kind)
+        return page("list.html", runs=runs, facets=_index.facets(root), status=status, kind=kind,
+                    system=_system_report(root))
+
+    @app.get("/system", response_class=HTMLResponse)
+    def system() -> HTMLResponse:
+        report = _system_report(root)
+        if report is None:
+            raise StarletteHTTPException(404, f"no system_report.json beside {root} (accelsmith flow writes one)")
+        return page("system.html", r=report)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
     def run_detail(run_id: str) -> HTMLResponse:

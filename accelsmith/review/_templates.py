@@ -32,6 +32,7 @@ LIST = """{% extends "base.html" %}{% block main %}
  {% for k in facets.kind %}<option value="{{ k }}" {% if k == kind %}selected{% endif %}>{{ k }}</option>{% endfor %}
  </select></label> <button type="submit">filter</button>
 </form>
+{% if system %}<p id="system-link"><a href="/system">system report: {{ system.model }}</a></p>{% endif %}
 <p id="count">{{ runs|length }} runs{% if status or kind %} (filtered){% endif %}</p>
 {% if not runs %}<p>No runs in {{ root }}{% if status or kind %} matching the filter{% endif %}.</p>{% endif %}
 <table id="runs"><thead><tr><th>run</th><th>kind</th><th>spec</th><th>backend / model</th><th>status</th>
@@ -47,3 +48,24 @@ LIST = """{% extends "base.html" %}{% block main %}
 ERROR = """{% extends "base.html" %}{% block title %}{{ code }} - accelsmith review{% endblock %}{% block main %}
 <h1>{{ code }}: {{ title }}</h1><p id="error">{{ message }}</p><p><a href="/">all runs</a></p>{% endblock %}
 """
+
+SYSTEM = """{% extends "base.html" %}{% block title %}system report - accelsmith review{% endblock %}{% block main %}
+<h2>System report: {{ r.model }}</h2>
+<p>{{ r.model_type }}, sequence {{ r.seq_len }}, clock {{ r.clock_mhz }} MHz (stated). One instance of each block, blocks
+run one after another; cycles per job measured by the Verilator bench.</p>
+<table id="blocks"><thead><tr><th>block</th><th>spec</th><th>status</th><th>simulators</th><th>cells</th><th>FF bits</th>
+<th>depth</th><th>cycles/job</th></tr></thead><tbody>
+{% for b in r.blocks %}<tr class="{{ '' if b.status == 'verified' else 'fail' }}">
+<td>{% if b.run_id %}<a href="/runs/{{ b.run_id|urlencode }}">{{ b.name }}</a>{% else %}{{ b.name }}{% endif %}</td>
+<td>{{ b.summary }}</td><td class="{{ b.status }}">{{ b.status }}</td>
+<td>{% for s, v in b.sims.items() %}{{ s }} {{ v.cases }}{% if v.reduced_plan %} (reduced){% endif %} {% endfor %}</td>
+<td>{{ b.cells or b.synth_note or '-' }}</td><td>{{ b.flip_flops or '-' }}</td><td>{{ b.logic_depth or '-' }}</td>
+<td>{{ b.cycles_per_job or '-' }}</td></tr>{% endfor %}</tbody></table>
+<h2>Layers</h2>
+<table id="layers"><thead><tr><th>layer</th><th>cycles</th><th>by block</th></tr></thead><tbody>
+{% for l in r.layers %}<tr><td>{{ l.layer }}</td><td>{{ "{:,}".format(l.cycles) }}</td>
+<td>{% for n, c in l.by_block.items() %}{{ n }} {{ "{:,}".format(c) }}{% if not loop.last %}, {% endif %}{% endfor %}</td></tr>
+{% endfor %}</tbody></table>
+<p id="total"><b>{{ "{:,}".format(r.total_cycles) }} cycles per inference</b>: {{ r.inferences_per_s }} inferences/s,
+{{ r.tokens_per_s }} tokens/s at {{ r.clock_mhz }} MHz.</p>
+{% endblock %}"""

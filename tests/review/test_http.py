@@ -128,3 +128,28 @@ def test_cli_rejects_a_missing_store(tmp_path):
     result = CliRunner().invoke(app, ["review", "--runs-dir", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "is not a folder" in result.output
+
+
+def test_system_report_page_links_blocks_and_escapes(tmp_path):
+    store = RunStore(tmp_path / "flow" / "runs")
+    run_id, _ = _run(store, status="verified")
+    report = {"model": EVIL, "model_type": "bert", "seq_len": 128, "clock_mhz": 500.0, "total_cycles": 1234567,
+              "inferences_per_s": 405.0, "tokens_per_s": 51840.0,
+              "blocks": [{"name": "gemm_32x32_int8", "summary": "32x32", "status": "verified", "run_id": run_id,
+                          "sims": {"verilator": {"cases": "10/10"}, "icarus": {"cases": "9/9", "reduced_plan": True}},
+                          "cells": None, "synth_note": "not synthesised", "flip_flops": None, "logic_depth": None,
+                          "cycles_per_job": 131.2}],
+              "layers": [{"layer": "layer 0", "cycles": 1234567, "by_block": {"gemm_32x32_int8": 1234567}}]}
+    write_json(tmp_path / "flow" / "system_report.json", report)
+    client = TestClient(create_app(store.root))
+    assert 'href="/system"' in client.get("/").text
+    page = client.get("/system")
+    assert page.status_code == 200
+    assert f'href="/runs/{run_id}"' in page.text and "icarus 9/9 (reduced)" in page.text
+    assert "1,234,567 cycles per inference" in page.text
+    assert EVIL not in page.text and "&lt;script&gt;" in page.text
+
+
+def test_system_page_without_a_flow_is_a_404(client):
+    r = client.get("/system")
+    assert r.status_code == 404 and "accelsmith flow writes one" in r.text

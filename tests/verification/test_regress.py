@@ -54,3 +54,31 @@ def test_every_template_plan_holds_its_no_stall_cases_to_the_schedule():
         assert timed, spec.kind
         assert all(c.in_bubble_prob == 0 and c.out_stall_prob == 0 for c in timed), spec.kind
         assert all(c.latency_cycles >= (plan.ideal_job_cycles or 1) for c in timed), spec.kind
+
+
+def test_scale_tier_holds_minilm_real_sizes_and_unknown_tier_is_a_helpful_miss():
+    scale = {s.label: s for s in grid_specs(tier="scale")}
+    assert {(s.rows, s.cols, s.k) for s in scale.values() if s.kind == "gemm"} == {(16, 16, 384), (32, 32, 384)}
+    assert scale["minilm_softmax_len128"].length == 128
+    assert scale["minilm_attention_d32_s128"].seq_len == 128
+    fast = grid_specs()
+    assert any(s.kind == "norm" and s.hidden == 384 for s in fast)  # MiniLM's LayerNorm lives in the fast grid
+    assert len(grid_specs(tier="all")) == len(fast) + len(scale)
+    with pytest.raises(ValueError, match=r"^unknown regression tier 'huge'; known: fast, scale, all$"):
+        grid_specs(tier="huge")
+
+
+def test_reduced_plan_keeps_every_corner_and_cuts_random_cases():
+    from accelsmith.spec import spec_from_dict
+    from accelsmith.verification import derive
+
+    plan = derive(spec_from_dict({"kind": "gemm", "rows": 32, "cols": 32, "k": 384, "acc_bits": 28}))
+    small = plan.reduced()
+    corners = [c.name for c in plan.cases if "corner" in c.tags or "schedule" in c.tags]
+    assert corners and all(any(r.name == n and r == c for r in small.cases) for n, c in
+                           ((c.name, c) for c in plan.cases if c.name in corners))
+    cut = {c.name: c for c in small.cases}
+    assert "throughput" not in cut  # a throughput figure comes from the primary simulator
+    assert cut["random"].jobs == 2 and len(cut["random"].inputs) == 2 * 384 and len(cut["random"].expected) == 64
+    assert cut["random"].expected == plan.cases[0].expected[:64]  # the first two jobs, unchanged
+    assert small.coverage["reduced_cross_check"]
