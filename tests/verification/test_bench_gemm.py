@@ -148,3 +148,26 @@ def test_a_job_one_cycle_early_fails_the_schedule_with_right_data(tmp_path):
     lb = by_case["latency_budget"]
     assert not lb["passed"] and not lb["mismatches"] and not lb["timed_out"]
     assert lb["off_schedule"] == [{"job": 0, "cycles": lb["latency_expected"] - 1}]
+
+
+@pytest.mark.sim
+def test_an_unchanged_design_is_not_rebuilt_and_a_changed_one_is(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACCELSMITH_BUILD_CACHE", str(tmp_path / "cache"))
+    spec = GemmSpec(rows=2, cols=2, k=4)
+    bundle = get("gemm").render(spec)
+    first = _run(bundle, spec, tmp_path / "a", "verilator")
+    again = _run(bundle, spec, tmp_path / "b", "verilator")
+    assert first.passed and not first.build_cached
+    assert again.passed and again.build_cached and again.build_s < 1.0
+    edited = RtlBundle(files={**bundle.files, bundle.top + ".v": bundle.files[bundle.top + ".v"] + "\n// edited\n"},
+                       top=bundle.top)
+    assert not _run(edited, spec, tmp_path / "c", "verilator").build_cached
+
+
+def test_limits_grow_with_the_design():
+    from accelsmith.verification._limits import limits_for
+
+    small, big = GemmSpec(rows=4, cols=4, k=384, acc_bits=28), GemmSpec(rows=32, cols=32, k=384, acc_bits=28)
+    a, b = (limits_for(s.design_units, derive(s), "icarus") for s in (small, big))
+    assert a.lint_s < b.lint_s and a.build_s < b.build_s and a.sim_s < b.sim_s
+    assert a.lint_s >= 60 and b.build_s == 120 + 0.5 * 1024
