@@ -43,7 +43,8 @@ def _save_state(out: Path, state: dict) -> None:
 
 def run_flow(model: str | Path, recipe: str | Path, out: str | Path, *, store: RunStore | None = None,
              sim: str = "verilator", cross_check: list[str] | None = None, estimate: bool = True,
-             synth_max_units: int = 64, clock_mhz: float = 500.0, say: Say | None = None, **design_options) -> dict:
+             synth_max_units: int = 64, clock_mhz: float = 500.0, say: Say | None = None,
+             on_progress: Callable[[str, dict], None] | None = None, **design_options) -> dict:
     """The whole loop; returns the system report (also written under ``out``).
 
     ``estimate`` synthesises each verified block whose ``design_units`` is at most ``synth_max_units`` (yosys took
@@ -81,7 +82,7 @@ def run_flow(model: str | Path, recipe: str | Path, out: str | Path, *, store: R
         t = time.perf_counter()
         synth = estimate and spec.design_units <= synth_max_units
         final = design(spec, store=store, sim=sim, cross_check=cross_check, estimate=synth,
-                       on_progress=lambda node, delta: tell(f"    {node}"), **design_options)
+                       on_progress=on_progress or (lambda node, delta: tell(f"    {node}")), **design_options)
         bench = (final.get("bench") or {}).get(sim, {})
         state["blocks"][spec.spec_hash] = {
             "name": spec.label, "kind": spec.kind, "spec": spec.to_json(), "run_id": final["run_id"],

@@ -91,6 +91,7 @@ def flow(
     from rich.console import Console
 
     from accelsmith.agents._flow import run_flow
+    from accelsmith.cli import _progress_printer
     from accelsmith.errors import AccelsmithError
     from accelsmith.runstore import RunStore
 
@@ -106,7 +107,8 @@ def flow(
     others = ["icarus" if sim == "verilator" else "verilator"] if cross_check else []
     try:
         report = run_flow(model, recipe, out, store=RunStore(runs_dir or out / "runs"), sim=sim, cross_check=others,
-                          estimate=estimate, synth_max_units=synth_max_units, clock_mhz=clock_mhz, say=say)
+                          estimate=estimate, synth_max_units=synth_max_units, clock_mhz=clock_mhz, say=say,
+                          on_progress=_progress_printer())
     except (AccelsmithError, ValueError) as err:
         Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {str(err).splitlines()[0]}")
         raise typer.Exit(2) from None

@@ -106,6 +106,7 @@ def run_bench(sources: list[Path], top: str, plan: TestPlan, build_dir: Path, *,
     proc = subprocess.Popen([sys.executable, "-m", "accelsmith.verification._sim_child", str(job_path)],
                             cwd=build_dir, env=tool_env({"ACCELSMITH_FAIL_FAST": "1" if fail_fast else "0"}),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    (build_dir / "pid.json").write_text(json.dumps({"child": proc.pid}))  # its process group, for whoever cleans up
     timed_out = False
     killed: tuple[str, float, float] | None = None  # (stage, limit, seconds used)
     built_at: float | None = None

@@ -23,7 +23,26 @@ def _versions(sim: str) -> dict[str, str]:
     return versions
 
 
+def _die_with_parent(interval_s: float = 0.5) -> None:
+    """Kill this process group (the build or simulator included) once the parent is gone: a bench never outlives
+    the design run that started it, even when that run is SIGKILLed. This process leads its own group."""
+    import os
+    import signal
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval_s)
+            if os.getppid() != parent:
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True, name="die-with-parent").start()
+
+
 def main(job_path: str) -> int:
+    _die_with_parent()
     job = json.loads(Path(job_path).read_text())
     from cocotb_tools.runner import get_runner
 

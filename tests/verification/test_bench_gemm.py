@@ -1,5 +1,6 @@
 """The generic bench passes the golden GEMM and fails deliberately broken ones."""
 
+import json
 import re
 from pathlib import Path
 
@@ -171,3 +172,43 @@ def test_limits_grow_with_the_design():
     a, b = (limits_for(s.design_units, derive(s), "icarus") for s in (small, big))
     assert a.lint_s < b.lint_s and a.build_s < b.build_s and a.sim_s < b.sim_s
     assert a.lint_s >= 60 and b.build_s == 120 + 0.5 * 1024
+
+
+@pytest.mark.sim
+def test_a_killed_run_leaves_no_simulator_running(tmp_path):
+    """SIGKILL the process that runs a bench: its simulator dies with it (no process outlives its run)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = GemmSpec(rows=2, cols=2, k=4)
+    bundle = _mutant(spec, "assign in_ready = !(job_start && bank_busy[in_bank]);", "assign in_ready = 1'b0;")
+    bundle.write(tmp_path / "rtl")
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from accelsmith.hw_templates import GemmSpec\n"
+        "from accelsmith.verification import derive, run_bench\n"
+        "plan = derive(GemmSpec(rows=2, cols=2, k=4))\n"
+        "for c in plan.cases: c.timeout_cycles = 10**9\n"
+        f"run_bench(sorted(Path({str(tmp_path / 'rtl')!r}).glob('*.v')), {bundle.top!r}, plan, "
+        f"Path({str(tmp_path / 'bench')!r}), sim='icarus', timeout_s=600)\n")
+    runner = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 60
+    sim_log = tmp_path / "bench" / "sim.log"
+    while time.time() < deadline and not (sim_log.exists() and "running" in sim_log.read_text(errors="replace")):
+        time.sleep(0.5)
+    assert sim_log.exists(), "the simulation never started"
+    pid = int(json.loads((tmp_path / "bench" / "pid.json").read_text())["child"])
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait()
+    for _ in range(20):  # the watchdog polls every 0.5 s
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.25)
+    else:
+        os.killpg(pid, signal.SIGKILL)
+        pytest.fail("the bench's process group outlived the killed run")
