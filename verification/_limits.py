@@ -9,7 +9,7 @@ machine still finishes while a hung tool is still stopped. Every limit can be se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from accelsmith.verification._testplan import TestPlan
 
@@ -31,11 +31,6 @@ class StageLimits:
     lint_s: float
     build_s: float
     sim_s: float
-
-    def with_overrides(self, lint_s: float | None = None, build_s: float | None = None,
-                       sim_s: float | None = None) -> StageLimits:
-        return replace(self, **{k: v for k, v in (("lint_s", lint_s), ("build_s", build_s), ("sim_s", sim_s))
-                                if v is not None})
 
 
 def plan_cycles(plan: TestPlan, cases: list[str] | None = None) -> int:
