@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from accelsmith.errors import AccelsmithError, SpecError, ToolMissing
+from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
+from accelsmith.errors import AccelsmithError, SpecError, ToolMissing, UnsafeRTL
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="LLM-aided design and verification of accelerator RTL for transformer blocks.")
@@ -95,6 +96,7 @@ def design(
     estimate: Annotated[bool, typer.Option("--estimate/--no-estimate",
                                            help="synthesise the verified design with yosys (cells, FFs, depth)")] = False,
     runs_dir: RunsDir = None,
+    unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
     """Design and verify RTL for a block spec (or every block of a workload profile)."""
     from accelsmith.agents import design as run_design
@@ -104,6 +106,7 @@ def design(
     if (spec_path is None) == (from_profile is None):
         raise _user_error("give exactly one of SPEC or --from-profile PROFILE")
     try:
+        sandbox_policy(unsafe_no_sandbox)
         if spec_path is not None:
             specs = [load_spec(spec_path)]
         else:
@@ -130,15 +133,16 @@ def design(
 
 
 @app.command()
-def resume(run_id: str, runs_dir: RunsDir = None) -> None:
+def resume(run_id: str, runs_dir: RunsDir = None, unsafe_no_sandbox: UnsafeNoSandbox = False) -> None:
     """Continue a killed run from its last finished node."""
     from accelsmith.agents import resume as run_resume
     from accelsmith.runstore import RunStore
 
     store = RunStore(runs_dir)
     try:
+        sandbox_policy(unsafe_no_sandbox)
         final = run_resume(run_id, store=store, on_progress=_progress_printer())
-    except ValueError as err:
+    except (ValueError, ToolMissing) as err:
         raise _user_error(str(err)) from None
     _print_summary(final, store)
     raise typer.Exit(0 if final.get("status") == "verified" else 1)
@@ -148,20 +152,43 @@ def resume(run_id: str, runs_dir: RunsDir = None) -> None:
 def lint(
     files: Annotated[list[Path], typer.Argument(help="Verilog files")],
     top: Annotated[str, typer.Option(help="top module")],
+    unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
-    """Security scan, then pyslang and verilator -Wall lint; exit 1 on any error."""
-    from accelsmith.verification import lint as run_lint, scan_rtl
+    """Security scan (as written, then as Verilator and Icarus preprocess it), then pyslang and verilator -Wall
+    lint, each in the OS sandbox; exit 1 on any error."""
+    import tempfile
+
+    from accelsmith.verification import lint as run_lint, scan_preprocessed, scan_rtl
 
     missing = [f for f in files if not f.is_file()]
     if missing:
         raise _user_error(f"{missing[0]}: file not found")
-    findings = scan_rtl({f.name: f.read_text() for f in files})
-    diags = findings or run_lint(files, top, Path.cwd())
+    try:
+        sandbox_policy(unsafe_no_sandbox)
+        texts = _read_sources(files)
+        with tempfile.TemporaryDirectory(prefix="accelsmith-lint-") as work:
+            findings = scan_rtl(texts) or [d for d in scan_preprocessed(files, Path(work))
+                                           if d.tool.startswith("security") or d.code == "PREPROCESS_LIMIT"]
+            diags = findings or run_lint(files, top, Path(work))
+    except (ToolMissing, UnsafeRTL) as err:
+        raise _user_error(str(err)) from None
     for d in diags:
         console.print(d.one_line(), markup=False)
     n_err = sum(d.severity == "error" for d in diags)
     console.print(f"{n_err} errors, {len(diags) - n_err} warnings")
     raise typer.Exit(1 if n_err else 0)
+
+
+def _read_sources(files: list[Path]) -> dict[str, str]:
+    """name -> text of the user's RTL files, refusing what is too large to be a design (the scan's own cap)."""
+    from accelsmith.verification._security import MAX_FILE_BYTES
+
+    texts = {}
+    for f in files:
+        if f.stat().st_size > MAX_FILE_BYTES:
+            raise UnsafeRTL(f"{f}: {f.stat().st_size:,} bytes, over the per-file limit of {MAX_FILE_BYTES:,}")
+        texts[f.name] = f.read_text(errors="replace")
+    return texts
 
 
 @app.command()

@@ -35,6 +35,8 @@ def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         env["MAKEFLAGS"] = (env.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
     if shutil.which("ccache", path=env["PATH"]):
         env.setdefault("OBJCACHE", "ccache")
+        # named, so that the sandbox can make exactly this folder writable for builds
+        env.setdefault("CCACHE_DIR", str(Path.home() / ".cache" / "ccache"))
     # cocotb loads pytest config; third-party pytest plugins cost seconds per simulation
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env.pop("PYTEST_CURRENT_TEST", None)  # cocotb's runner changes behaviour when it thinks pytest drives it

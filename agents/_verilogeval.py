@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from accelsmith import sandbox
 from accelsmith.agents._backends import Draft, get_backend
 from accelsmith.agents._chat import LLMError
 from accelsmith.agents._extract import extract_files
@@ -22,7 +22,8 @@ from accelsmith.agents._options import resolve_backend_options
 from accelsmith.agents._prompting import rtl_text
 from accelsmith.diagnostics import Diagnostic
 from accelsmith.prompts import render
-from accelsmith.verification import lint_pyslang, parse_tool_output, scan_rtl
+from accelsmith.tools import tool_env
+from accelsmith.verification import lint_pyslang, parse_tool_output, scan_preprocessed, scan_rtl
 
 TOP = "TopModule"
 _MISMATCHES = re.compile(r"Mismatches:\s*(\d+)\s+in\s+(\d+)\s+samples")
@@ -74,17 +75,22 @@ def compile_check(files: dict[str, str], work: Path) -> list[Diagnostic]:
         return findings
     if work.exists():
         shutil.rmtree(work)
-    work.mkdir(parents=True)
+    (work / "rtl").mkdir(parents=True)
     paths = []
     for name, text in files.items():
-        (work / name).write_text(text)
-        paths.append(work / name)
-    diags = [d for d in lint_pyslang(paths, TOP) if d.severity == "error"]
-    out = subprocess.run(["iverilog", "-g2012", "-s", TOP, "-o", str(work / "a.out"), *map(str, paths)],
-                         cwd=work, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        diags += parse_tool_output("icarus", out.stderr + out.stdout) or [
-            Diagnostic(tool="icarus", severity="error", message=(out.stderr or "compile failed")[:300])]
+        (work / "rtl" / name).write_text(text)
+        paths.append(work / "rtl" / name)
+    findings = [d for d in scan_preprocessed(paths, work, ("icarus",)) if d.tool.startswith("security")]
+    if findings:
+        return findings
+    diags = [d for d in lint_pyslang(paths, TOP, work) if d.severity == "error"]
+    out = sandbox.run(["iverilog", "-g2012", "-s", TOP, "-o", "a.out", *map(str, paths)], cwd=work,
+                      readable=[work / "rtl"], env=tool_env(), log=work / "compile.log",
+                      limits=sandbox.Limits(wall_s=60, memory_mb=4096, file_mb=64, disk_mb=256))
+    if not out.ok:
+        text = sandbox.read_capped(out.log, 256 << 10)
+        diags += parse_tool_output("icarus", text) or [
+            Diagnostic(tool="icarus", severity="error", message=(out.describe("iverilog") + ": " + text)[:300])]
     return diags
 
 
@@ -119,20 +125,23 @@ def grade(files: dict[str, str] | None, problem: Problem, work: Path, timeout_s:
         return False, "candidate rejected by the security scan"
     if work.exists():
         shutil.rmtree(work)
-    work.mkdir(parents=True)
-    cand = work / "candidate.sv"
+    (work / "rtl").mkdir(parents=True)
+    cand = work / "rtl" / "candidate.sv"
     cand.write_text("\n".join(files.values()))
-    build = subprocess.run(["iverilog", "-g2012", "-o", str(work / "sim"), str(problem.test), str(problem.ref),
-                            str(cand)], cwd=work, capture_output=True, text=True, timeout=timeout_s)
-    if build.returncode != 0:
+    if [d for d in scan_preprocessed([cand], work, ("icarus",)) if d.tool.startswith("security")]:
+        return False, "candidate rejected by the security scan"
+    # the harness is ours, the candidate is not: both compile and run in the sandbox
+    limits = sandbox.Limits(wall_s=timeout_s, memory_mb=4096, file_mb=64, disk_mb=256)
+    harness = sorted({problem.test.resolve().parent, problem.ref.resolve().parent})
+    build = sandbox.run(["iverilog", "-g2012", "-o", "sim", str(problem.test.resolve()), str(problem.ref.resolve()),
+                         str(cand)], cwd=work, readable=[work / "rtl", *harness], env=tool_env(),
+                        log=work / "compile.log", limits=limits)
+    if not build.ok:
         return False, "does not compile with the testbench"
-    try:
-        run = subprocess.run(["vvp", "-n", str(work / "sim")], cwd=work, capture_output=True, text=True,
-                             timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        return False, "simulation timeout"
-    (work / "sim.log").write_text(run.stdout + run.stderr)
-    m = _MISMATCHES.search(run.stdout)
+    run = sandbox.run(["vvp", "-n", "sim"], cwd=work, env=tool_env(), log=work / "sim.log", limits=limits)
+    if run.killed:
+        return False, "simulation timeout" if run.killed == "time" else f"simulation killed at its {run.killed} limit"
+    m = _MISMATCHES.search(sandbox.read_capped(run.log, 1 << 20))
     if not m:
         return False, "no 'Mismatches:' line"
     ok = int(m.group(1)) == 0 and int(m.group(2)) > 0 and run.returncode == 0

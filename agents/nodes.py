@@ -24,7 +24,8 @@ from accelsmith.hw_templates import RtlBundle, get as get_template, known_templa
 from accelsmith.runstore import write_json
 from accelsmith.spec import spec_from_dict
 from accelsmith.verification._limits import cross_check_plan, limits_for
-from accelsmith.verification import TestPlan, derive, lint_pyslang, lint_verilator, ppa, run_bench, scan_rtl
+from accelsmith.verification import (TestPlan, derive, lint_pyslang, lint_verilator, ppa, run_bench, scan_preprocessed,
+                                     scan_rtl)
 
 
 def timed(fn):
@@ -122,15 +123,18 @@ def draft(state: DesignState) -> Command[Literal["check", "debug", "report"]]:
 @timed
 def check(state: DesignState) -> Command[Literal["verify", "debug"]]:
     it_dir = _iter_dir(state)
+    sources = sorted((it_dir / "rtl").glob("*.v"))
     findings = scan_rtl(state["rtl"])
+    if not findings:  # as each simulator's own preprocessor (sandboxed) makes it: names assembled by macros
+        pp = scan_preprocessed(sources, it_dir, tools=tuple(dict.fromkeys([state["sim"], *state.get("cross_check", [])])))
+        findings = [d for d in pp if d.tool.startswith("security") or d.code == "PREPROCESS_LIMIT"]
     if findings:  # unsafe RTL never reaches a tool
         write_json(it_dir / "diagnostics.json", [d.model_dump() for d in findings])
         return Command(goto="debug", update={"diagnostics": [d.model_dump() for d in findings],
                                              "stop_reason": "unsafe_rtl"})
-    sources = sorted((it_dir / "rtl").glob("*.v"))
     spec = spec_from_dict(state["spec"])
     lint_s = (state.get("limits") or {}).get("lint_s") or limits_for(spec.design_units, _testplan(state), state["sim"]).lint_s
-    diags: list[Diagnostic] = lint_pyslang(sources, state["top"]) + lint_verilator(
+    diags: list[Diagnostic] = lint_pyslang(sources, state["top"], it_dir) + lint_verilator(
         sources, state["top"], it_dir, timeout_s=lint_s, size=spec.size_label)
     write_json(it_dir / "diagnostics.json", [d.model_dump() for d in diags])
     dumped = [d.model_dump() for d in diags]

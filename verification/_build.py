@@ -71,6 +71,11 @@ def verilator_runner(options: BuildOptions, top: str, build_dir: Path):
     return _Tuned()
 
 
+def tool_build_args(sim: str) -> list[str]:
+    """Compiler arguments of a bench build (part of the cache key)."""
+    return ["-g2012"] if sim == "icarus" else ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
+
+
 # what a bench needs from a finished build, per simulator (relative to the build folder)
 def artefacts(sim: str, top: str) -> list[str]:
     return [top] if sim == "verilator" else ["sim.vvp"]

