@@ -1,19 +1,35 @@
-"""Turning free-form model replies into files and validated objects, never crashing on bad text."""
+"""Turning free-form model replies into files and validated objects, never crashing on bad text.
+
+Replies are untrusted and can be large, so every pass over a reply runs in linear time: fences, module
+spans and comments are found by forward scans (``str.find`` loops and regexes that never re-scan the rest
+of the text from each candidate). Lazy ``.*?`` patterns such as ``module.*?endmodule`` or ``/\\*.*?\\*/``
+rescan to the end of the text from every ``module`` or ``/*`` without a terminator, which turned a
+180 KB reply into half a minute of CPU. Replies over ``MAX_REPLY_CHARS`` are refused outright.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from itertools import chain
 
 from pydantic import BaseModel, ValidationError
 
 from accelsmith.errors import AccelsmithError
 
-_FENCE = re.compile(r"```[ \t]*([\w.+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
-_FILENAME = re.compile(r"([\w.-]+\.(?:sv|v|vh))\b")
-_MODULE = re.compile(r"^\s*module\s+([A-Za-z_]\w*)", re.M)
-_MODULE_SPAN = re.compile(r"^[ \t]*module\s+[A-Za-z_]\w*.*?^\s*endmodule\b[^\n]*", re.S | re.M)
+MAX_REPLY_CHARS = 512 * 1024
 _HDL_LANGS = {"", "verilog", "systemverilog", "v", "sv", "vlog"}
+_FENCE_LANG = re.compile(r"[ \t]*([\w.+-]*)")
+_NAME_RUN = re.compile(r"[\w.-]+")
+_NAME_END = re.compile(r"\.(?:sv|vh?)(?!\w)")
+# `[^\S\n]*` (blanks but not newlines) instead of `\s*` after `^`: the same matches, but a run of blank
+# lines is not rescanned from each of its line starts.
+_MODULE = re.compile(r"^[^\S\n]*module\s+([A-Za-z_]\w*)", re.M)
+_SPAN_HEAD = re.compile(r"^[ \t]*module\s+[A-Za-z_]\w*", re.M)
+_SPAN_TAIL = re.compile(r"^[^\S\n]*endmodule\b[^\n]*", re.M)
+_LEXEME = re.compile(r'"|//|/\*')
+_STRING = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?', re.S)  # ends at its quote, or unclosed at a newline
 
 
 class UnusableReply(AccelsmithError):
@@ -25,7 +41,67 @@ def module_names(text: str) -> list[str]:
 
 
 def _strip_comments(text: str) -> str:
-    return re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+    """Drops ``//`` and ``/* */`` comments outside ``"..."`` strings; an unclosed ``/*`` runs to the end."""
+    out: list[str] = []
+    pos = 0
+    while m := _LEXEME.search(text, pos):
+        start = m.start()
+        if m.group() == '"':
+            end = _STRING.match(text, start).end()  # type: ignore[union-attr]  # always matches at a quote
+            out.append(text[pos:end])
+        else:
+            out.append(text[pos:start])
+            if m.group() == "//":
+                end = text.find("\n", start)
+            else:
+                end = text.find("*/", start + 2)
+                end = end + 2 if end >= 0 else -1
+            end = len(text) if end < 0 else end
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _fences(text: str) -> Iterator[tuple[int, str, str]]:
+    """(start, language, body) of each ``` block; an unclosed block runs to the end of the text."""
+    pos = 0
+    while (start := text.find("```", pos)) >= 0:
+        eol = text.find("\n", start + 3)
+        if eol < 0:  # no line after the fence, so no later fence has one either
+            return
+        lang = _FENCE_LANG.match(text, start + 3).group(1)  # type: ignore[union-attr]  # always matches
+        close = text.find("```", eol + 1)
+        yield start, lang, text[eol + 1:close if close >= 0 else len(text)]
+        if close < 0:
+            return
+        pos = close + 3
+
+
+def _module_spans(text: str) -> list[str]:
+    """Each ``module`` line through the next line that starts with ``endmodule`` (to that line's end)."""
+    spans: list[str] = []
+    pos = 0
+    # once a `module` has no `endmodule` after it, none of the later ones has: stop instead of rescanning
+    while (head := _SPAN_HEAD.search(text, pos)) and (tail := _SPAN_TAIL.search(text, head.end())):
+        spans.append(text[head.start():tail.end()])
+        pos = tail.end()
+    return spans
+
+
+def _filenames(text: str) -> list[str]:
+    """What ``([\\w.-]+\\.(?:sv|v|vh))\\b`` finds, without its backtracking: in each run of name characters,
+    the longest prefix that ends in ``.sv``/``.v``/``.vh`` with a character before the dot."""
+    names = []
+    for run in _NAME_RUN.findall(text):
+        if ends := [m.end() for m in _NAME_END.finditer(run, 1)]:
+            names.append(run[:ends[-1]])
+    return names
+
+
+def _check_size(reply: str, wanted: str) -> None:
+    if len(reply) > MAX_REPLY_CHARS:
+        raise UnusableReply(f"the reply is {len(reply):,} characters, over the {MAX_REPLY_CHARS:,}-character "
+                            f"limit; ask for {wanted} alone")
 
 
 def extract_files(reply: str, top: str) -> tuple[dict[str, str], list[str]]:
@@ -34,27 +110,24 @@ def extract_files(reply: str, top: str) -> tuple[dict[str, str], list[str]]:
 
     When no module is named ``top`` but exactly one module exists, it is renamed (noted).
     """
+    _check_size(reply, "the module")
     notes: list[str] = []
     blocks: list[tuple[str | None, str]] = []
-    for m in _FENCE.finditer(reply):
-        lang, body = m.group(1).lower(), m.group(2)
-        if lang not in _HDL_LANGS or "module" not in body:
+    for start, lang, body in _fences(reply):
+        if lang.lower() not in _HDL_LANGS or "module" not in body:
             continue
-        before = reply[max(0, m.start() - 120):m.start()].splitlines()[-2:]
-        named = _FILENAME.findall(" ".join(before)) or _FILENAME.findall(body.splitlines()[0] if body else "")
+        before = reply[max(0, start - 120):start].splitlines()[-2:]
+        named = _filenames(" ".join(before)) or _filenames(body.splitlines()[0] if body else "")
         blocks.append((named[-1] if named else None, body))
-    if not blocks:  # prose with bare modules
-        spans = _MODULE_SPAN.findall(reply)
-        if spans:
-            blocks.append((None, "\n\n".join(spans)))
-    code_blocks = [(n, b) for n, b in blocks if _MODULE_SPAN.search(b)]
+    if not blocks and (spans := _module_spans(reply)):  # prose with bare modules
+        blocks.append((None, "\n\n".join(spans)))
+    code_blocks = [(n, b, s) for n, b in blocks if (s := _module_spans(b))]
     if not code_blocks:
         if blocks:
             raise UnusableReply("the Verilog is cut off: a `module` without its `endmodule`")
         raise UnusableReply("no Verilog `module ... endmodule` found in the reply")
     files: dict[str, str] = {}
-    for i, (name, body) in enumerate(code_blocks):
-        spans = _MODULE_SPAN.findall(body)
+    for i, (name, body, spans) in enumerate(code_blocks):
         text = body if body.strip().endswith("endmodule") else "\n\n".join(spans)
         mods = module_names(text)
         name = name or (f"{mods[0]}.v" if mods else f"part{i}.v")
@@ -83,9 +156,9 @@ def extract_files(reply: str, top: str) -> tuple[dict[str, str], list[str]]:
 
 def extract_json(reply: str, model: type[BaseModel]) -> BaseModel:
     """The first JSON object in a reply (fenced or not), validated by ``model``."""
-    candidates = [m.group(2) for m in _FENCE.finditer(reply)] + [reply]
+    _check_size(reply, "the JSON object")
     problems = []
-    for text in candidates:
+    for text in chain((body for _, _, body in _fences(reply)), [reply]):
         start = text.find("{")
         end = text.rfind("}")
         if start < 0 or end <= start:
@@ -94,7 +167,11 @@ def extract_json(reply: str, model: type[BaseModel]) -> BaseModel:
             return model.model_validate(json.loads(text[start:end + 1]))
         except json.JSONDecodeError as err:
             problems.append(f"not valid JSON ({err.msg} at char {err.pos})")
-        except ValidationError as err:
+        except ValidationError as err:  # before ValueError, its base class
             first = err.errors()[0]
             problems.append(f"field {'.'.join(map(str, first['loc'])) or '<root>'!r}: {first['msg']}")
+        except ValueError:  # json.loads refuses integers over 4,300 digits
+            problems.append("not valid JSON (a number too long to read)")
+        except RecursionError:
+            problems.append("not valid JSON (nested too deeply)")
     raise UnusableReply(problems[0] if problems else "no JSON object found in the reply")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accelsmith.agents._extract import UnusableReply, extract_files, extract_json
+from accelsmith.agents._extract import MAX_REPLY_CHARS, UnusableReply, extract_files, extract_json, module_names
 from accelsmith.agents._llm import PlanReply
 
 MOD = "module {n} (input wire a, output wire y);\n  assign y = a;\nendmodule\n"
@@ -67,3 +67,92 @@ def test_spec_description_has_no_json_true_or_null():
     params = next(line for line in text.splitlines() if line.startswith("Parameters"))
     assert '"signed": 1' in params and "true" not in params and "null" not in params
     assert "Not set (see below): hi" in text
+
+
+# Hostile replies: each took the old lazy-regex passes seconds to minutes (quadratic); the linear passes must
+# still give the right answer. No wall-clock asserts here (timed tests are flaky on a loaded machine).
+
+def _repeat(unit: str, size: int) -> str:
+    return unit * (size // len(unit) + 1)
+
+
+def test_many_modules_without_endmodule():
+    reply = "".join(f"module m{i}(input a);\n" for i in range(9000))
+    assert len(reply) > 180_000
+    with pytest.raises(UnusableReply, match=r"^no Verilog `module \.\.\. endmodule` found in the reply$"):
+        extract_files(reply, "top")
+    with pytest.raises(UnusableReply, match=r"^the Verilog is cut off"):
+        extract_files(f"```verilog\n{reply}```", "top")
+
+
+def test_many_unclosed_block_comments():
+    body = "module top(input wire a, output wire y);\n" + _repeat("  assign y = a; /* todo\n", 120_000) + "endmodule\n"
+    files, notes = extract_files(f"```verilog\n{body}```", "top")
+    assert list(files) == ["top.v"] and notes == [] and files["top.v"].endswith("/* todo\nendmodule\n")
+    assert module_names(body) == ["top"]
+    # an unclosed `/*` runs to the end of the text, hiding the module after it
+    assert module_names(f"{MOD.format(n='a')}/* {_repeat('/* ', 120_000)}\n{MOD.format(n='b')}") == ["a"]
+
+
+def test_many_unclosed_fences():
+    junk = _repeat("```verilog module m(input a); ", 180_000)
+    with pytest.raises(UnusableReply, match=r"^no Verilog `module \.\.\. endmodule` found in the reply$"):
+        extract_files(junk, "top")
+    files, _ = extract_files(f"{junk}\n```verilog\n{MOD.format(n='top')}```", "top")
+    assert list(files) == ["top.v"]
+    with pytest.raises(UnusableReply, match=r"^no JSON object found in the reply$"):
+        extract_json(_repeat('```json {"approach": ', 180_000), PlanReply)
+
+
+@pytest.mark.parametrize("first_line, name", [
+    ("a." * 100_000 + "x", "top.v"),  # no file name in it: named after the module
+    ("b-" * 100_000 + "x.sv", "b-" * 100_000 + "x.sv"),
+])
+def test_long_name_like_run_on_a_blocks_first_line(first_line, name):
+    files, _ = extract_files(f"```verilog\n// {first_line}\n{MOD.format(n='top')}```", "top")
+    assert list(files) == [name]
+
+
+def test_module_with_many_blank_lines():
+    body = "module top(input wire a, output wire y);\n" + "\n" * 200_000 + "  assign y = a;\nendmodule\n"
+    files, _ = extract_files(f"```verilog\n{body}```", "top")
+    assert list(files) == ["top.v"] and module_names(body) == ["top"]
+
+
+@pytest.mark.parametrize("text, names", [
+    # `//` in a string is no comment, so the `/*` after it on the line is one
+    ('module top(input a, output y);\n  initial $display("a \\"//\\" b"); /* an unused copy:\n'
+     "module spare(input b);\n  */\n  assign y = a;\nendmodule\n", ["top"]),
+    # `/*` in a string opens no comment that would hide the next module
+    ('module top(input a);\n  initial $display("/* not a comment");\nendmodule\n'
+     "module leaf(input b); // */\nendmodule\n", ["top", "leaf"]),
+    # an unclosed string stops at its line's end
+    ('module top(input a);\n  initial $display("oops);\nendmodule\n// module gone;\nmodule leaf;\nendmodule\n',
+     ["top", "leaf"]),
+])
+def test_comment_markers_inside_strings(text, names):
+    assert module_names(text) == names
+    if len(names) == 1:
+        files, notes = extract_files(f"```verilog\n{text}```", "chip")
+        assert "module chip(" in files["top.v"] and "module spare" in files["top.v"] and "renamed" in notes[0]
+
+
+def test_reply_over_the_size_limit():
+    big = MOD.format(n="top") + " " * MAX_REPLY_CHARS
+    assert f"{len(big):,}" == "524,356"
+    limit = r"^the reply is 524,356 characters, over the 524,288-character limit; ask for the {} alone$"
+    with pytest.raises(UnusableReply, match=limit.format("module")):
+        extract_files(big, "top")
+    with pytest.raises(UnusableReply, match=limit.format("JSON object")):
+        extract_json(big, PlanReply)
+    files, _ = extract_files(big[:MAX_REPLY_CHARS], "top")  # at the limit: accepted
+    assert list(files) == ["top.v"]
+
+
+@pytest.mark.parametrize("reply, why", [
+    ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", r"^not valid JSON \(nested too deeply\)$"),
+    ('{"pipeline_stages": ' + "1" * 5000 + "}", r"^not valid JSON \(a number too long to read\)$"),
+])
+def test_json_that_json_loads_cannot_read(reply, why):
+    with pytest.raises(UnusableReply, match=why):
+        extract_json(reply, PlanReply)
