@@ -109,3 +109,62 @@ class ExpertBackend:
                          notes=[f"kind {spec.kind!r} has no template here (or it was withheld); "
                                 "the expert backend only instantiates templates"])
         return Draft(bundle=get_template(spec.kind).render(spec), model="template")
+
+
+@register_backend("user")
+class UserBackend:
+    """The user's own RTL (``accelsmith verify``): drafts it once, as given; cannot repair. ``files`` maps plain
+    file names to their text (the run folder keeps them), ``top`` names the module the bench drives."""
+
+    name = "user"
+    can_repair = False
+    model = "user"
+
+    def __init__(self, files: dict[str, str] | None = None, top: str = "", **_options):
+        if not files or not top:
+            raise ValueError("the user backend needs the design's files and its top module (accelsmith verify)")
+        self.files, self.top = dict(files), top
+
+    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None) -> Draft:
+        return Draft(bundle=RtlBundle(files=dict(self.files), top=self.top), model="user",
+                     notes=[f"the user's RTL: {', '.join(sorted(self.files))} (top {self.top})"])
+
+
+def load_user_rtl(paths: list, top: str | None, spec: BlockSpec) -> tuple[dict[str, str], str]:
+    """(files, top) for ``accelsmith verify``: the user's files read as plain names, and the top module (``top``,
+    else the kind's usual top name when one of the files defines it, else the only module). Raises ValueError
+    with one line on a missing, duplicate, oversized or unreadable file or an ambiguous top."""
+    from pathlib import Path
+
+    from accelsmith.agents._extract import module_names
+    from accelsmith.verification._security import MAX_FILE_BYTES
+
+    files: dict[str, str] = {}
+    for p in map(Path, paths):
+        if not p.is_file():
+            raise ValueError(f"{p}: RTL file not found (or not a regular file)")
+        if p.suffix not in (".v", ".sv", ".vh", ".svh"):
+            raise ValueError(f"{p}: not a Verilog file (.v, .sv, .vh or .svh)")
+        if p.name in files:
+            raise ValueError(f"{p}: two files named {p.name!r}; the run folder keeps files by name")
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise ValueError(f"{p}: {p.stat().st_size:,} bytes, over the per-file limit of {MAX_FILE_BYTES:,}")
+        files[p.name] = p.read_bytes().decode("utf-8", errors="replace")
+    modules = [m for text in files.values() for m in module_names(text)]
+    if top:
+        if top not in modules:
+            raise ValueError(f"no module named {top!r} in {', '.join(files)} (modules: {', '.join(modules) or 'none'})")
+        return files, top
+    import re
+
+    text = "\n".join(files.values())
+    # the roots of the hierarchy: modules no other module instantiates (the name appears only where it is defined)
+    roots = [m for m in dict.fromkeys(modules)
+             if len(re.findall(rf"\b{re.escape(m)}\b", text)) - len(re.findall(rf"endmodule\s*:\s*{re.escape(m)}\b", text)) == 1]
+    if len(roots) == 1:
+        return files, roots[0]
+    usual = f"{spec.kind}_top"
+    if usual in modules:
+        return files, usual
+    raise ValueError(f"{len(modules)} modules in {', '.join(files)} ({', '.join(modules[:8]) or 'none'}): "
+                     f"name the one the bench drives with --top")

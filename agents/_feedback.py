@@ -50,6 +50,11 @@ def build_feedback(state: dict, testplan: TestPlan | None) -> dict:
             "previous_rtl": dict(state.get("rtl") or {})}
 
 
+def rtl_sources(folder: Path) -> list[Path]:
+    """The files a tool compiles: Verilog and SystemVerilog sources (headers are only included)."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix in (".v", ".sv")) if Path(folder).is_dir() else []
+
+
 def failure_window(run_dir: Path, it_dir: Path, top: str, testplan: TestPlan, failing: list[dict]) -> dict | None:
     """Re-run the first failing case with waves (Verilator writes VCD) and cut a window of the ports.
 
@@ -61,7 +66,7 @@ def failure_window(run_dir: Path, it_dir: Path, top: str, testplan: TestPlan, fa
     case_name = first["case"]
     cycle = first["mismatches"][0]["cycle"] if first["mismatches"] else None
     build = it_dir / "waves_verilator"
-    res = run_bench(sorted((it_dir / "rtl").glob("*.v")), top, testplan, build, sim="verilator",
+    res = run_bench(rtl_sources(it_dir / "rtl"), top, testplan, build, sim="verilator",
                     timeout_s=WAVES_TIMEOUT_S, waves=True, cases=[case_name])
     vcds = sorted(build.rglob("*.vcd"))
     if not res.built or not vcds:

@@ -33,6 +33,9 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
     design (``verification._limits``). Options left as None come from the environment (see ``run_options_from_env``), which is how the
     ``design`` command's users set them. API keys are never part of the state.
     """
+    from accelsmith import sandbox
+
+    sandbox.require()  # before the run exists: no sandbox and no --unsafe-no-sandbox is a one-line error
     env = run_options_from_env()
     backend_options = resolve_backend_options(backend, backend_options)
     get_backend(backend, **backend_options)  # fail early on an unknown backend or a missing model

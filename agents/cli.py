@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
+
 from accelsmith.agents._env import (ENV_BASE_URL, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL, ENV_MAX_TOKENS, ENV_MODEL,
                                     ENV_REPLY_TOKENS, ENV_STAGES, ENV_WALL_CLOCK)
 
@@ -119,8 +121,51 @@ def flow(
     raise typer.Exit(0 if report["all_verified"] else 1)
 
 
+def verify(
+    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="block spec YAML the design must meet")],
+    rtl: Annotated[list[Path], typer.Argument(metavar="RTL...", help="your Verilog/SystemVerilog files (.v .sv .vh)")],
+    top: Annotated[Optional[str], typer.Option(help="module the bench drives [default: KIND_top, else the only module]")] = None,
+    sim: Annotated[str, typer.Option(help="primary simulator")] = "verilator",
+    cross_check: Annotated[bool, typer.Option("--cross-check/--no-cross-check", help="also run the bench on the other simulator")] = True,
+    sim_timeout: Annotated[Optional[float], typer.Option("--sim-timeout", help="limit per simulation, seconds [default: scaled with the design]")] = None,
+    build_timeout: Annotated[Optional[float], typer.Option("--build-timeout", help="limit per simulator build, seconds [default: scaled]")] = None,
+    lint_timeout: Annotated[Optional[float], typer.Option("--lint-timeout", help="limit for verilator lint, seconds [default: scaled]")] = None,
+    runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="run store folder [env ACCELSMITH_RUNS, default ./runs]")] = None,
+    unsafe_no_sandbox: UnsafeNoSandbox = False,
+) -> None:
+    """Verify your own RTL against SPEC: the same scan, lint and spec-derived bench as `design`, in a run folder
+    (report.md, results.xml, waves of the first failure). Exit 0 verified, 1 not verified, 2 bad input."""
+    from rich.console import Console
+
+    from accelsmith.agents import design as run_design
+    from accelsmith.agents._backends import load_user_rtl
+    from accelsmith.cli import _print_summary, _progress_printer
+    from accelsmith.errors import SpecError, ToolMissing
+    from accelsmith.runstore import RunStore
+    from accelsmith.spec import load_spec
+
+    console = Console(highlight=False)
+    try:
+        sandbox_policy(unsafe_no_sandbox)
+        spec = load_spec(spec_path)
+        files, top_name = load_user_rtl(rtl, top, spec)
+        store = RunStore(runs_dir)
+        others = [s for s in ("icarus", "verilator") if s != sim] if cross_check else []
+        console.print(f"[bold]verify[/] {', '.join(files)} (top {top_name}) against {spec.kind}: {spec.summary()}  "
+                      f"(sim {sim}" + (f", cross-check {', '.join(others)}" if others else "") + ")")
+        final = run_design(spec, store=store, backend="user", backend_options={"files": files, "top": top_name},
+                           sim=sim, cross_check=others, max_iterations=1, bench_timeout_s=sim_timeout,
+                           build_timeout_s=build_timeout, lint_timeout_s=lint_timeout, on_progress=_progress_printer())
+    except (SpecError, ToolMissing, ValueError) as err:
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {str(err).splitlines()[0]}")
+        raise typer.Exit(2) from None
+    _print_summary(final, store)
+    raise typer.Exit(0 if final.get("status") == "verified" else 1)
+
+
 def register(app: typer.Typer) -> None:
     if app.registered_callback is None:  # another package may own the global options
         app.callback()(llm_options)
+    app.command("verify")(verify)
     app.command("bench")(bench)
     app.command("flow")(flow)

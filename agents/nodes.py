@@ -14,7 +14,7 @@ from langgraph.types import Command
 from accelsmith.agents._backends import get_backend
 from accelsmith.agents._budget import exhausted
 from accelsmith.agents._chat import LLMError
-from accelsmith.agents._feedback import build_feedback, failure_window
+from accelsmith.agents._feedback import build_feedback, failure_window, rtl_sources
 from accelsmith.agents._prompting import port_header
 from accelsmith.agents._report import write_final_artifacts
 from accelsmith.agents.state import DesignState
@@ -72,14 +72,17 @@ def plan(state: DesignState) -> Command[Literal["draft", "report"]]:
               "testplan_path": str(testplan_path), "work_dir": str(run_dir), "sim": state["sim"],
               "template_withheld": bool(state.get("force_scratch")) and spec.kind in known_templates()}
     top = f"{spec.kind}_top"
-    if not scratch:
+    if backend.name == "user":  # the user's own RTL, verified as given
+        chosen["approach"] = "user"
+        top = backend.top
+    elif not scratch:
         bundle = get_template(spec.kind).render(spec)
         top = bundle.top
         if backend.name != "expert":  # an LLM adapts the template rather than copying it
             chosen["template_rtl"] = dict(bundle.files)
     chosen.update(top=top, header=port_header(testplan, top))
     cost: dict = {}
-    if hasattr(backend, "plan") and (state.get("backend_options") or {}).get("llm_plan", True):
+    if backend.name != "user" and hasattr(backend, "plan") and (state.get("backend_options") or {}).get("llm_plan", True):
         try:
             llm_plan, usage = backend.plan(spec, {"approach": chosen["approach"]})
         except LLMError as err:
@@ -123,7 +126,7 @@ def draft(state: DesignState) -> Command[Literal["check", "debug", "report"]]:
 @timed
 def check(state: DesignState) -> Command[Literal["verify", "debug"]]:
     it_dir = _iter_dir(state)
-    sources = sorted((it_dir / "rtl").glob("*.v"))
+    sources = rtl_sources(it_dir / "rtl")
     findings = scan_rtl(state["rtl"])
     if not findings:  # as each simulator's own preprocessor (sandboxed) makes it: names assembled by macros
         pp = scan_preprocessed(sources, it_dir, tools=tuple(dict.fromkeys([state["sim"], *state.get("cross_check", [])])))
@@ -147,7 +150,7 @@ def check(state: DesignState) -> Command[Literal["verify", "debug"]]:
 def verify(state: DesignState) -> Command[Literal["estimate", "report", "debug"]]:
     it_dir = _iter_dir(state)
     testplan = _testplan(state)
-    sources = sorted((it_dir / "rtl").glob("*.v"))
+    sources = rtl_sources(it_dir / "rtl")
     results = {}
     diags = list(state.get("diagnostics", []))
     spec = spec_from_dict(state["spec"])

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 mode=run
 [[ "${1:-}" == "--test" ]] && mode=test
 
-apt_pkgs=(iverilog ccache make g++)
+apt_pkgs=(iverilog ccache make g++ bubblewrap)
 extras="test"
 if [[ $mode == test ]]; then
   apt_pkgs+=(chromium)
