@@ -223,7 +223,10 @@ def scan_preprocessed(sources: list[Path], workdir: Path, tools: tuple[str, ...]
             first = next((ln.strip() for ln in msg.splitlines() if "rror" in ln), "") or res.describe(label)
             findings.append(_finding(None, None, "PREPROCESS", f"{label} failed: {first[:300]}", tool))
             continue
-        findings += scan_text("preprocessed.v", text, names, tool=f"security({tool})", preprocessed=True)
+        # Icarus writes no `line directives: with one source its lines are that file's lines
+        shown = Path(sources[0]).name if len(sources) == 1 else f"{tool}-preprocessed.v"
+        findings += [d.model_copy(update={"message": f"after {tool}'s preprocessor: {d.message}"})
+                     for d in scan_text(shown, text, names, tool=f"security({tool})", preprocessed=True)]
     return findings
 
 

@@ -85,13 +85,14 @@ def run_bench(sources: list[Path], top: str, plan: TestPlan, build_dir: Path, *,
               timeout_s: float | None = None, build_timeout_s: float | None = None, units: int = 1,
               size: str = "", waves: bool = False, cases: list[str] | None = None,
               fail_fast: bool = False, build_options: BuildOptions = DEFAULT_BUILD,
-              use_cache: bool = True, memory_mb: int | None = None) -> BenchResult:
+              use_cache: bool = True, memory_mb: int | None = None, output_mb: int = 512) -> BenchResult:
     """Build ``sources`` with ``sim`` in ``build_dir`` (its own folder) and run the generic bench on ``plan``.
 
     The sources are scanned first (``_security.guard``); the build and the simulation then each run in the OS
     sandbox (``accelsmith.sandbox``), the build killed after ``build_timeout_s`` and the simulation after
     ``timeout_s``; either left unset scales with the design (``units``, see ``_limits``). ``memory_mb`` bounds
-    each stage's memory (default 12 GiB for a build, 8 GiB for a simulation). ``size`` (e.g. "1024 PEs") names the design's size in a limit's message.
+    each stage's memory (default 12 GiB for a build, 8 GiB for a simulation), ``output_mb`` the largest file a
+    simulation may write (its log, waves). ``size`` (e.g. "1024 PEs") names the design's size in a limit's message.
     A killed stage keeps everything it wrote in ``build_dir``.
     ``fail_fast`` fails the remaining cases unsimulated after the first failure (mutation runs).
     ``build_options`` sets how Verilator builds; ``use_cache`` reuses (and stores) the build of identical sources.
@@ -146,8 +147,8 @@ def run_bench(sources: list[Path], top: str, plan: TestPlan, build_dir: Path, *,
     built = rc == 0 and killed is None and "build_s" in timings
     if built:
         out = sandbox.run([*child, "test"], cwd=build_dir, readable=readable, env=env, log=build_dir / "child.log",
-                          limits=sandbox.Limits(wall_s=sim_limit, memory_mb=memory_mb or 8192, file_mb=512,
-                                                disk_mb=2048))
+                          limits=sandbox.Limits(wall_s=sim_limit, memory_mb=memory_mb or 8192, file_mb=output_mb,
+                                                disk_mb=max(2048, 2 * output_mb)))
         rc = out.returncode
         if out.killed:
             killed = ("simulation", out)

@@ -1,0 +1,22 @@
+// hostile corpus: output floods; expect: contained
+module clamp_top (
+    input  wire clk,
+    input  wire rst_n,
+    input  wire in_valid,
+    output wire in_ready,
+    input  wire [31:0] in_x,
+    output wire out_valid,
+    input  wire out_ready,
+    output wire [31:0] out_y
+);
+    assign in_ready = out_ready;
+    assign out_valid = in_valid;
+    genvar i;
+    generate
+        for (i = 0; i < 4; i = i + 1) begin : g_lane
+            wire [7:0] x = in_x[i*8 +: 8];
+            assign out_y[i*8 +: 8] = x[7] ? 8'd0 : x;
+        end
+    endgenerate
+    reg [31:0] c = 0; always #1 c = c + 1; initial $monitor("%0d flood flood flood flood", c);
+endmodule
