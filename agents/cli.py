@@ -53,16 +53,20 @@ def bench(
     max_iterations: Annotated[int, typer.Option(min=1, help="draft + compile-repair attempts per problem")] = 3,
     only: Annotated[Optional[str], typer.Option(help="substring filter on problem names")] = None,
     work_dir: Annotated[Optional[Path], typer.Option(help="where candidates and grading logs go")] = None,
+    unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
     """Run the agent on every problem (it sees only the prompt), grade with each problem's own testbench."""
     from rich.console import Console
 
     from accelsmith.agents._verilogeval import find_problems, run_bench_suite, summary_lines
 
+    from accelsmith.errors import ToolMissing
+
     console = Console(highlight=False)
     try:
+        sandbox_policy(unsafe_no_sandbox)
         found = find_problems(problems, only)
-    except ValueError as err:
+    except (ValueError, ToolMissing) as err:
         Console(stderr=True).print(f"[bold red]error:[/] {err}")
         raise typer.Exit(2) from None
     out_dir = work_dir or Path("runs") / "bench"
@@ -84,6 +88,7 @@ def flow(
     synth_max_units: Annotated[int, typer.Option(min=1, help="synthesise only blocks up to this size (GEMM: PEs)")] = 64,
     clock_mhz: Annotated[float, typer.Option(min=1.0, help="clock for inferences/s and tokens/s")] = 500.0,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="run store [default: OUT/runs]")] = None,
+    unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
     """Model -> optimize -> profile -> constraints -> design and verify every block -> system report.
 
@@ -108,6 +113,7 @@ def flow(
         raise typer.Exit(2)
     others = ["icarus" if sim == "verilator" else "verilator"] if cross_check else []
     try:
+        sandbox_policy(unsafe_no_sandbox)
         report = run_flow(model, recipe, out, store=RunStore(runs_dir or out / "runs"), sim=sim, cross_check=others,
                           estimate=estimate, synth_max_units=synth_max_units, clock_mhz=clock_mhz, say=say,
                           on_progress=_progress_printer())
@@ -138,7 +144,7 @@ def verify(
     from rich.console import Console
 
     from accelsmith.agents import design as run_design
-    from accelsmith.agents._backends import load_user_rtl
+    from accelsmith.verification._user import load_user_rtl
     from accelsmith.cli import _print_summary, _progress_printer
     from accelsmith.errors import SpecError, ToolMissing
     from accelsmith.runstore import RunStore
@@ -148,7 +154,7 @@ def verify(
     try:
         sandbox_policy(unsafe_no_sandbox)
         spec = load_spec(spec_path)
-        files, top_name = load_user_rtl(rtl, top, spec)
+        files, top_name = load_user_rtl(rtl, top, spec.kind)
         store = RunStore(runs_dir)
         others = [s for s in ("icarus", "verilator") if s != sim] if cross_check else []
         console.print(f"[bold]verify[/] {', '.join(files)} (top {top_name}) against {spec.kind}: {spec.summary()}  "

@@ -124,24 +124,32 @@ def grid_sharing(spec: BlockSpec, skip: tuple[str, ...] = ()) -> list[BlockSpec]
     return out
 
 
-def _run(spec: BlockSpec, sim: str, root: Path) -> dict:
+def _run(spec: BlockSpec, sim: str, root: Path, design=None) -> dict:
+    """One bench: the template rendered for ``spec``, or a user's ``design`` (``_user.UserDesign``) as given."""
     from accelsmith import hw_templates
+    from accelsmith.errors import UnsafeRTL
+    from accelsmith.hw_templates import RtlBundle
     from accelsmith.verification._derive import derive
     from accelsmith.verification._limits import cross_check_plan
     from accelsmith.verification._sim import run_bench
 
     t0 = time.perf_counter()
-    bundle = hw_templates.get(spec.kind).render(spec)
-    folder = root / f"{spec.label}_{sim}"
+    bundle = RtlBundle(files=design.files, top=design.top) if design else hw_templates.get(spec.kind).render(spec)
+    name = f"{design.name} (yours)" if design else spec.label
+    folder = root / f"{design.name + '_user' if design else spec.label}_{sim}"
     plan = derive(spec)
     if sim != "verilator":  # the slow simulator cross-checks a large design on a reduced plan, as design runs do
         plan = cross_check_plan(sim, spec.design_units, plan)
-    res = run_bench(bundle.write(folder / "rtl"), bundle.top, plan, folder / "bench", sim=sim,
-                    units=spec.design_units, size=spec.size_label)
-    return {"name": spec.label, "kind": spec.kind, "sim": sim, "passed": res.passed, "summary": res.summary(),
-            "reduced_plan": plan.coverage.get("reduced_cross_check", False),
-            "cases": res.cases, "diagnostics": [d.one_line() for d in res.diagnostics],
-            "seconds": time.perf_counter() - t0}
+    row = {"name": name, "kind": spec.kind, "sim": sim, "user": design is not None,
+           "reduced_plan": plan.coverage.get("reduced_cross_check", False)}
+    try:
+        res = run_bench(bundle.write(folder / "rtl"), bundle.top, plan, folder / "bench", sim=sim,
+                        units=spec.design_units, size=spec.size_label)
+    except UnsafeRTL as err:  # a user's design the scan refuses is a failed row, not a failed regression run
+        return {**row, "passed": False, "summary": f"{sim}: refused by the security scan", "cases": [],
+                "diagnostics": [str(err)], "seconds": time.perf_counter() - t0}
+    return {**row, "passed": res.passed, "summary": res.summary(), "cases": res.cases,
+            "diagnostics": [d.one_line() for d in res.diagnostics], "seconds": time.perf_counter() - t0}
 
 
 def write_junit(results: list[dict], path: Path) -> Path:
@@ -164,8 +172,9 @@ def write_junit(results: list[dict], path: Path) -> Path:
 
 def regress(*, jobs: int = 2, junit: Path | None = None, kinds: list[str] | None = None,
             sims: list[str] = ("icarus", "verilator"), workdir: Path | None = None, progress=None,
-            tier: str = "fast") -> dict:
-    """Run the grid; Verilator runs start first (longest builds) so the parallel tail stays short."""
+            tier: str = "fast", designs: list | None = None, templates: bool = True) -> dict:
+    """Run the grid (unless ``templates`` is False) and the user's ``designs`` (``_user.load_designs``) on every
+    simulator; Verilator runs start first (longest builds) so the parallel tail stays short."""
     from accelsmith.verification._sim import get_simulator
 
     for s in sims:
@@ -173,12 +182,14 @@ def regress(*, jobs: int = 2, junit: Path | None = None, kinds: list[str] | None
     root = Path(workdir or tempfile.mkdtemp(prefix="accelsmith_regress_"))
     order = {"verilator": 0}
     # the longest runs first (large designs, Verilator builds) so the parallel tail stays short
-    work = sorted(((spec, sim) for spec in grid_specs(kinds, tier) for sim in sims),
+    items = [(spec, None) for spec in (grid_specs(kinds, tier) if templates else [])]
+    items += [(d.spec, d) for d in designs or []]
+    work = sorted(((spec, sim, d) for spec, d in items for sim in sims),
                   key=lambda w: (-w[0].design_units * (1 if w[1] == "verilator" else 4), order.get(w[1], 1)))
     t0 = time.perf_counter()
     results = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each bench is its own process group; threads wait
-        for fut in [pool.submit(_run, spec, sim, root) for spec, sim in work]:
+        for fut in [pool.submit(_run, spec, sim, root, d) for spec, sim, d in work]:
             results.append(fut.result())
             if progress:
                 progress(results[-1])
@@ -187,7 +198,8 @@ def regress(*, jobs: int = 2, junit: Path | None = None, kinds: list[str] | None
         write_junit(results, Path(junit))
     by_kind: dict[str, dict] = {}
     for r in results:
-        row = by_kind.setdefault(r["kind"], {"specs": set(), "runs": 0, "failed": 0})
+        row = by_kind.setdefault(r["kind"] + (" (yours)" if r.get("user") else ""),
+                                 {"specs": set(), "runs": 0, "failed": 0})
         row["specs"].add(r["name"])
         row["runs"] += 1
         row["failed"] += not r["passed"]

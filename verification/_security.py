@@ -71,6 +71,15 @@ _DPI = re.compile(r"DPI(?:-C|-SC)?", re.I)
 _LINE_DIRECTIVE = re.compile(r"`line\s+(\d+)\s+\"([^\"\n]*)\"")
 
 
+def code_only(text: str) -> str:
+    """``text`` with comments and string literals blanked (newlines kept): one linear pass of the scan's lexer."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        out.append("\n" * m.group().count("\n") if kind in ("lc", "bc") else '""' if kind == "str" else m.group())
+    return "".join(out)
+
+
 def _finding(file: str | None, line: int | None, code: str, message: str, tool: str = "security") -> Diagnostic:
     return Diagnostic(tool=tool, severity="error", file=file, line=line, code=code, message=message)
 

@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+
+from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 from rich.table import Table
 
 console = Console(highlight=False)
@@ -40,6 +42,7 @@ def mutate_cmd(
     grid: Annotated[bool, typer.Option(
         "--grid", help="score the template file over --spec plus the regression grid's specs that render it "
                        "(a mutant is killed when any spec's bench kills it; every mutant, --max ignored)")] = False,
+    unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
     """Mutation-test a template's RTL with its derived bench; exit 1 below 98 % kill rate.
 
@@ -50,9 +53,12 @@ def mutate_cmd(
     from accelsmith.verification._mutate import mutate, mutate_across
     from accelsmith.verification._regress import grid_sharing
 
+    from accelsmith.errors import ToolMissing
+
     try:
+        sandbox_policy(unsafe_no_sandbox)
         spec = _spec_for(template, spec_path)
-    except (SpecError, ValueError) as err:
+    except (SpecError, ValueError, ToolMissing) as err:
         raise _fail(str(err)) from None
     if grid:
         specs = grid_sharing(spec)
@@ -91,6 +97,7 @@ def ppa_cmd(
     spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="block spec YAML")],
     sim: Annotated[Optional[str], typer.Option(help="also run the bench on this simulator for cycle figures")] = None,
     workdir: Annotated[Optional[Path], typer.Option(help="synthesis folder [default: runs/ppa/<kind>_<spec hash>]")] = None,
+    unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
     """Synthesis (cells, flip-flops, logic depth) and, with --sim, simulated throughput/latency."""
     from accelsmith import hw_templates
@@ -100,10 +107,13 @@ def ppa_cmd(
     from accelsmith.verification._ppa import ppa
     from accelsmith.verification._sim import run_bench
 
+    from accelsmith.errors import ToolMissing
+
     try:
+        sandbox_policy(unsafe_no_sandbox)
         spec = load_spec(spec_path)
         bundle = hw_templates.get(spec.kind).render(spec)
-    except (SpecError, ValueError) as err:
+    except (SpecError, ValueError, ToolMissing) as err:
         raise _fail(str(err)) from None
     workdir = workdir or Path("runs") / "ppa" / f"{spec.kind}_{spec.spec_hash}"
     cases = None
@@ -122,19 +132,30 @@ def regress_cmd(
     kinds: Annotated[Optional[str], typer.Option(help="comma-separated kinds (default: all templates)")] = None,
     sims: Annotated[str, typer.Option(help="comma-separated simulators")] = "icarus,verilator",
     tier: Annotated[str, typer.Option(help="fast (small corners), scale (real model sizes: MiniLM's blocks) or all")] = "fast",
+    designs: Annotated[Optional[Path], typer.Option(
+        "--designs", help="YAML of your own (spec, RTL) pairs to re-verify beside the templates: "
+                          "designs: [{spec: S.yaml, rtl: [a.v, ...], top: T}] (paths relative to the file)")] = None,
+    templates: Annotated[bool, typer.Option("--templates/--no-templates", help="run the template grid")] = True,
+    unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
-    """Every template over its representative spec grid on both simulators; exit 1 on any failure.
+    """Every template over its representative spec grid, and your own designs, on both simulators; exit 1 on any
+    failure.
 
     Icarus cross-checks large designs on a reduced plan (every corner case, fewer random jobs)."""
+    from accelsmith.errors import ToolMissing
     from accelsmith.verification._regress import regress
+    from accelsmith.verification._user import load_designs
 
     try:
+        sandbox_policy(unsafe_no_sandbox)
+        user = load_designs(designs) if designs else []
         report = regress(jobs=jobs, junit=junit, kinds=kinds.split(",") if kinds else None, sims=sims.split(","), tier=tier,
+                         designs=user, templates=templates,
                          progress=lambda r: console.print(
                              f"  {'PASS' if r['passed'] else 'FAIL'} {r['name']} [{r['sim']}"
                              f"{', reduced plan' if r.get('reduced_plan') else ''}] {r['seconds']:.1f} s",
                              markup=False))
-    except ValueError as err:
+    except (ValueError, ToolMissing) as err:
         raise _fail(str(err)) from None
     table = Table("kind", "specs", "runs", "failed")
     for kind, row in report["by_kind"].items():

@@ -82,3 +82,57 @@ def test_reduced_plan_keeps_every_corner_and_cuts_random_cases():
     assert cut["random"].jobs == 2 and len(cut["random"].inputs) == 2 * 384 and len(cut["random"].expected) == 64
     assert cut["random"].expected == plan.cases[0].expected[:64]  # the first two jobs, unchanged
     assert small.coverage["reduced_cross_check"]
+
+
+def _designs_file(tmp_path, rtl_text: str) -> "Path":
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent.parent / "examples" / "user"
+    (tmp_path / "relu4.yaml").write_text((root / "relu4.yaml").read_text())
+    (tmp_path / "clamp_top.v").write_text(rtl_text)
+    (tmp_path / "designs.yaml").write_text("designs:\n  - {name: mine, spec: relu4.yaml, rtl: [clamp_top.v]}\n")
+    return tmp_path / "designs.yaml"
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run([sys.executable, "-m", "accelsmith.cli", *args], capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).parent.parent.parent)
+
+
+@pytest.mark.sim
+def test_regress_reverifies_a_users_designs_beside_the_templates(tmp_path):
+    from pathlib import Path
+
+    good = (Path(__file__).parent.parent.parent / "examples" / "user" / "clamp_top.v").read_text()
+    ok = _cli("regress", "--kinds", "requant", "--sims", "icarus", "--designs", str(_designs_file(tmp_path, good)))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "PASS mine (yours) [icarus]" in ok.stdout and "PASS requant_int8_default [icarus]" in ok.stdout
+    broken = good.replace("x[7] ? 8'd0 : x", "x")
+    (tmp_path / "b").mkdir()
+    bad = _cli("regress", "--no-templates", "--sims", "icarus", "--junit", str(tmp_path / "j.xml"),
+               "--designs", str(_designs_file(tmp_path / "b", broken)))
+    assert bad.returncode == 1 and "FAIL mine (yours) [icarus]" in bad.stdout, bad.stdout + bad.stderr
+    assert "requant" not in bad.stdout and "1 runs, 1 failed" in bad.stdout
+    root = ET.parse(tmp_path / "j.xml").getroot()
+    assert any(tc.find("failure") is not None for tc in root.iter("testcase"))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("designs: []\n", "expected 'designs:' with a list"),
+    ("designs:\n  - {spec: relu4.yaml}\n", "design 1: needs 'spec: FILE' and 'rtl: \\[FILE, \\.\\.\\.\\]'"),
+    ("designs:\n  - {spec: relu4.yaml, rtl: [nope.v]}\n", "design 1: .*nope.v: RTL file not found"),
+    ("designs:\n  - {spec: relu4.yaml, rtl: [clamp_top.v], colour: red}\n", "unknown key\\(s\\) colour"),
+    ("designs: [\n", "not a YAML designs file"),
+])
+def test_a_bad_designs_file_is_one_line(tmp_path, text, message):
+    import re
+
+    path = _designs_file(tmp_path, "module clamp_top(input clk); endmodule\n")
+    path.write_text(text)
+    out = _cli("regress", "--no-templates", "--designs", str(path))
+    assert out.returncode == 2 and re.search(message, out.stderr), out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
