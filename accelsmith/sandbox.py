@@ -78,7 +78,7 @@ class Outcome:
     def describe(self, what: str) -> str:
         """One line: why ``what`` stopped, or its exit status."""
         if self.killed == "time":
-            return f"{what} exceeded its {self.limit} limit after {self.wall_s:.1f} s and was killed"
+            return f"{what} exceeded its {self.limit} time limit after {self.wall_s:.1f} s and was killed"
         if self.killed:
             return f"{what} exceeded its {self.killed} limit ({self.limit}) and was killed after {self.wall_s:.1f} s"
         return f"{what} exited with status {self.returncode}"
