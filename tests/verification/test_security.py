@@ -43,3 +43,28 @@ def test_comments_and_bundle_includes_are_allowed():
 def test_file_names_must_stay_inside_the_run_folder():
     findings = scan_rtl({"../escape.v": CLEAN})
     assert [f.code for f in findings] == ["BAD_FILENAME"]
+
+
+@pytest.mark.parametrize("name", ["$OPENAI_API_KEY.v", "-Wno-fatal.v", ".hidden.v", "a b.v", "m.c", "x/../m.v"])
+def test_only_plain_verilog_file_names(name):
+    assert [f.code for f in scan_rtl({name: CLEAN})] == ["BAD_FILENAME"]
+
+
+def test_strings_never_hide_code_from_the_scan():
+    text = CLEAN.replace("endmodule", 'initial begin $display("// /*"); $system("x"); $display("*/"); end\nendmodule')
+    assert "SYSTEM_TASK" in {f.code for f in scan_rtl({"m.v": text})}
+
+
+def test_unknown_system_tasks_are_refused_by_name():
+    text = CLEAN.replace("endmodule", "initial $ivl_made_up(1);\ninitial $display($clog2(8));\nendmodule")
+    (f,) = scan_rtl({"m.v": text})
+    assert f.code == "SYSTEM_TASK" and "'$ivl_made_up': not a system task a design may call" in f.message
+
+
+def test_unterminated_comments_and_size_caps():
+    # an unterminated /* hides the rest of the file from the tools, and from the scan: nothing to find
+    assert scan_rtl({"m.v": CLEAN + "/* " * 40000}) == []
+    (f,) = scan_rtl({"m.v": CLEAN + " " * (1 << 20)})
+    assert f.code == "TOO_LARGE" and "over the per-file limit of 1,048,576" in f.message
+    (f,) = scan_rtl({f"m{i}.v": CLEAN + " " * 900_000 for i in range(5)})
+    assert f.code == "TOO_LARGE" and "over the limit of 4,194,304" in f.message
