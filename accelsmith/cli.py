@@ -47,8 +47,9 @@ def _progress_printer():
             detail = f"{n_err} errors, {len(diags) - n_err} warnings"
         elif node == "verify":
             detail = "; ".join(
-                (next((d["message"] for d in r["diagnostics"] if d.get("code") in ("SIM_TIMEOUT", "BUILD_TIMEOUT")),
-                      f"{sim} killed at its time limit") if r["timed_out"]
+                (next((d["message"] for d in r["diagnostics"]
+                       if d.get("code") in ("SIM_TIMEOUT", "BUILD_TIMEOUT", "SIM_LIMIT", "BUILD_LIMIT")),
+                      f"{sim} killed at its {r.get('limit_hit') or 'time'} limit") if r["timed_out"]
                  else f"{sim} {sum(c['passed'] for c in r['cases'])}/{len(r['cases'])} cases"
                       + (" (reduced plan)" if r.get("reduced_plan") else "") + (", cached build" if r.get("build_cached") else "")
                       if r["built"]
@@ -92,6 +93,8 @@ def design(
         "--build-timeout", help="limit per simulator build, seconds [default: scaled with the design]")] = None,
     lint_timeout: Annotated[Optional[float], typer.Option(
         "--lint-timeout", help="limit for verilator lint, seconds [default: scaled with the design]")] = None,
+    memory_mb: Annotated[Optional[int], typer.Option(
+        "--memory-mb", min=64, help="memory per sandboxed build / simulation, MiB [default: 12288 / 8192]")] = None,
     pe_budget: Annotated[int, typer.Option(min=1, help="with --from-profile: processing elements per GEMM array")] = 1024,
     estimate: Annotated[bool, typer.Option("--estimate/--no-estimate",
                                            help="synthesise the verified design with yosys (cells, FFs, depth)")] = False,
@@ -123,7 +126,7 @@ def design(
                           + (f", cross-check {', '.join(others)}" if others else "") + ")")
             final = run_design(spec, store=store, backend=backend, sim=sim, cross_check=others,
                                max_iterations=max_iterations, bench_timeout_s=bench_timeout,
-                               build_timeout_s=build_timeout, lint_timeout_s=lint_timeout,
+                               build_timeout_s=build_timeout, lint_timeout_s=lint_timeout, memory_mb=memory_mb,
                                estimate=estimate, on_progress=_progress_printer())
             _print_summary(final, store)
             all_ok &= final.get("status") == "verified"

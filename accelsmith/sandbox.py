@@ -370,6 +370,9 @@ def run(cmd: list[str], *, cwd: Path, limits: Limits, writable: Iterable[Path] =
                 proc.wait()
     wall = time.perf_counter() - t0
     peak = cg.peak_mb()
+    if killed == "time" and cg.hit_limit() and (peak or 0) >= 0.95 * limits.memory_mb:
+        # held at its memory limit, a tool can crawl (reclaiming its own pages) instead of being OOM-killed
+        killed, limit = "memory", f"{limits.memory_mb} MiB; it ran out of time held at that limit"
     if killed is None:
         if cg.oom_killed() or (rc in (-9, 137) and (cg.hit_limit() or (peak or 0) >= 0.98 * limits.memory_mb)):
             killed, limit = "memory", f"{limits.memory_mb} MiB"

@@ -26,11 +26,12 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
            on_progress: ProgressFn | None = None, backend_options: dict | None = None,
            max_tokens: int | None = None, wall_clock_s: float | None = None, force_scratch: bool | None = None,
            waves: bool | None = None, estimate: bool = False, lint_timeout_s: float | None = None,
-           build_timeout_s: float | None = None) -> dict:
+           build_timeout_s: float | None = None, memory_mb: int | None = None) -> dict:
     """Run the design graph for one spec; returns the final state (with ``run_id``).
 
     ``bench_timeout_s`` (each simulation), ``build_timeout_s`` and ``lint_timeout_s`` left as None scale with the
-    design (``verification._limits``). Options left as None come from the environment (see ``run_options_from_env``), which is how the
+    design (``verification._limits``); ``memory_mb`` bounds each sandboxed build and simulation (default 12 GiB
+    and 8 GiB). Options left as None come from the environment (see ``run_options_from_env``), which is how the
     ``design`` command's users set them. API keys are never part of the state.
     """
     from accelsmith import sandbox
@@ -53,7 +54,8 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
              "force_scratch": env["force_scratch"] if force_scratch is None else force_scratch,
              "waves": env["waves"] if waves is None else waves, "estimate": estimate,
              "bench_timeout_s": bench_timeout_s,
-             "limits": {"lint_s": lint_timeout_s, "build_s": build_timeout_s, "sim_s": bench_timeout_s},
+             "limits": {"lint_s": lint_timeout_s, "build_s": build_timeout_s, "sim_s": bench_timeout_s,
+                        "memory_mb": memory_mb},
              "history": [], "cost": {}}
     return _stream(store, run_id, state, on_progress)
 

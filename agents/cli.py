@@ -136,6 +136,7 @@ def verify(
     sim_timeout: Annotated[Optional[float], typer.Option("--sim-timeout", help="limit per simulation, seconds [default: scaled with the design]")] = None,
     build_timeout: Annotated[Optional[float], typer.Option("--build-timeout", help="limit per simulator build, seconds [default: scaled]")] = None,
     lint_timeout: Annotated[Optional[float], typer.Option("--lint-timeout", help="limit for verilator lint, seconds [default: scaled]")] = None,
+    memory_mb: Annotated[Optional[int], typer.Option("--memory-mb", min=64, help="memory per sandboxed build / simulation, MiB [default: 12288 / 8192]")] = None,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="run store folder [env ACCELSMITH_RUNS, default ./runs]")] = None,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
@@ -161,7 +162,8 @@ def verify(
                       f"(sim {sim}" + (f", cross-check {', '.join(others)}" if others else "") + ")")
         final = run_design(spec, store=store, backend="user", backend_options={"files": files, "top": top_name},
                            sim=sim, cross_check=others, max_iterations=1, bench_timeout_s=sim_timeout,
-                           build_timeout_s=build_timeout, lint_timeout_s=lint_timeout, on_progress=_progress_printer())
+                           build_timeout_s=build_timeout, lint_timeout_s=lint_timeout, memory_mb=memory_mb,
+                           on_progress=_progress_printer())
     except (SpecError, ToolMissing, ValueError) as err:
         Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {str(err).splitlines()[0]}")
         raise typer.Exit(2) from None

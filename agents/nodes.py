@@ -160,7 +160,8 @@ def verify(state: DesignState) -> Command[Literal["estimate", "report", "debug"]
         plan = testplan if sim == state["sim"] else cross_check_plan(sim, spec.design_units, testplan)
         res = run_bench(sources, state["top"], plan, it_dir / f"bench_{sim}", sim=sim,
                         timeout_s=limits.get("sim_s") or state.get("bench_timeout_s"),
-                        build_timeout_s=limits.get("build_s"), units=spec.design_units, size=spec.size_label)
+                        build_timeout_s=limits.get("build_s"), units=spec.design_units, size=spec.size_label,
+                        memory_mb=limits.get("memory_mb"))
         results[sim] = {**res.model_dump(), "reduced_plan": plan is not testplan}
         diags += [d.model_dump() for d in res.diagnostics]
         if not res.passed:

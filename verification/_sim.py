@@ -45,7 +45,8 @@ class BenchResult(BaseModel):
     sim: str
     passed: bool
     built: bool
-    timed_out: bool = False
+    timed_out: bool = False     # a stage was killed at one of its limits (``limit_hit`` says which)
+    limit_hit: str | None = None  # "time", "memory", "cpu", "file size", "disk"
     cases: list[dict] = Field(default_factory=list)
     diagnostics: list[Diagnostic] = Field(default_factory=list)
     build_s: float | None = None
@@ -61,7 +62,7 @@ class BenchResult(BaseModel):
 
     def summary(self) -> str:
         if self.timed_out:
-            return f"{self.sim}: {'simulation' if self.built else 'build'} killed at its time limit"
+            return f"{self.sim}: {'simulation' if self.built else 'build'} killed at its {self.limit_hit or 'time'} limit"
         if not self.built:
             return f"{self.sim}: build failed ({len(self.diagnostics)} diagnostics)"
         n_pass = sum(c["passed"] for c in self.cases)
@@ -196,7 +197,8 @@ def run_bench(sources: list[Path], top: str, plan: TestPlan, build_dir: Path, *,
                                     message=f"case {name!r} produced no result (simulator exited with {rc})"))
     passed = built and not timed_out and bool(case_results) and all(r["passed"] for r in case_results)
     junit = build_dir / "results.xml"
-    return BenchResult(sim=sim, passed=passed, built=built, timed_out=timed_out, cases=case_results,
+    return BenchResult(sim=sim, passed=passed, built=built, timed_out=timed_out,
+                       limit_hit=killed[1].killed if killed else None, cases=case_results,
                        diagnostics=diags, build_s=timings.get("build_s"), build_cached=bool(timings.get("cached")),
                        sim_s=timings.get("sim_s"), wall_s=wall,
                        junit=str(junit) if junit.exists() else None, build_dir=str(build_dir))

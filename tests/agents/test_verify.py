@@ -102,3 +102,19 @@ def test_two_roots_need_a_top(tmp_path):
     b.write_text("module b(input x); endmodule\n")
     out = accelsmith("verify", str(spec_path), str(a), str(b))
     assert out.returncode == 2 and "name the one the bench drives with --top" in out.stderr
+
+
+@pytest.mark.sim
+def test_memory_limit_from_the_cli_stops_the_build_and_says_so(tmp_path):
+    import os
+
+    env = {**os.environ, "ACCELSMITH_BUILD_CACHE": "off"}
+    root = ROOT / "examples" / "user"
+    out = subprocess.run([sys.executable, "-m", "accelsmith.cli", "verify", str(root / "relu4.yaml"),
+                          str(root / "clamp_top.v"), "--no-cross-check", "--memory-mb", "64", "--build-timeout", "30",
+                          "--runs-dir", str(tmp_path / "runs")], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 1, out.stdout + out.stderr
+    (run,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    (diag,) = [d for d in json.loads((run / "diagnostics.json").read_text()) if d["code"] == "BUILD_LIMIT"]
+    assert "exceeded its memory limit (64 MiB" in diag["message"] and "--memory-mb" in diag["message"]
