@@ -19,7 +19,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="LLM-aided design and verification of accelerator RTL for transformer blocks.")
 runs_app = typer.Typer(no_args_is_help=True, help="Inspect the run store.")
 app.add_typer(runs_app, name="runs")
-console = Console(stderr=False, highlight=False)
+console = Console(stderr=False, highlight=False, soft_wrap=True)  # one line stays one line, also when piped
 err_console = Console(stderr=True, highlight=False)
 
 RunsDir = Annotated[Optional[Path], typer.Option("--runs-dir", help="run store folder [env ACCELSMITH_RUNS, default ./runs]")]

@@ -50,6 +50,9 @@ def build_feedback(state: dict, testplan: TestPlan | None) -> dict:
             "previous_rtl": dict(state.get("rtl") or {})}
 
 
+MAX_VCD_BYTES = 128 << 20
+
+
 def rtl_sources(folder: Path) -> list[Path]:
     """The files a tool compiles: Verilog and SystemVerilog sources (headers are only included)."""
     return sorted(p for p in Path(folder).iterdir() if p.suffix in (".v", ".sv")) if Path(folder).is_dir() else []
@@ -69,7 +72,7 @@ def failure_window(run_dir: Path, it_dir: Path, top: str, testplan: TestPlan, fa
     res = run_bench(rtl_sources(it_dir / "rtl"), top, testplan, build, sim="verilator",
                     timeout_s=WAVES_TIMEOUT_S, waves=True, cases=[case_name])
     vcds = sorted(build.rglob("*.vcd"))
-    if not res.built or not vcds:
+    if not res.built or not vcds or vcds[0].stat().st_size > MAX_VCD_BYTES:  # untrusted output: read only so much
         return None
     vcd = it_dir / f"failure_{case_name}.vcd"
     shutil.copyfile(vcds[0], vcd)

@@ -151,7 +151,7 @@ def verify(
     from accelsmith.runstore import RunStore
     from accelsmith.spec import load_spec
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     try:
         sandbox_policy(unsafe_no_sandbox)
         spec = load_spec(spec_path)

@@ -114,3 +114,16 @@ def test_from_profile_missing_file_exits_2(tmp_path):
     out = accelsmith("design", "--from-profile", str(tmp_path / "none.json"), "--runs-dir", str(tmp_path / "r"))
     assert out.returncode == 2
     assert re.fullmatch(r"error: .*none\.json: profile file not found", out.stderr.strip())
+
+
+@pytest.mark.sim
+def test_lint_command_refuses_hostile_rtl_and_lints_clean_rtl(tmp_path):
+    clean = ROOT / "examples" / "user" / "clamp_top.v"
+    ok = accelsmith("lint", str(clean), "--top", "clamp_top")
+    assert ok.returncode == 0 and "0 errors" in ok.stdout, ok.stdout + ok.stderr
+    hostile = ROOT / "tests" / "data" / "hostile" / "pp_dollar_system.v"
+    bad = accelsmith("lint", str(hostile), "--top", "clamp_top", cwd=tmp_path)
+    assert bad.returncode == 1
+    assert re.search(r"security\(verilator\) error: pp_dollar_system\.v:22: \[SYSTEM_TASK\] after verilator's "
+                     r"preprocessor: '\$system'", bad.stdout), bad.stdout
+    assert list(tmp_path.iterdir()) == []  # lint writes nothing into the user's folder

@@ -12,7 +12,7 @@ from rich.console import Console
 from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 from rich.table import Table
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
 
 
