@@ -95,6 +95,8 @@ def design(
         "--lint-timeout", help="limit for verilator lint, seconds [default: scaled with the design]")] = None,
     memory_mb: Annotated[Optional[int], typer.Option(
         "--memory-mb", min=64, help="memory per sandboxed build / simulation, MiB [default: 12288 / 8192]")] = None,
+    allow_large: Annotated[bool, typer.Option(
+        "--allow-large", help="start even when the spec looks too large to verify here (see the refusal's figures)")] = False,
     pe_budget: Annotated[int, typer.Option(min=1, help="with --from-profile: processing elements per GEMM array")] = 1024,
     estimate: Annotated[bool, typer.Option("--estimate/--no-estimate",
                                            help="synthesise the verified design with yosys (cells, FFs, depth)")] = False,
@@ -112,6 +114,10 @@ def design(
         sandbox_policy(unsafe_no_sandbox)
         if spec_path is not None:
             specs = [load_spec(spec_path)]
+            if not allow_large:
+                from accelsmith.verification._limits import check_effort
+
+                check_effort(specs[0], str(spec_path))
         else:
             from accelsmith.model_opt import DesignBudget, specs_from_profile
 
@@ -127,7 +133,7 @@ def design(
             final = run_design(spec, store=store, backend=backend, sim=sim, cross_check=others,
                                max_iterations=max_iterations, bench_timeout_s=bench_timeout,
                                build_timeout_s=build_timeout, lint_timeout_s=lint_timeout, memory_mb=memory_mb,
-                               estimate=estimate, on_progress=_progress_printer())
+                               allow_large=allow_large, estimate=estimate, on_progress=_progress_printer())
             _print_summary(final, store)
             all_ok &= final.get("status") == "verified"
     except (SpecError, ToolMissing, ValueError, ImportError) as err:

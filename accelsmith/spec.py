@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from accelsmith.errors import SpecError
 
 SPEC_SCHEMA_VERSION = 1
+MAX_SPEC_BYTES = 256 << 10   # a spec is a few lines; anything larger is a mistake or an attack
+MAX_SPEC_DEPTH = 32          # nesting of mappings and lists
+MAX_SPEC_ALIASES = 32        # YAML aliases (*name): enough for sharing, too few for an alias bomb
+MAX_SPEC_VALUES = 100_000    # scalars after alias expansion
 
 _SPEC_CLASSES: dict[str, type[BlockSpec]] = {}
 
@@ -29,6 +33,13 @@ class BlockSpec(BaseModel):
     kind: ClassVar[str] = ""
     version: int = SPEC_SCHEMA_VERSION
     name: str | None = None
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, v: int) -> int:
+        if v != SPEC_SCHEMA_VERSION:
+            raise ValueError(f"this accelsmith reads spec version {SPEC_SCHEMA_VERSION} only")
+        return v
 
     @property
     def spec_hash(self) -> str:
@@ -55,6 +66,11 @@ class BlockSpec(BaseModel):
         """Size of the design in its kind's natural unit (GEMM: processing elements; vector blocks: elements or
         lanes). Time limits for lint, build and simulation scale with it."""
         return 1
+
+    @property
+    def beats_per_job(self) -> int:
+        """Input plus output beats of one job on the block's streams (a test plan's size grows with it)."""
+        return 2
 
     @property
     def size_label(self) -> str:
@@ -113,33 +129,131 @@ def _format_validation_error(source: str, err: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def _strict_types(cls: type[BlockSpec], data: dict, source: str) -> None:
+    """What pydantic's lax mode would quietly convert: a boolean for a number, binary data for text."""
+    for key, value in data.items():
+        field = cls.model_fields.get(key)
+        if field is None:
+            continue
+        wants_bool = "bool" in str(field.annotation)
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, bool) and not wants_bool:
+                raise SpecError(f"{source}: field {key!r}: expected a number, got a boolean ({str(v).lower()})")
+            if isinstance(v, (bytes, bytearray)):
+                raise SpecError(f"{source}: field {key!r}: binary data (!!binary) is not allowed in a spec")
+
+
 def spec_from_dict(data: Any, source: str = "<spec>") -> BlockSpec:
     """Build a spec from a mapping with a ``kind`` key; raises SpecError with one line per problem."""
     if not isinstance(data, dict):
         raise SpecError(f"{source}: a spec must be a mapping with a 'kind' field, got {type(data).__name__}")
     data = dict(data)
-    kind = data.pop("kind", None)
-    if kind is None:
+    if "kind" not in data:
         raise SpecError(f"{source}: field 'kind' is missing; known kinds: {', '.join(known_kinds())}")
+    kind = data.pop("kind")
+    if kind is None:
+        raise SpecError(f"{source}: field 'kind' is empty (null); known kinds: {', '.join(known_kinds())}")
     if not isinstance(kind, str) or kind not in known_kinds():
         raise SpecError(f"{source}: field 'kind': unknown block kind {kind!r}; known: {', '.join(known_kinds())}")
     cls = _SPEC_CLASSES[kind]
+    _strict_types(cls, data, source)
     try:
         return cls.model_validate(data)
     except ValidationError as err:
         raise SpecError(_format_validation_error(source, err)) from None
 
 
+class _SpecLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with duplicate keys refused and nesting and aliases capped (both are checked while
+    composing, before anything is built)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_SPEC_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_SPEC_ALIASES} aliases (*name); a spec needs none")
+        self._depth += 1
+        try:
+            if self._depth > MAX_SPEC_DEPTH:
+                raise yaml.YAMLError(f"nested more than {MAX_SPEC_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise yaml.constructor.ConstructorError(None, None, "merge keys (<<) are not allowed in a spec",
+                                                        key_node.start_mark)
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark)
+                seen[key] = key_node.start_mark.line
+            except TypeError:  # an unhashable key: let PyYAML say so
+                break
+        return super().construct_mapping(node, deep=deep)
+
+
+def _count_values(obj: Any, budget: int = MAX_SPEC_VALUES) -> int:
+    """Scalars in ``obj`` counting shared (aliased) parts each time they appear; stops past ``budget``."""
+    stack, n = [obj], 0
+    while stack and n <= budget:
+        o = stack.pop()
+        if isinstance(o, dict):
+            stack += list(o.keys()) + list(o.values())
+        elif isinstance(o, list):
+            stack += o
+        else:
+            n += 1
+    return n
+
+
 def load_spec(path: str | Path) -> BlockSpec:
-    """Load a YAML (or JSON) spec file."""
+    """Load a YAML (or JSON) spec file: a regular file of at most 256 KiB of UTF-8; every problem is one
+    ``SpecError`` line naming the file."""
     p = Path(path)
-    if not p.is_file():
-        raise SpecError(f"{p}: spec file not found")
     try:
-        data = yaml.safe_load(p.read_text())
+        st = p.stat()
+    except FileNotFoundError:
+        raise SpecError(f"{p}: spec file not found") from None
+    except OSError as err:
+        raise SpecError(f"{p}: cannot read the spec file ({err.strerror})") from None
+    import stat as stat_mod
+
+    if stat_mod.S_ISDIR(st.st_mode):
+        raise SpecError(f"{p}: is a folder, not a spec file")
+    if not stat_mod.S_ISREG(st.st_mode):
+        raise SpecError(f"{p}: not a regular file (a device, pipe or socket); give a spec YAML file")
+    if st.st_size > MAX_SPEC_BYTES:
+        raise SpecError(f"{p}: {st.st_size:,} bytes, over the {MAX_SPEC_BYTES:,}-byte limit for a spec file")
+    try:
+        raw = p.read_bytes()[:MAX_SPEC_BYTES + 1]
+    except OSError as err:
+        raise SpecError(f"{p}: cannot read the spec file ({err.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise SpecError(f"{p}:{line}: not UTF-8 text (byte 0x{raw[err.start]:02x} at offset {err.start})") from None
+    try:
+        data = yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise SpecError(f"{p}{where}: not valid YAML: {problem}") from None
+    except RecursionError:
+        raise SpecError(f"{p}: not valid YAML: nested too deeply") from None
+    except ValueError as err:  # e.g. an integer of thousands of digits
+        raise SpecError(f"{p}: not a usable value: {str(err).split(';')[0]}") from None
+    if _count_values(data) > MAX_SPEC_VALUES:
+        raise SpecError(f"{p}: expands to more than {MAX_SPEC_VALUES:,} values (YAML aliases); a spec is a few fields")
     return spec_from_dict(data, source=str(p))

@@ -26,17 +26,22 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
            on_progress: ProgressFn | None = None, backend_options: dict | None = None,
            max_tokens: int | None = None, wall_clock_s: float | None = None, force_scratch: bool | None = None,
            waves: bool | None = None, estimate: bool = False, lint_timeout_s: float | None = None,
-           build_timeout_s: float | None = None, memory_mb: int | None = None) -> dict:
+           build_timeout_s: float | None = None, memory_mb: int | None = None, allow_large: bool = False) -> dict:
     """Run the design graph for one spec; returns the final state (with ``run_id``).
 
     ``bench_timeout_s`` (each simulation), ``build_timeout_s`` and ``lint_timeout_s`` left as None scale with the
     design (``verification._limits``); ``memory_mb`` bounds each sandboxed build and simulation (default 12 GiB
-    and 8 GiB). Options left as None come from the environment (see ``run_options_from_env``), which is how the
+    and 8 GiB). A spec too large to verify here (``verification._limits.check_effort``) is refused before the run
+    exists unless ``allow_large``. Options left as None come from the environment (see ``run_options_from_env``), which is how the
     ``design`` command's users set them. API keys are never part of the state.
     """
     from accelsmith import sandbox
 
+    from accelsmith.verification._limits import check_effort
+
     sandbox.require()  # before the run exists: no sandbox and no --unsafe-no-sandbox is a one-line error
+    if not allow_large:
+        check_effort(spec, spec.name or "")
     env = run_options_from_env()
     backend_options = resolve_backend_options(backend, backend_options)
     get_backend(backend, **backend_options)  # fail early on an unknown backend or a missing model

@@ -137,6 +137,7 @@ def verify(
     build_timeout: Annotated[Optional[float], typer.Option("--build-timeout", help="limit per simulator build, seconds [default: scaled]")] = None,
     lint_timeout: Annotated[Optional[float], typer.Option("--lint-timeout", help="limit for verilator lint, seconds [default: scaled]")] = None,
     memory_mb: Annotated[Optional[int], typer.Option("--memory-mb", min=64, help="memory per sandboxed build / simulation, MiB [default: 12288 / 8192]")] = None,
+    allow_large: Annotated[bool, typer.Option("--allow-large", help="start even when the spec looks too large to verify here")] = False,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="run store folder [env ACCELSMITH_RUNS, default ./runs]")] = None,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
@@ -155,6 +156,10 @@ def verify(
     try:
         sandbox_policy(unsafe_no_sandbox)
         spec = load_spec(spec_path)
+        if not allow_large:
+            from accelsmith.verification._limits import check_effort
+
+            check_effort(spec, str(spec_path))
         files, top_name = load_user_rtl(rtl, top, spec.kind)
         store = RunStore(runs_dir)
         others = [s for s in ("icarus", "verilator") if s != sim] if cross_check else []
@@ -163,7 +168,7 @@ def verify(
         final = run_design(spec, store=store, backend="user", backend_options={"files": files, "top": top_name},
                            sim=sim, cross_check=others, max_iterations=1, bench_timeout_s=sim_timeout,
                            build_timeout_s=build_timeout, lint_timeout_s=lint_timeout, memory_mb=memory_mb,
-                           on_progress=_progress_printer())
+                           allow_large=allow_large, on_progress=_progress_printer())
     except (SpecError, ToolMissing, ValueError) as err:
         Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {str(err).splitlines()[0]}")
         raise typer.Exit(2) from None

@@ -65,3 +65,36 @@ def estimated_sim_s(sim: str, units: int, plan: TestPlan) -> float:
 def cross_check_plan(sim: str, units: int, plan: TestPlan) -> TestPlan:
     """The plan a cross-check simulator runs: the whole plan when it is affordable, else ``plan.reduced()``."""
     return plan.reduced() if estimated_sim_s(sim, units, plan) > CROSS_CHECK_FULL_PLAN_S else plan
+
+
+# What one run can do here: a plan past this many test values (inputs and expected outputs) does not fit in
+# memory on a 24 GiB machine, and builds or simulations past these seconds do not finish in a session.
+MAX_PLAN_VALUES = 30_000_000
+MAX_EFFORT_S = 3 * 3600.0
+
+
+def effort(spec) -> dict:
+    """Rough cost of verifying ``spec``, from its size alone (before a plan exists): test values, and lint,
+    build and Verilator simulation seconds at the measured rates."""
+    ports = spec.ports()
+    lanes = sum(f["lanes"] for side in ("in", "out") for f in ports[side]["fields"].values())
+    beats = max(1, spec.beats_per_job)
+    jobs = 40 if beats > 2 else 500  # streaming blocks: many short jobs; long jobs: a few dozen
+    units = max(1, spec.design_units)
+    cycles = jobs * beats * 2
+    return {"plan_values": jobs * beats * lanes, "lint_s": 0.011 * units, "build_s": 0.035 * units,
+            "sim_s": cycles / (_CYCLES_PER_S["verilator"] * 14)}
+
+
+def check_effort(spec, source: str = "") -> None:
+    """Raise SpecError (one line) when ``spec`` is in range field by field but too large to verify here."""
+    from accelsmith.errors import SpecError
+
+    e = effort(spec)
+    worst = max(e["lint_s"] + e["build_s"], e["sim_s"])
+    if e["plan_values"] > MAX_PLAN_VALUES or worst > MAX_EFFORT_S:
+        where = f"{source}: " if source else ""
+        raise SpecError(f"{where}{spec.kind} {spec.size_label} needs about {e['plan_values']:,} test values and "
+                        f"{worst / 60:,.0f} min of build or simulation; one run here handles {MAX_PLAN_VALUES:,} "
+                        f"values and {MAX_EFFORT_S / 3600:.0f} h; make the spec smaller, or pass --allow-large to "
+                        f"try anyway")

@@ -80,6 +80,10 @@ class AttentionSpec(BlockSpec):
                 f"{self.k_scale:g} exp2 Q.{self.exp_frac_bits} p<=2^{self.prob_bits} buffer {self.buffer_bytes} B "
                 f"err<={self.max_abs_error}")
 
+    @property
+    def beats_per_job(self) -> int:
+        return self.seq_len + 2  # q, then (k, v) per key, then y
+
     def ports(self) -> dict[str, dict]:
         lanes = {"lanes": self.head_dim, "bits": 8, "signed": True}
         return {

@@ -54,6 +54,10 @@ class GemmSpec(BlockSpec):
                 f"{self.overflow} {self.dataflow.replace('_', '-')}")
 
     @property
+    def beats_per_job(self) -> int:
+        return self.k + self.rows
+
+    @property
     def ideal_job_cycles(self) -> int:
         """Cycles from a job's first operand beat to its last MAC in an R x C output-stationary array."""
         return self.k + self.rows + self.cols - 2

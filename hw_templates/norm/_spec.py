@@ -69,6 +69,10 @@ class NormSpec(BlockSpec):
         return self
 
     @property
+    def beats_per_job(self) -> int:
+        return 2 * self.beats
+
+    @property
     def beats(self) -> int:
         return self.hidden // self.lanes
 

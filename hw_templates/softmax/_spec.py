@@ -63,6 +63,10 @@ class SoftmaxSpec(BlockSpec):
         return self
 
     @property
+    def beats_per_job(self) -> int:
+        return 2 * self.beats
+
+    @property
     def beats(self) -> int:
         return self.length // self.lanes
 
