@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
-from accelsmith.errors import AccelsmithError, SpecError, ToolMissing, UnsafeRTL
+from accelsmith.errors import AccelsmithError, SpecError, StoreError, ToolMissing, UnsafeRTL
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="LLM-aided design and verification of accelerator RTL for transformer blocks.")
@@ -26,8 +26,10 @@ RunsDir = Annotated[Optional[Path], typer.Option("--runs-dir", help="run store f
 
 
 def _user_error(msg: str) -> typer.Exit:
+    from rich.markup import escape
+
     for line in str(msg).splitlines() or [str(msg)]:
-        err_console.print(f"[bold red]error:[/] {line}", markup=True, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(line)}", markup=True, soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -136,7 +138,7 @@ def design(
                                allow_large=allow_large, estimate=estimate, on_progress=_progress_printer())
             _print_summary(final, store)
             all_ok &= final.get("status") == "verified"
-    except (SpecError, ToolMissing, ValueError, ImportError) as err:
+    except (SpecError, ToolMissing, ValueError, ImportError, StoreError) as err:
         raise _user_error(str(err)) from None
     raise typer.Exit(0 if all_ok else 1)
 
@@ -147,11 +149,14 @@ def resume(run_id: str, runs_dir: RunsDir = None, unsafe_no_sandbox: UnsafeNoSan
     from accelsmith.agents import resume as run_resume
     from accelsmith.runstore import RunStore
 
+    from accelsmith.agents._run import resume_plan
+
     store = RunStore(runs_dir)
     try:
         sandbox_policy(unsafe_no_sandbox)
+        console.print(resume_plan(run_id, store))
         final = run_resume(run_id, store=store, on_progress=_progress_printer())
-    except (ValueError, ToolMissing) as err:
+    except (ValueError, ToolMissing, StoreError) as err:
         raise _user_error(str(err)) from None
     _print_summary(final, store)
     raise typer.Exit(0 if final.get("status") == "verified" else 1)
@@ -246,7 +251,10 @@ def runs_show(run_id: str, runs_dir: RunsDir = None) -> None:
         raise _user_error(f"unknown run {run_id!r} in {store.root}")
     console.print_json(json.dumps(rec.__dict__))
     report = store.folder(run_id) / "report.md"
-    console.print(report.read_text() if report.exists() else f"(no report.md in {store.folder(run_id)})", markup=False)
+    if report.is_symlink() or (report.exists() and not report.is_file()):
+        raise _user_error(f"{report} is not a regular file; refusing to read it")
+    console.print(report.read_text(errors="replace")[:1 << 20] if report.exists() else f"(no report.md in {report.parent})",
+                  markup=False)
 
 
 # Packages contribute commands through a ``cli`` module with ``register(app)``; the order is the help order.
@@ -275,8 +283,9 @@ _register_plugins()
 def main() -> None:  # pragma: no cover - console-script entry
     try:
         app()
-    except AccelsmithError as err:
-        err_console.print(f"error: {err}")
+    except AccelsmithError as err:  # one line, never markup: messages quote user input
+        err_console.print(f"error: {str(err).splitlines()[0] if str(err) else type(err).__name__}", markup=False,
+                          soft_wrap=True)
         sys.exit(2)
 
 

@@ -25,3 +25,7 @@ class SimulationTimeout(AccelsmithError):
 
 class LintFailed(AccelsmithError):
     """Lint found errors that block simulation."""
+
+
+class StoreError(AccelsmithError):
+    """The run store cannot be used as asked: a bad id, a corrupt or unwritable index or folder, a full disk."""

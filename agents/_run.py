@@ -13,6 +13,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from accelsmith.agents._backends import get_backend
 from accelsmith.agents._options import resolve_backend_options, run_options_from_env
 from accelsmith.agents.graph import build_graph
+from accelsmith.errors import StoreError
 from accelsmith.runstore import RunStore, write_json
 from accelsmith.spec import BlockSpec
 from accelsmith.tools import tool_versions
@@ -65,19 +66,54 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
     return _stream(store, run_id, state, on_progress)
 
 
+def resume_plan(run_id: str, store: RunStore) -> str:
+    """What ``resume`` will do for ``run_id``, in one line; StoreError (one line) when the run cannot resume."""
+    rec = store.get(run_id)
+    if rec is None:
+        raise StoreError(f"unknown run {run_id!r} in {store.root}")
+    run_dir = store.folder(run_id)
+    if not run_dir.is_dir():
+        raise StoreError(f"run {run_id}: its folder {run_dir} is gone; nothing to resume")
+    ckpt = run_dir / "checkpoints.sqlite"
+    if not ckpt.is_file() or ckpt.stat().st_size == 0:
+        raise StoreError(f"run {run_id}: no checkpoint in {run_dir} (checkpoints.sqlite missing or empty); "
+                         f"it cannot be resumed, start a new run")
+    try:
+        with closing(sqlite3.connect(f"{ckpt.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            snapshot = build_graph(SqliteSaver(conn)).get_state(_config(run_id))
+    except (sqlite3.Error, ValueError, TypeError, KeyError) as err:
+        raise StoreError(f"run {run_id}: its checkpoint {ckpt} cannot be read ({err}); start a new run") from None
+    if not snapshot.values:
+        raise StoreError(f"run {run_id}: its checkpoint holds no state; start a new run")
+    nxt = list(snapshot.next or [])
+    it = snapshot.values.get("iteration", 0)
+    if not nxt:
+        return f"run {run_id} already finished ({snapshot.values.get('status', 'failed')}); nothing to redo"
+    return (f"resuming run {run_id} (was {rec.status}): finished nodes are kept; next: {', '.join(nxt)}"
+            + (f" in iteration {it}" if it else ""))
+
+
 def resume(run_id: str, *, store: RunStore | None = None, on_progress: ProgressFn | None = None) -> dict:
     """Continue a run from its last checkpoint (finished nodes are not redone)."""
     store = store or RunStore()
-    if store.get(run_id) is None:
-        raise ValueError(f"unknown run {run_id!r} in {store.root}")
+    resume_plan(run_id, store)  # refuses a run that cannot resume, in one line
+    store.claim(run_id)
     return _stream(store, run_id, None, on_progress)
+
+
+def _config(run_id: str) -> dict:
+    return {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
 
 
 def _stream(store: RunStore, run_id: str, state: dict | None, on_progress: ProgressFn | None) -> dict:
     run_dir = store.folder(run_id)
     t0 = time.perf_counter()
-    config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
-    with closing(sqlite3.connect(Path(run_dir) / "checkpoints.sqlite", check_same_thread=False)) as conn:
+    config = _config(run_id)
+    try:
+        conn = sqlite3.connect(Path(run_dir) / "checkpoints.sqlite", check_same_thread=False)
+    except sqlite3.Error as err:
+        raise StoreError(f"run {run_id}: cannot open its checkpoint ({err})") from None
+    with closing(conn):
         graph = build_graph(SqliteSaver(conn))
         try:
             # "sync": each node's checkpoint is on disk before the next node starts, so a SIGKILL
@@ -86,8 +122,16 @@ def _stream(store: RunStore, run_id: str, state: dict | None, on_progress: Progr
                 for node, delta in update.items():
                     if on_progress:
                         on_progress(node, delta or {})
-        except BaseException:
-            store.update(run_id, status="interrupted", seconds=round(time.perf_counter() - t0, 2))
+        except BaseException as err:
+            why = "interrupted by the user" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
+            try:  # the index may be what failed (a full disk): never hide the first error behind a second
+                store.update(run_id, status="interrupted", stop_reason=why[:300],
+                             seconds=round(time.perf_counter() - t0, 2))
+            except StoreError:
+                pass
+            if isinstance(err, (sqlite3.Error, OSError)):
+                raise StoreError(f"run {run_id} stopped: {why[:300]}; what it wrote is kept in {run_dir}; "
+                                 f"`accelsmith resume {run_id}` continues it once the cause is fixed") from err
             raise
         final = dict(graph.get_state(config).values)
     cost = final.get("cost", {})

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -93,7 +94,10 @@ def build_key(sim: str, sources: list[str], top: str, *, waves: bool, options: B
     h = hashlib.sha256()
     for s in sources:
         h.update(Path(s).name.encode() + b"\0" + Path(s).read_bytes() + b"\0")
+    # the install too: a Verilator executable links this venv's cocotb libraries by absolute path, and another
+    # checkout's sandbox cannot see them
     h.update(json.dumps({"sim": sim, "top": top, "waves": waves, "args": build_args, "versions": versions,
+                         "install": str(Path(sys.prefix).resolve()),
                          "options": asdict(options) if sim == "verilator" else None}, sort_keys=True).encode())
     return h.hexdigest()[:24]
 

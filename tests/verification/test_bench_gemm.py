@@ -230,3 +230,19 @@ def _processes_under(folder) -> list[int]:
         if str(folder) in cmd or cwd.startswith(str(folder)):
             found.append(int(entry))
     return found
+
+
+def test_the_build_cache_key_names_the_install(tmp_path, monkeypatch):
+    """A Verilator build links this venv's cocotb libraries by path: another checkout must not reuse it."""
+    import sys
+
+    from accelsmith.verification import DEFAULT_BUILD
+    from accelsmith.verification._build import build_key
+
+    src = tmp_path / "m.v"
+    src.write_text("module m; endmodule\n")
+    key = lambda: build_key("verilator", [str(src)], "m", waves=False, options=DEFAULT_BUILD, build_args=[],  # noqa: E731
+                            versions={})
+    here = key()
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "other-venv"))
+    assert key() != here
