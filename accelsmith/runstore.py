@@ -188,7 +188,8 @@ class RunStore:
             db.execute(f"UPDATE runs SET {cols}, updated = ? WHERE run_id = ?", (*fields.values(), time.time(), run_id))
 
     @staticmethod
-    def _record(row: sqlite3.Row) -> RunRecord | None:
+    def record(row: sqlite3.Row) -> RunRecord | None:
+        """A row as a RunRecord: None for a row whose id is not a plain run id; a dead 'running' row as interrupted."""
         d = dict(row)
         owner = {k: d.pop(k, None) for k in _OWNER_COLUMNS}
         if not isinstance(d.get("run_id"), str) or not RUN_ID.fullmatch(d["run_id"]) or ".." in d["run_id"]:
@@ -206,7 +207,7 @@ class RunStore:
         check_run_id(run_id)
         with self._db("read the run index") as db:
             row = db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return self._record(row) if row else None
+        return self.record(row) if row else None
 
     def list(self, status: str | None = None, kind: str | None = None, limit: int = 1000) -> list[RunRecord]:
         sql, args = "SELECT * FROM runs WHERE 1=1", []
@@ -217,7 +218,7 @@ class RunStore:
         args.append(limit)
         with self._db("read the run index") as db:
             rows = db.execute(sql, args).fetchall()
-        records = [r for r in map(self._record, rows) if r is not None]
+        records = [r for r in map(self.record, rows) if r is not None]
         return [r for r in records if not status or r.status == status]
 
 

@@ -14,14 +14,17 @@ def _totals(cost: dict) -> tuple[float, int]:
 
 def iteration_costs(folder: Path, run_id: str, problems: list[str]) -> dict[int, dict]:
     """{iteration: {seconds, tokens, passed}}; empty when the run has no readable checkpoints."""
+    from accelsmith.review._load import inside
+
     path = folder / "checkpoints.sqlite"
-    if not path.is_file():
+    if not inside(path):
         return {}
     try:
         from langgraph.checkpoint.sqlite import SqliteSaver
 
-        # mode=ro: reading checkpoints must not create tables or journals in the run folder
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)) as db:
+        # mode=ro + immutable: reading checkpoints creates no tables, journals, -wal or -shm files in the run folder
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                                     check_same_thread=False)) as db:
             states = [c.checkpoint.get("channel_values", {})
                       for c in SqliteSaver(db).list({"configurable": {"thread_id": run_id}})]
     except Exception as err:  # a corrupt or foreign checkpoint file must not break the page

@@ -6,7 +6,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from accelsmith.runstore import RunRecord
+from accelsmith.runstore import RunRecord, RunStore
 
 LIST_LIMIT = 2000
 
@@ -16,7 +16,7 @@ def _connect(root: Path) -> sqlite3.Connection | None:
     if not db_path.is_file():
         return None
     # mode=ro: the review page must never create or change the store
-    db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=10)
     db.row_factory = sqlite3.Row
     return db
 
@@ -27,13 +27,12 @@ def list_runs(root: Path, status: str | None = None, kind: str | None = None,
     if db is None:
         return []
     sql, args = "SELECT * FROM runs WHERE 1=1", []
-    if status:
-        sql, args = sql + " AND status = ?", [*args, status]
     if kind:
         sql, args = sql + " AND kind = ?", [*args, kind]
     with closing(db):
         rows = db.execute(sql + " ORDER BY created DESC LIMIT ?", [*args, limit]).fetchall()
-    return [RunRecord(**dict(r)) for r in rows]
+    records = [r for r in map(RunStore.record, rows) if r is not None]  # the index is data: odd ids are skipped
+    return [r for r in records if not status or r.status == status]
 
 
 def get_run(root: Path, run_id: str) -> RunRecord | None:
@@ -42,7 +41,7 @@ def get_run(root: Path, run_id: str) -> RunRecord | None:
         return None
     with closing(db):
         row = db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-    return RunRecord(**dict(row)) if row else None
+    return RunStore.record(row) if row else None
 
 
 def facets(root: Path) -> dict[str, list[str]]:
@@ -51,5 +50,6 @@ def facets(root: Path) -> dict[str, list[str]]:
     if db is None:
         return {"status": [], "kind": []}
     with closing(db):
-        return {col: [r[0] for r in db.execute(f"SELECT DISTINCT {col} FROM runs ORDER BY {col}")]
-                for col in ("status", "kind")}
+        rows = db.execute("SELECT * FROM runs").fetchall()
+    records = [r for r in map(RunStore.record, rows) if r is not None]
+    return {"status": sorted({r.status for r in records}), "kind": sorted({r.kind for r in records})}

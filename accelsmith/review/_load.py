@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,16 +73,51 @@ def run_folder(root: Path, run_id: str) -> Path | None:
     return folder if folder.parent == root else None
 
 
+def inside(path: Path) -> bool:
+    """True when ``path`` is reached without a symbolic link anywhere after its (resolved) run folder and is a
+    regular file: every path here is built from ``run_folder``'s resolved path, so a link in any later component
+    (a planted ``report.md``, ``rtl/``, ``iter_01`` link) makes the real path differ from the written one."""
+    try:
+        return os.path.realpath(path) == os.path.abspath(path) and stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def inside_dir(path: Path) -> bool:
+    """A real folder (not a link) below its run folder."""
+    return os.path.realpath(path) == os.path.abspath(path) and os.path.isdir(path)
+
+
+def read_bytes_safe(path: Path, limit: int) -> bytes | None:
+    """At most ``limit + 1`` bytes of a regular file inside the store, opened without following links; None when
+    the file is missing, a link, or not a regular file."""
+    if not inside(path):
+        return None
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(limit + 1)
+    finally:
+        os.close(fd)
+
+
 def read_text(path: Path, problems: list[str], rel: str, required: bool = False) -> str | None:
+    if os.path.lexists(path) and not inside(path):
+        problems.append(f"{rel}: not a regular file inside the run store (a link or a device); not shown")
+        return None
     if not path.is_file():
         if required:
             problems.append(f"{rel}: missing")
         return None
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_TEXT_BYTES + 1)
+        data = read_bytes_safe(path, MAX_TEXT_BYTES)
     except OSError as err:
         problems.append(f"{rel}: unreadable ({err.strerror})")
+        return None
+    if data is None:
+        problems.append(f"{rel}: not a regular file inside the run store; not shown")
         return None
     if len(data) > MAX_TEXT_BYTES:
         problems.append(f"{rel}: larger than {MAX_TEXT_BYTES} bytes, shown truncated")
@@ -104,17 +141,21 @@ def read_json(path: Path, problems: list[str], rel: str, required: bool = False,
 
 
 def read_rtl(folder: Path, problems: list[str], rel: str) -> dict[str, str]:
-    files = sorted(p for p in folder.glob("*") if p.suffix in (".v", ".sv", ".vh") and p.is_file())
+    if not inside_dir(folder):
+        problems.append(f"{rel}/: a link out of the run folder; not shown")
+        return {}
+    files = sorted(p for p in folder.glob("*") if p.suffix in (".v", ".sv", ".vh", ".svh") and p.is_file())
     if not files:
         problems.append(f"{rel}/: no RTL files")
     return {p.name: read_text(p, problems, f"{rel}/{p.name}") or "" for p in files}
 
 
 def read_junit(path: Path, problems: list[str], rel: str) -> dict[str, dict]:
-    if not path.is_file():
+    text = read_text(path, problems, rel) if os.path.lexists(path) else None
+    if text is None:
         return {}
     try:
-        tree = ET.parse(path)
+        tree = ET.ElementTree(ET.fromstring(text))
     except ET.ParseError as err:
         problems.append(f"{rel}: invalid JUnit XML ({err})")
         return {}
@@ -155,7 +196,7 @@ def read_iteration(folder: Path, problems: list[str]) -> Iteration:
     name = folder.name
     diags = read_json(folder / "diagnostics.json", problems, f"{name}/diagnostics.json", required=True, want=list)
     benches = {b.name.removeprefix("bench_"): read_bench(b, problems, f"{name}/{b.name}")
-               for b in sorted(folder.glob("bench_*")) if b.is_dir()}
+               for b in sorted(folder.glob("bench_*")) if inside_dir(b)}
     rtl = read_rtl(folder / "rtl", problems, f"{name}/rtl") if (folder / "rtl").is_dir() else {}
     if not rtl and not (folder / "rtl").is_dir():
         problems.append(f"{name}/rtl/: missing")
@@ -180,14 +221,16 @@ def load_run(root: Path, run_id: str, record: RunRecord | None) -> RunDetail | N
     run.tools = read_json(folder / "tools.json", p, "tools.json") or {}
     run.ppa = read_json(folder / "ppa.json", p, "ppa.json")
     run.report_md = read_text(folder / "report.md", p, "report.md")
-    iter_dirs = sorted((d for d in folder.glob("iter_*") if d.is_dir() and d.name[5:].isdigit()),
+    links = [d.name for d in folder.glob("iter_*") if d.is_symlink()]
+    p += [f"{n}/: a link out of the run folder; not shown" for n in links]
+    iter_dirs = sorted((d for d in folder.glob("iter_*") if inside_dir(d) and d.name[5:].isdigit()),
                        key=lambda d: int(d.name[5:]))
     run.iterations = [read_iteration(d, p) for d in iter_dirs]
     have = {it.n for it in run.iterations}
     expected = record.iterations if record else max(have, default=0)
     p += [f"iter_{n:02d}/: missing (index says {expected} iterations)" for n in range(1, expected + 1)
           if n not in have]
-    if (folder / "rtl").is_dir():
+    if (folder / "rtl").is_dir() or (folder / "rtl").is_symlink():
         run.final_rtl = read_rtl(folder / "rtl", p, "rtl")
     elif run.iterations:
         run.final_rtl = run.iterations[-1].rtl

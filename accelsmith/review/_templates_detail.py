@@ -59,7 +59,7 @@ DETAIL = """{% extends "base.html" %}{% block title %}{{ run.run_id }} - accelsm
 </table>{% endfor %}
 <h4>diagnostics</h4>{{ diag_table(it.diagnostics, 'it' ~ it.n, it.rtl) }}
 {% set d = diffs.get(it.n) %}{% if d is not none %}<details class="diff" open><summary>diff from previous iteration ({{ d|length }} files changed)</summary>
-{% for f in d %}<h4>{{ f.file }}</h4><pre class="code">{% for kind, line in f.lines %}<span class="{{ kind }}">{{ line }}</span>
+{% for f in d %}<h4>{{ f.file }}</h4>{% if f.note %}<p class="note">{{ f.note }}{% for name, url in f.links %} &middot; <a href="{{ url }}">{{ name }}/{{ f.file }}</a>{% endfor %}</p>{% endif %}<pre class="code">{% for kind, line in f.lines %}<span class="{{ kind }}">{{ line }}</span>
 {% endfor %}</pre>{% endfor %}</details>{% endif %}
 <details><summary>RTL of {{ it.name }}</summary>{% for fname, text in it.rtl.items() %}<h4>{{ fname }}</h4>{{ code('it' ~ it.n, fname, text) }}{% endfor %}</details>
 </div>{% else %}<p>No iteration folders.</p>{% endfor %}</section>

@@ -24,8 +24,13 @@ class Window:
 
 
 def from_failure_json(path: Path, rel: str, problems: list[str]) -> Window | None:
+    from accelsmith.review._load import MAX_TEXT_BYTES, read_bytes_safe
+
     try:
-        data = json.loads(path.read_text(errors="replace"))
+        raw = read_bytes_safe(path, MAX_TEXT_BYTES)
+        if raw is None:
+            raise ValueError("not a regular file inside the run store")
+        data = json.loads(raw.decode(errors="replace"))
         sigs = {str(name): [(int(t), str(v)) for t, v in changes] for name, changes in data["signals"].items()}
         t0, t1 = int(data["t_start"]), int(data["t_end"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
@@ -51,6 +56,11 @@ def from_vcd(path: Path, rel: str, problems: list[str]) -> Window | None:
     widths: dict[str, int] = {}
     changes: dict[str, list[tuple[int, str]]] = {}
     timescale, now = "", 0
+    from accelsmith.review._load import inside
+
+    if not inside(path):
+        problems.append(f"{rel}: not a regular file inside the run store; waveform not shown")
+        return None
     try:
         with path.open("rb") as fh:
             for i, tok in enumerate(tokenize(fh)):
