@@ -39,7 +39,8 @@ def failing_vectors(bench: dict, testplan: TestPlan | None) -> list[dict]:
                 mismatches.append(m)
             failing.append({"sim": sim, "case": case["case"], "timed_out": case.get("timed_out", False),
                             "crashed": case.get("crashed", False), "received_beats": case.get("received_beats"),
-                            "expected_beats": case.get("expected_beats"), "mismatches": mismatches})
+                            "expected_beats": case.get("expected_beats"), "mismatches": mismatches,
+                            "protocol_violations": list(case.get("protocol_violations") or [])[:MAX_MISMATCHES]})
     return failing[:MAX_CASES]
 
 

@@ -61,6 +61,8 @@ def feedback_text(feedback: dict) -> str:
             head += "timed out (no/too few output beats); "
         head += f"received {case.get('received_beats')}/{case.get('expected_beats')} output beats"
         out.append(head)
+        for v in case.get("protocol_violations", [])[:2]:
+            out.append(f"    ready/valid rule broken on {v['port']} at cycle {v['cycle']}: {v['rule']}")
         for m in case.get("mismatches", [])[:3]:
             out.append(f"    output beat {m['beat']} field {m['field']} lane {m['lane']} at cycle {m['cycle']}: "
                        f"expected {m['expected']}, got {m['got']}; inputs of that job: {json.dumps(m.get('inputs'))}")

@@ -93,6 +93,9 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
     cycle = 0
     trailing = 0
     timed_out = False
+    violations: list[dict] = []
+    pending: dict | None = None  # the output beat offered last cycle and not taken: it must be offered again, unchanged
+    idle_words = {f.signal: (1 << (f.lanes * f.bits)) - 1 for f in plan.inp.fields.values()}
     while True:
         await RisingEdge(clk)
         cycle += 1
@@ -104,6 +107,8 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
             valid_held = True
         else:
             in_valid.value = 0
+            for sig, mask in idle_words.items():  # an idle bus carries junk: a design must not sample it
+                getattr(dut, sig).value = rng.getrandbits(mask.bit_length()) & mask
         ready_now = 1 if (out_idx >= n_out or rng.random() >= case.out_stall_prob) else 0
         out_ready.value = ready_now
         await ReadOnly()
@@ -112,7 +117,19 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
             in_idx += 1
             valid_held = False
         ov = out_valid.value
-        if ready_now and ov.is_resolvable and int(ov):
+        offered = ov.is_resolvable and bool(int(ov))
+        if pending is not None and len(violations) < MAX_REPORTED_MISMATCHES:
+            # ready/valid: an offered beat stays offered, and unchanged, until the sink takes it
+            if not offered:
+                violations.append({"cycle": cycle, "port": plan.out.valid,
+                                   "rule": "valid dropped before the beat was accepted"})
+            elif _read_beat(dut, plan.out) != pending:
+                violations.append({"cycle": cycle, "port": plan.out.valid,
+                                   "rule": "data changed while valid and not yet accepted"})
+        if not ov.is_resolvable and len(violations) < MAX_REPORTED_MISMATCHES:
+            violations.append({"cycle": cycle, "port": plan.out.valid, "rule": f"valid is {ov} (not 0 or 1) after reset"})
+        pending = _read_beat(dut, plan.out) if offered and not ready_now else None
+        if ready_now and offered:
             got = _read_beat(dut, plan.out)
             if out_idx < n_out:
                 if len(mismatches) < MAX_REPORTED_MISMATCHES:
@@ -141,7 +158,7 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
     off_schedule = ([{"job": j, "cycles": lat} for j, lat in enumerate(latencies) if lat != case.latency_cycles]
                     if case.latency_cycles is not None else [])
     passed = (not mismatches and not timed_out and extra_beats == 0 and len(out_cycles) == n_out
-              and not off_schedule)
+              and not off_schedule and not violations)
     return {
         "case": case.name, "passed": passed, "tags": case.tags, "jobs": case.jobs,
         "expected_beats": n_out, "received_beats": min(out_idx, n_out), "extra_beats": extra_beats,
@@ -149,7 +166,7 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
         "timed_out": timed_out, "cycles": cycle, "span_cycles": span,
         "job_latency_cycles": latencies, "in_cycles_first": in_cycles[:1], "first_out_cycle": out_cycles[:1],
         "latency_expected": case.latency_cycles, "off_schedule": off_schedule[:MAX_REPORTED_MISMATCHES],
-        "mismatches": mismatches[:MAX_REPORTED_MISMATCHES],
+        "mismatches": mismatches[:MAX_REPORTED_MISMATCHES], "protocol_violations": violations,
     }
 
 
@@ -161,6 +178,9 @@ def _failure_line(r: dict) -> str:
         m = r["mismatches"][0]
         return (f"{len(r['mismatches'])}+ mismatches; first at output beat {m['beat']} field {m['field']} "
                 f"lane {m['lane']} cycle {m['cycle']}: expected {m['expected']}, got {m['got']}")
+    if r.get("protocol_violations"):
+        v = r["protocol_violations"][0]
+        return f"ready/valid rule broken on {v['port']} at cycle {v['cycle']}: {v['rule']}"
     if r["extra_beats"]:
         return f"{r['extra_beats']} unexpected extra output beats"
     if r.get("off_schedule"):

@@ -1,0 +1,82 @@
+"""The bench checks the ready/valid rules on every cycle and puts junk on an idle input bus."""
+
+from __future__ import annotations
+
+import pytest
+
+from accelsmith.hw_templates.clamp import ClampSpec
+from accelsmith.verification import derive, run_bench
+
+pytestmark = pytest.mark.sim
+SPEC = ClampSpec(lanes=4, bits=8, signed=True, name="relu4")
+PORTS = """module clamp_top (
+    input  wire clk, input wire rst_n,
+    input  wire in_valid, output wire in_ready, input wire [31:0] in_x,
+    output wire out_valid, input wire out_ready, output wire [31:0] out_y
+);
+    function [31:0] relu(input [31:0] x);
+        integer i;
+        for (i = 0; i < 4; i = i + 1) relu[i*8 +: 8] = x[i*8 + 7] ? 8'd0 : x[i*8 +: 8];
+    endfunction
+"""
+# a one-stage output register, right: it loads only when it takes a beat
+GOOD = PORTS + """    reg v; reg [31:0] y;
+    assign in_ready = !v || out_ready;
+    always @(posedge clk) begin
+        if (!rst_n) v <= 1'b0;
+        else if (in_ready) v <= in_valid;
+        if (in_ready && in_valid) y <= relu(in_x);
+    end
+    assign out_valid = v; assign out_y = y;
+endmodule
+"""
+# the input register loads every cycle and the output is computed from it: while a beat waits for the sink, an
+# idle bus that held the last beat would hide the bug; junk on it shows it
+IDLE_SAMPLER = PORTS + """    reg v; reg [31:0] xq;
+    assign in_ready = !v || out_ready;
+    always @(posedge clk) begin
+        if (!rst_n) v <= 1'b0;
+        else if (in_ready) v <= in_valid;
+        xq <= in_x;
+    end
+    assign out_valid = v; assign out_y = relu(xq);
+endmodule
+"""
+# ignores out_ready: a beat the sink did not take is replaced by the next one (valid drops, data changes)
+DROPS = PORTS + """    reg v; reg [31:0] y;
+    assign in_ready = 1'b1;
+    always @(posedge clk) begin
+        if (!rst_n) v <= 1'b0; else v <= in_valid;
+        y <= relu(in_x);
+    end
+    assign out_valid = v; assign out_y = y;
+endmodule
+"""
+
+
+def _bench(tmp_path, rtl: str):
+    (tmp_path / "clamp_top.v").write_text(rtl)
+    return run_bench([tmp_path / "clamp_top.v"], "clamp_top", derive(SPEC), tmp_path / "bench", sim="icarus",
+                     timeout_s=120)
+
+
+def test_a_right_pipeline_passes(tmp_path):
+    res = _bench(tmp_path, GOOD)
+    assert res.passed, res.summary()
+    assert all(not c["protocol_violations"] for c in res.cases)
+
+
+def test_logic_that_samples_the_idle_bus_fails(tmp_path):
+    res = _bench(tmp_path, IDLE_SAMPLER)
+    assert not res.passed
+    bad = [c for c in res.cases if not c["passed"]]
+    assert any(c["mismatches"] or c["protocol_violations"] for c in bad)
+
+
+def test_a_dropped_or_changed_offer_is_a_protocol_violation(tmp_path):
+    res = _bench(tmp_path, DROPS)
+    rules = {v["rule"] for c in res.cases for v in c["protocol_violations"]}
+    assert not res.passed
+    assert rules & {"valid dropped before the beat was accepted", "data changed while valid and not yet accepted"}
+    (v,) = [v for c in res.cases for v in c["protocol_violations"]][:1]
+    assert v["port"] == "out_valid" and v["cycle"] > 0
