@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -41,6 +43,17 @@ class TestCase(BaseModel):
         "the spec's schedule: every job's latency (first accepted input beat -> last output beat, inclusive) "
         "must equal this; set only on cases with no bubbles or stalls"))
     tags: list[str] = Field(default_factory=list)
+    sink: Literal["random", "after_valid", "bursts"] = Field("random", description=(
+        "how the bench drives out_ready: random (out_stall_prob), after_valid (ready rises only the cycle after "
+        "valid is seen: a design whose valid waits for ready deadlocks), bursts (4 cycles ready, 3 not)"))
+
+    def first_jobs(self, n: int) -> TestCase:
+        """This case cut to its first ``n`` jobs (the timeout shrinks with them)."""
+        if n >= self.jobs:
+            return self
+        n_in, n_out = len(self.inputs) // self.jobs * n, len(self.expected) // self.jobs * n
+        return self.model_copy(update={"inputs": self.inputs[:n_in], "expected": self.expected[:n_out], "jobs": n,
+                                       "timeout_cycles": max(200, -(-self.timeout_cycles * n // self.jobs) + 200)})
 
 
 class TestPlan(BaseModel):
@@ -77,10 +90,7 @@ class TestPlan(BaseModel):
                 continue
             if tags and tags <= set(drop_tags):
                 continue
-            n_in, n_out = len(c.inputs) // c.jobs * max_jobs, len(c.expected) // c.jobs * max_jobs
-            cases.append(c.model_copy(update={
-                "name": c.name, "inputs": c.inputs[:n_in], "expected": c.expected[:n_out], "jobs": max_jobs,
-                "timeout_cycles": max(200, -(-c.timeout_cycles * max_jobs // c.jobs) + 200)}))
+            cases.append(c.first_jobs(max_jobs))
         return self.model_copy(update={"cases": cases, "coverage": {**self.coverage, "reduced_cross_check": True}})
 
     @property

@@ -96,6 +96,7 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
     violations: list[dict] = []
     pending: dict | None = None  # the output beat offered last cycle and not taken: it must be offered again, unchanged
     idle_words = {f.signal: (1 << (f.lanes * f.bits)) - 1 for f in plan.inp.fields.values()}
+    burst_phase = rng.randrange(7)
     while True:
         await RisingEdge(clk)
         cycle += 1
@@ -109,7 +110,12 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
             in_valid.value = 0
             for sig, mask in idle_words.items():  # an idle bus carries junk: a design must not sample it
                 getattr(dut, sig).value = rng.getrandbits(mask.bit_length()) & mask
-        ready_now = 1 if (out_idx >= n_out or rng.random() >= case.out_stall_prob) else 0
+        if out_idx >= n_out or case.sink == "random":
+            ready_now = 1 if (out_idx >= n_out or rng.random() >= case.out_stall_prob) else 0
+        elif case.sink == "after_valid":  # ready only once valid has been seen, a cycle late
+            ready_now = 1 if pending is not None else 0
+        else:  # bursts: 4 cycles ready, 3 not
+            ready_now = 1 if (cycle + burst_phase) % 7 < 4 else 0
         out_ready.value = ready_now
         await ReadOnly()
         if valid_held and in_ready.value.is_resolvable and int(in_ready.value):

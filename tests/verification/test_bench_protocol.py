@@ -80,3 +80,26 @@ def test_a_dropped_or_changed_offer_is_a_protocol_violation(tmp_path):
     assert rules & {"valid dropped before the beat was accepted", "data changed while valid and not yet accepted"}
     (v,) = [v for c in res.cases for v in c["protocol_violations"]][:1]
     assert v["port"] == "out_valid" and v["cycle"] > 0
+
+# out_valid waits for out_ready: fine against a random sink, a deadlock against a legal sink that raises ready
+# only after it sees valid
+VALID_WAITS = GOOD.replace("assign out_valid = v;", "assign out_valid = v && out_ready;")
+
+
+def test_valid_that_waits_for_ready_deadlocks_against_a_legal_sink(tmp_path):
+    res = _bench(tmp_path, VALID_WAITS)
+    failed = {c["case"] for c in res.cases if not c["passed"]}
+    assert "sink_after_valid" in failed, res.summary()
+    (case,) = [c for c in res.cases if c["case"] == "sink_after_valid"]
+    assert case["timed_out"] and case["received_beats"] == 0
+
+
+def test_every_plan_has_the_protocol_cases():
+    from accelsmith.spec import known_kinds, spec_from_dict
+
+    for kind in known_kinds():
+        plan = derive(spec_from_dict({"kind": kind}))
+        cases = {c.name: c for c in plan.cases}
+        assert {"sink_after_valid", "sink_bursts", "long_train_stalls"} <= set(cases), kind
+        assert cases["long_train_stalls"].jobs > 1 and cases["long_train_stalls"].out_stall_prob > 0
+        assert all(c.latency_cycles is None for n, c in cases.items() if n.startswith(("sink_", "long_train")))
