@@ -172,7 +172,7 @@ def lint(
     lint, each in the OS sandbox; exit 1 on any error."""
     import tempfile
 
-    from accelsmith.verification import lint as run_lint, scan_preprocessed, scan_rtl
+    from accelsmith.verification import lint as run_lint, refusals, scan_preprocessed, scan_rtl
 
     missing = [f for f in files if not f.is_file()]
     if missing:
@@ -181,8 +181,7 @@ def lint(
         sandbox_policy(unsafe_no_sandbox)
         texts = _read_sources(files)
         with tempfile.TemporaryDirectory(prefix="accelsmith-lint-") as work:
-            findings = scan_rtl(texts) or [d for d in scan_preprocessed(files, Path(work))
-                                           if d.tool.startswith("security") or d.code == "PREPROCESS_LIMIT"]
+            findings = scan_rtl(texts) or refusals(scan_preprocessed(files, Path(work)))
             diags = findings or run_lint(files, top, Path(work))
     except (ToolMissing, UnsafeRTL) as err:
         raise _user_error(str(err)) from None

@@ -283,30 +283,28 @@ def _make_cgroup(limits: Limits) -> _Cgroup:
     return cg
 
 
-def _du(paths: Iterable[Path], cap: int) -> int:
-    total = 0
+def _file_sizes(paths: Iterable[Path]):
+    """Sizes of the files under ``paths`` (links not followed)."""
     for p in paths:
         for dirpath, _, files in os.walk(p):
             for f in files:
                 try:
-                    total += os.lstat(os.path.join(dirpath, f)).st_size
+                    yield os.lstat(os.path.join(dirpath, f)).st_size
                 except OSError:
                     pass
-            if total > cap:
-                return total
+
+
+def _du(paths: Iterable[Path], cap: int) -> int:
+    total = 0
+    for size in _file_sizes(paths):
+        total += size
+        if total > cap:
+            break
     return total
 
 
 def _largest(paths: Iterable[Path]) -> int:
-    sizes = [0]
-    for p in paths:
-        for dirpath, _, files in os.walk(p):
-            for f in files:
-                try:
-                    sizes.append(os.lstat(os.path.join(dirpath, f)).st_size)
-                except OSError:
-                    pass
-    return max(sizes)
+    return max(_file_sizes(paths), default=0)
 
 
 def run(cmd: list[str], *, cwd: Path, limits: Limits, writable: Iterable[Path] = (), readable: Iterable[Path] = (),

@@ -23,7 +23,7 @@ from accelsmith.agents._prompting import rtl_text
 from accelsmith.diagnostics import Diagnostic
 from accelsmith.prompts import render
 from accelsmith.tools import tool_env
-from accelsmith.verification import lint_pyslang, parse_tool_output, scan_preprocessed, scan_rtl
+from accelsmith.verification import lint_pyslang, parse_tool_output, refusals, scan_preprocessed, scan_rtl
 
 TOP = "TopModule"
 _MISMATCHES = re.compile(r"Mismatches:\s*(\d+)\s+in\s+(\d+)\s+samples")
@@ -80,7 +80,7 @@ def compile_check(files: dict[str, str], work: Path) -> list[Diagnostic]:
     for name, text in files.items():
         (work / "rtl" / name).write_text(text)
         paths.append(work / "rtl" / name)
-    findings = [d for d in scan_preprocessed(paths, work, ("icarus",)) if d.tool.startswith("security")]
+    findings = refusals(scan_preprocessed(paths, work, ("icarus",)))
     if findings:
         return findings
     diags = [d for d in lint_pyslang(paths, TOP, work) if d.severity == "error"]
@@ -128,7 +128,7 @@ def grade(files: dict[str, str] | None, problem: Problem, work: Path, timeout_s:
     (work / "rtl").mkdir(parents=True)
     cand = work / "rtl" / "candidate.sv"
     cand.write_text("\n".join(files.values()))
-    if [d for d in scan_preprocessed([cand], work, ("icarus",)) if d.tool.startswith("security")]:
+    if refusals(scan_preprocessed([cand], work, ("icarus",))):
         return False, "candidate rejected by the security scan"
     # the harness is ours, the candidate is not: both compile and run in the sandbox
     limits = sandbox.Limits(wall_s=timeout_s, memory_mb=4096, file_mb=64, disk_mb=256)

@@ -24,8 +24,8 @@ from accelsmith.hw_templates import RtlBundle, get as get_template, known_templa
 from accelsmith.runstore import write_json
 from accelsmith.spec import spec_from_dict
 from accelsmith.verification._limits import cross_check_plan, limits_for
-from accelsmith.verification import (TestPlan, derive, lint_pyslang, lint_verilator, ppa, run_bench, scan_preprocessed,
-                                     scan_rtl)
+from accelsmith.verification import (TestPlan, derive, lint_pyslang, lint_verilator, ppa, refusals, run_bench,
+                                     scan_preprocessed, scan_rtl)
 
 
 def timed(fn):
@@ -130,7 +130,7 @@ def check(state: DesignState) -> Command[Literal["verify", "debug"]]:
     findings = scan_rtl(state["rtl"])
     if not findings:  # as each simulator's own preprocessor (sandboxed) makes it: names assembled by macros
         pp = scan_preprocessed(sources, it_dir, tools=tuple(dict.fromkeys([state["sim"], *state.get("cross_check", [])])))
-        findings = [d for d in pp if d.tool.startswith("security") or d.code == "PREPROCESS_LIMIT"]
+        findings = refusals(pp)
     if findings:  # unsafe RTL never reaches a tool
         write_json(it_dir / "diagnostics.json", [d.model_dump() for d in findings])
         return Command(goto="debug", update={"diagnostics": [d.model_dump() for d in findings],

@@ -14,7 +14,7 @@ _WHERE = {
     "derive": "_derive", "register_deriver": "_derive",
     "lint": "_lint", "lint_pyslang": "_lint", "lint_verilator": "_lint", "parse_tool_output": "_lint",
     "ppa": "_ppa",
-    "check_rtl": "_security", "guard": "_security", "scan_preprocessed": "_security", "scan_rtl": "_security",
+    "check_rtl": "_security", "guard": "_security", "refusals": "_security", "scan_preprocessed": "_security", "scan_rtl": "_security",
     "DEFAULT_SIMULATOR": "_sim", "BenchResult": "_sim", "get_simulator": "_sim", "known_simulators": "_sim",
     "run_bench": "_sim",
     "TestCase": "_testplan", "TestPlan": "_testplan",

@@ -239,6 +239,12 @@ def scan_preprocessed(sources: list[Path], workdir: Path, tools: tuple[str, ...]
     return findings
 
 
+def refusals(findings: list[Diagnostic]) -> list[Diagnostic]:
+    """The findings of ``scan_preprocessed`` that refuse the design (a construct the scan forbids, a preprocessor
+    killed at its limits); a preprocessor's own error is left for lint to report."""
+    return [d for d in findings if d.tool.startswith("security") or d.code == "PREPROCESS_LIMIT"]
+
+
 def guard(sources: list[Path], workdir: Path, tools: tuple[str, ...]) -> None:
     """Raise UnsafeRTL unless ``sources`` pass the scan as written and as ``tools`` preprocess them."""
     files = {}
@@ -249,4 +255,4 @@ def guard(sources: list[Path], workdir: Path, tools: tuple[str, ...]) -> None:
             _raise([_finding(s.name, None, "TOO_LARGE", f"{size:,} bytes, over the per-file limit of {MAX_FILE_BYTES:,}")])
         files[s.name] = s.read_text(errors="replace")
     _raise(scan_rtl(files))
-    _raise([d for d in scan_preprocessed(sources, workdir, tools) if d.code != "PREPROCESS"])
+    _raise(refusals(scan_preprocessed(sources, workdir, tools)))
