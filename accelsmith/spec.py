@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -23,6 +23,17 @@ MAX_SPEC_ALIASES = 32        # YAML aliases (*name): enough for sharing, too few
 MAX_SPEC_VALUES = 100_000    # scalars after alias expansion
 
 _SPEC_CLASSES: dict[str, type[BlockSpec]] = {}
+
+
+class Rate(NamedTuple):
+    """A block's stated throughput. Jobs fed back to back with an always-ready sink: the last output beat of job
+    n (0-based) comes at most ``first_job_cycles + ceil(n * ii_cycles)`` cycles after the first input beat is
+    accepted (``ii_cycles`` may be fractional: an average over a repeating pattern). With bubbles or stalls,
+    every cycle in which the source withholds an input beat or the sink withholds ready may add one cycle,
+    no more. ``first_job_cycles`` None: only the steady state is stated (measured from the first job's end)."""
+
+    ii_cycles: float
+    first_job_cycles: int | None = None
 
 
 class BlockSpec(BaseModel):
@@ -76,6 +87,11 @@ class BlockSpec(BaseModel):
     def size_label(self) -> str:
         """The size as a person reads it in a limit's message, e.g. '1024 PEs'."""
         return f"{self.design_units} units"
+
+    @property
+    def rate(self) -> Rate | None:
+        """The stated initiation interval and first-job cycles (see ``Rate``); None when the kind states none."""
+        return None
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, **self.model_dump(mode="json")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from accelsmith.spec import BlockSpec
-from accelsmith.verification._testplan import TestPlan
+from accelsmith.verification._testplan import TestCase, TestPlan
 
 _DERIVERS: dict[str, Callable[[BlockSpec], TestPlan]] = {}
 
@@ -28,27 +28,55 @@ def derive(spec: BlockSpec) -> TestPlan:
         fn = _DERIVERS[spec.kind]
     except KeyError:
         raise ValueError(f"no testbench deriver for kind {spec.kind!r}; known: {', '.join(sorted(_DERIVERS))}") from None
-    return with_protocol_cases(fn(spec))
+    return with_protocol_cases(fn(spec), spec)
 
 
 PROTOCOL_JOBS = 8     # jobs per sink case
 TRAIN_JOBS = 24       # jobs in the long train under stalls
+RESET_JOBS = 3        # jobs after a mid-case reset
+LONG_STALL_JOBS = 4   # jobs under long stalls (each short ready window is followed by 20-60 stalled cycles)
 
 
-def with_protocol_cases(plan: TestPlan) -> TestPlan:
-    """Cases every kind gets, built from its own random cases: sinks that raise ready only after valid or in
-    bursts, and a long train of jobs under both bubbles and stalls. They carry no schedule (latency) check."""
+def _reset_cases(base: TestCase, plan: TestPlan, spec: BlockSpec) -> list[TestCase]:
+    """Resets that arrive part-way through the work: mid-job (mid channel group, for grouped kinds) and after a
+    whole job plus part of the next, while it computes or drains. The inputs fed before the reset come from the
+    base case's last jobs, so leftover state differs from what the first jobs after it need."""
+    per_in = len(base.inputs) // base.jobs
+    after = base.first_jobs(RESET_JOBS)
+    tail = base.inputs[-2 * per_in:] if base.jobs >= 2 else base.inputs * 2
+    rate = spec.rate
+    drain_delay = max(2, (rate.first_job_cycles or 4) // 2) if rate else 2
+    out = []
+    for name, pre, delay in (("reset_mid_job", tail[:max(1, per_in // 2)], 0),
+                             ("reset_mid_drain", tail[:per_in + max(1, per_in // 2)], drain_delay)):
+        out.append(after.model_copy(update={
+            "name": name, "pre_reset_inputs": pre, "reset_delay_cycles": delay, "sink": "random",
+            "in_bubble_prob": 0.2, "out_stall_prob": 0.3, "latency_cycles": None, "idle_bus": "x",
+            "tags": ["protocol", "reset"], "timeout_cycles": 3 * after.timeout_cycles + 4 * drain_delay + 200}))
+    return out
+
+
+def with_protocol_cases(plan: TestPlan, spec: BlockSpec | None = None) -> TestPlan:
+    """Cases every kind gets, built from its own random cases: sinks of several behaviours (ready only after valid,
+    bursts, long stalls, always ready), a long train of jobs under both bubbles and stalls, resets mid-job and
+    mid-drain; with the spec's ``rate`` stated, every case of several jobs is held to it."""
     base = next((c for c in plan.cases if "random" in c.tags), None) or next(
         (c for c in plan.cases if "perf" not in c.tags), None)
     if base is None:
         return plan
     per_job = (len(base.inputs) // base.jobs, len(base.expected) // base.jobs)
     extra = []
-    for sink in ("after_valid", "bursts"):
+    for sink, bubbles, idle in (("after_valid", 0.2, "random"), ("bursts", 0.2, "x"), ("ready", 0.5, "x")):
         c = base.first_jobs(PROTOCOL_JOBS)
         extra.append(c.model_copy(update={
-            "name": f"sink_{sink}", "sink": sink, "in_bubble_prob": 0.2, "out_stall_prob": 0.0, "latency_cycles": None,
-            "tags": ["protocol", f"sink_{sink}"], "timeout_cycles": 3 * c.timeout_cycles + 200}))
+            "name": f"sink_{sink}", "sink": sink, "in_bubble_prob": bubbles, "out_stall_prob": 0.0,
+            "latency_cycles": None, "idle_bus": idle, "tags": ["protocol", f"sink_{sink}"],
+            "timeout_cycles": 3 * c.timeout_cycles + 200}))
+    c = base.first_jobs(LONG_STALL_JOBS)
+    extra.append(c.model_copy(update={
+        "name": "sink_long_stalls", "sink": "long_stalls", "in_bubble_prob": 0.1, "out_stall_prob": 0.0,
+        "latency_cycles": None, "tags": ["protocol", "sink_long_stalls"],
+        "timeout_cycles": 30 * (c.timeout_cycles + len(c.expected)) + 200}))
     train_in, train_out, jobs, timeout = [], [], 0, 0
     for c in plan.cases:  # the random cases' jobs back to back (all jobs of one spec have one shape)
         if not ({"random", "backpressure"} & set(c.tags)) or (len(c.inputs) // c.jobs, len(c.expected) // c.jobs) != per_job:
@@ -66,7 +94,14 @@ def with_protocol_cases(plan: TestPlan) -> TestPlan:
             "name": "long_train_stalls", "inputs": train_in, "expected": train_out, "jobs": jobs, "sink": "random",
             "in_bubble_prob": 0.3, "out_stall_prob": 0.6, "latency_cycles": None, "tags": ["protocol", "train"],
             "timeout_cycles": 3 * timeout + 200}))
+    if spec is not None:
+        extra += _reset_cases(base, plan, spec)
     names = {c.name for c in plan.cases}
     extra = [c for c in extra if c.name not in names]
-    coverage = {**plan.coverage, **{f"protocol_{c.name}": True for c in extra}}
-    return plan.model_copy(update={"cases": [*plan.cases, *extra], "coverage": coverage})
+    cases = [*plan.cases, *extra]
+    rate = spec.rate if spec is not None else None
+    if rate is not None:  # the stated rate, on every case of several jobs (bubbles and stalls are allowed for)
+        cases = [c.model_copy(update={"rate_ii_cycles": rate.ii_cycles, "rate_first_job_cycles": rate.first_job_cycles})
+                 if c.jobs > 1 else c for c in cases]
+    coverage = {**plan.coverage, **{f"protocol_{c.name}": True for c in extra}, "stated_rate_checked": rate is not None}
+    return plan.model_copy(update={"cases": cases, "coverage": coverage})

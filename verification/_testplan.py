@@ -43,9 +43,22 @@ class TestCase(BaseModel):
         "the spec's schedule: every job's latency (first accepted input beat -> last output beat, inclusive) "
         "must equal this; set only on cases with no bubbles or stalls"))
     tags: list[str] = Field(default_factory=list)
-    sink: Literal["random", "after_valid", "bursts"] = Field("random", description=(
+    sink: Literal["random", "after_valid", "bursts", "ready", "long_stalls"] = Field("random", description=(
         "how the bench drives out_ready: random (out_stall_prob), after_valid (ready rises only the cycle after "
-        "valid is seen: a design whose valid waits for ready deadlocks), bursts (4 cycles ready, 3 not)"))
+        "valid is seen: a design whose valid waits for ready deadlocks), bursts (4 cycles ready, 3 not), ready "
+        "(always), long_stalls (ready for 1 to 3 cycles, then low for 20 to 60)"))
+    idle_bus: Literal["random", "x"] = Field("random", description=(
+        "what the input data bus carries while in_valid is low: random junk, or all X (4-state simulators)"))
+    pre_reset_inputs: list[Beat] = Field(default_factory=list, description=(
+        "beats fed (their outputs unchecked) before a reset in the middle of the case; the design must then "
+        "produce exactly ``expected`` for ``inputs``"))
+    reset_delay_cycles: int = Field(0, ge=0, description="cycles after the last pre-reset beat is taken before reset")
+    rate_ii_cycles: float | None = Field(None, gt=0, description=(
+        "the spec's initiation interval (cycles per job, back to back; see accelsmith.spec.Rate): the span from the "
+        "first accepted input beat to the last output beat must be at most rate_first_job_cycles + "
+        "ceil((jobs - 1) * rate_ii_cycles) plus one cycle per cycle the bench withheld an input beat or out_ready"))
+    rate_first_job_cycles: int | None = Field(None, ge=1, description=(
+        "the first job's cycles in that rule; None: the rule runs from the first job's last output beat"))
 
     def first_jobs(self, n: int) -> TestCase:
         """This case cut to its first ``n`` jobs (the timeout shrinks with them)."""

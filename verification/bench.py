@@ -8,6 +8,7 @@ registered per plan case so the JUnit XML lists every case. Only data is read fr
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb.types import LogicArray
 
 from accelsmith.verification._testplan import LaneField, StreamPort, TestCase, TestPlan
 
@@ -65,22 +67,89 @@ def _compare(idx: int, got: dict, want: dict, atol: int, cycle: int) -> list[dic
     return bad
 
 
+class _Sink:
+    """Drives out_ready by the case's sink behaviour (ready once every expected beat has arrived)."""
+
+    def __init__(self, case: TestCase, rng: random.Random):
+        self.case, self.rng = case, rng
+        self.phase = rng.randrange(7)
+        self.left = 0       # long_stalls: cycles left in the current ready/low stretch
+        self.ready = True
+
+    def __call__(self, cycle: int, done: bool, pending: bool) -> int:
+        c = self.case
+        if done or c.sink == "ready":
+            return 1
+        if c.sink == "random":
+            return 1 if self.rng.random() >= c.out_stall_prob else 0
+        if c.sink == "after_valid":  # ready only once valid has been seen, a cycle late
+            return 1 if pending else 0
+        if c.sink == "bursts":  # 4 cycles ready, 3 not
+            return 1 if (cycle + self.phase) % 7 < 4 else 0
+        if self.left == 0:  # long_stalls: short ready windows between long stalls
+            self.ready = not self.ready
+            self.left = self.rng.randint(1, 3) if self.ready else self.rng.randint(20, 60)
+        self.left -= 1
+        return 1 if self.ready else 0
+
+
+def _drive_idle(dut, plan: TestPlan, case: TestCase, rng: random.Random) -> None:
+    """An idle input bus carries junk (random, or X): a design must not sample it."""
+    for f in plan.inp.fields.values():
+        width = f.lanes * f.bits
+        getattr(dut, f.signal).value = LogicArray("X" * width) if case.idle_bus == "x" else rng.getrandbits(width)
+
+
+async def _reset(dut, plan: TestPlan, clk, cycles: int = 4) -> None:
+    getattr(dut, plan.inp.valid).value = 0
+    getattr(dut, plan.out.ready).value = 0
+    getattr(dut, plan.reset_n).value = 0
+    for _ in range(cycles):
+        await RisingEdge(clk)
+    getattr(dut, plan.reset_n).value = 1
+
+
+async def _pre_reset_phase(dut, plan: TestPlan, case: TestCase, rng: random.Random, clk) -> str | None:
+    """Feed ``pre_reset_inputs`` (outputs taken by a random sink, unchecked), wait ``reset_delay_cycles``, then
+    reset in the middle of the work. Returns why it could not get there, or None."""
+    in_valid, in_ready = getattr(dut, plan.inp.valid), getattr(dut, plan.inp.ready)
+    out_ready = getattr(dut, plan.out.ready)
+    idx, cycle, wait = 0, 0, case.reset_delay_cycles
+    while idx < len(case.pre_reset_inputs) or wait > 0:
+        await RisingEdge(clk)
+        cycle += 1
+        if cycle > case.timeout_cycles:
+            return (f"timeout before the mid-case reset: {idx}/{len(case.pre_reset_inputs)} pre-reset input beats "
+                    f"accepted in {cycle - 1} cycles")
+        if idx < len(case.pre_reset_inputs):
+            for sig, word in pack(case.pre_reset_inputs[idx], plan.inp).items():
+                getattr(dut, sig).value = word
+            in_valid.value = 1
+        else:
+            in_valid.value = 0
+            _drive_idle(dut, plan, case, rng)
+            wait -= 1
+        # a random sink while feeding, then none: the reset finds beats in flight and an offer waiting
+        out_ready.value = 1 if idx < len(case.pre_reset_inputs) and rng.random() < 0.5 else 0
+        await ReadOnly()
+        if idx < len(case.pre_reset_inputs) and in_ready.value.is_resolvable and int(in_ready.value):
+            idx += 1
+    await RisingEdge(clk)
+    await _reset(dut, plan, clk, cycles=2)
+    return None
+
+
 async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
     rng = random.Random(f"{plan.seed}:{case.name}")
     clk = getattr(dut, plan.clock)
-    rst_n = getattr(dut, plan.reset_n)
     in_valid, in_ready = getattr(dut, plan.inp.valid), getattr(dut, plan.inp.ready)
     out_valid, out_ready = getattr(dut, plan.out.valid), getattr(dut, plan.out.ready)
     Clock(clk, 10, unit="ns").start()
 
-    in_valid.value = 0
-    out_ready.value = 0
     for f in plan.inp.fields.values():
         getattr(dut, f.signal).value = 0
-    rst_n.value = 0
-    for _ in range(4):
-        await RisingEdge(clk)
-    rst_n.value = 1
+    await _reset(dut, plan, clk)
+    pre_failure = await _pre_reset_phase(dut, plan, case, rng, clk) if case.pre_reset_inputs else None
 
     n_in, n_out = len(case.inputs), len(case.expected)
     in_per_job, out_per_job = n_in // case.jobs, n_out // case.jobs
@@ -92,12 +161,12 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
     valid_held = False
     cycle = 0
     trailing = 0
-    timed_out = False
+    timed_out = pre_failure is not None
     violations: list[dict] = []
     pending: dict | None = None  # the output beat offered last cycle and not taken: it must be offered again, unchanged
-    idle_words = {f.signal: (1 << (f.lanes * f.bits)) - 1 for f in plan.inp.fields.values()}
-    burst_phase = rng.randrange(7)
-    while True:
+    withheld = bytearray()       # per cycle: 1 when the bench held back an input beat or out_ready
+    sink = _Sink(case, rng)
+    while not timed_out:
         await RisingEdge(clk)
         cycle += 1
         # drive this cycle's inputs; a raised valid stays raised until accepted
@@ -106,17 +175,14 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
                 getattr(dut, sig).value = word
             in_valid.value = 1
             valid_held = True
+            held_back = False
         else:
             in_valid.value = 0
-            for sig, mask in idle_words.items():  # an idle bus carries junk: a design must not sample it
-                getattr(dut, sig).value = rng.getrandbits(mask.bit_length()) & mask
-        if out_idx >= n_out or case.sink == "random":
-            ready_now = 1 if (out_idx >= n_out or rng.random() >= case.out_stall_prob) else 0
-        elif case.sink == "after_valid":  # ready only once valid has been seen, a cycle late
-            ready_now = 1 if pending is not None else 0
-        else:  # bursts: 4 cycles ready, 3 not
-            ready_now = 1 if (cycle + burst_phase) % 7 < 4 else 0
+            _drive_idle(dut, plan, case, rng)
+            held_back = in_idx < n_in
+        ready_now = sink(cycle, out_idx >= n_out, pending is not None)
         out_ready.value = ready_now
+        withheld.append(1 if held_back or not ready_now else 0)
         await ReadOnly()
         if valid_held and in_ready.value.is_resolvable and int(in_ready.value):
             in_cycles.append(cycle)
@@ -134,6 +200,10 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
                                    "rule": "data changed while valid and not yet accepted"})
         if not ov.is_resolvable and len(violations) < MAX_REPORTED_MISMATCHES:
             violations.append({"cycle": cycle, "port": plan.out.valid, "rule": f"valid is {ov} (not 0 or 1) after reset"})
+        if offered and not in_cycles and len(violations) < MAX_REPORTED_MISMATCHES:
+            violations.append({"cycle": cycle, "port": plan.out.valid,
+                               "rule": "output offered before any input beat was accepted" +
+                                       (" since the reset" if case.pre_reset_inputs else "")})
         pending = _read_beat(dut, plan.out) if offered and not ready_now else None
         if ready_now and offered:
             got = _read_beat(dut, plan.out)
@@ -159,24 +229,41 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
     for j in range(case.jobs):
         if (j + 1) * out_per_job <= len(out_cycles) and j * in_per_job < len(in_cycles):
             latencies.append(out_cycles[(j + 1) * out_per_job - 1] - in_cycles[j * in_per_job] + 1)
+    job_ends = out_cycles[out_per_job - 1::out_per_job] if out_per_job else []
     span = (out_cycles[-1] - in_cycles[0] + 1) if out_cycles and in_cycles else None
     # a job off the spec's schedule, faster or slower, fails (only checked once every beat arrived)
     off_schedule = ([{"job": j, "cycles": lat} for j, lat in enumerate(latencies) if lat != case.latency_cycles]
                     if case.latency_cycles is not None else [])
+    rate = None
+    if case.rate_ii_cycles is not None and span is not None and len(out_cycles) == n_out and job_ends:
+        # the spec's rate: each cycle the bench withheld an input beat or out_ready may cost the design one cycle
+        if case.rate_first_job_cycles is None:  # steady state only: from the first job's last beat
+            start, first = job_ends[0], 1
+        else:
+            start, first = in_cycles[0], case.rate_first_job_cycles
+        measured = out_cycles[-1] - start + 1
+        lost = sum(withheld[start - 1:out_cycles[-1]])  # cycles start..last (withheld[c - 1] is cycle c)
+        allowed = first + math.ceil((case.jobs - 1) * case.rate_ii_cycles - 1e-9) + lost
+        rate = {"span_cycles": measured, "allowed_cycles": allowed, "withheld_cycles": lost,
+                "ii_cycles": case.rate_ii_cycles, "first_job_cycles": case.rate_first_job_cycles,
+                "too_slow": measured > allowed}
     passed = (not mismatches and not timed_out and extra_beats == 0 and len(out_cycles) == n_out
-              and not off_schedule and not violations)
+              and not off_schedule and not violations and not (rate and rate["too_slow"]))
     return {
         "case": case.name, "passed": passed, "tags": case.tags, "jobs": case.jobs,
         "expected_beats": n_out, "received_beats": min(out_idx, n_out), "extra_beats": extra_beats,
         "input_beats": n_in, "accepted_beats": in_idx,
-        "timed_out": timed_out, "cycles": cycle, "span_cycles": span,
+        "timed_out": timed_out, "cycles": cycle, "span_cycles": span, "pre_reset_failure": pre_failure,
         "job_latency_cycles": latencies, "in_cycles_first": in_cycles[:1], "first_out_cycle": out_cycles[:1],
+        "job_end_cycles": job_ends[:64], "rate": rate,
         "latency_expected": case.latency_cycles, "off_schedule": off_schedule[:MAX_REPORTED_MISMATCHES],
         "mismatches": mismatches[:MAX_REPORTED_MISMATCHES], "protocol_violations": violations,
     }
 
 
 def _failure_line(r: dict) -> str:
+    if r.get("pre_reset_failure"):
+        return r["pre_reset_failure"]
     if r["timed_out"]:
         return (f"timeout after {r['cycles']} cycles: {r['received_beats']}/{r['expected_beats']} output beats, "
                 f"{r['accepted_beats']}/{r['input_beats']} input beats accepted")
@@ -193,6 +280,13 @@ def _failure_line(r: dict) -> str:
         o = r["off_schedule"][0]
         return (f"job {o['job']} took {o['cycles']} cycles from first input beat to last output beat; the spec's "
                 f"schedule is {r['latency_expected']} (no bubbles or stalls)")
+    rate = r.get("rate")
+    if rate and rate["too_slow"]:
+        frm = ("the first input beat" if rate["first_job_cycles"] is not None else "the first job's last output beat")
+        return (f"too slow: {r['jobs']} jobs took {rate['span_cycles']} cycles from {frm} to the last output beat; "
+                f"the spec allows {rate['allowed_cycles']} ({rate['first_job_cycles'] or 1} for the first job + "
+                f"{r['jobs'] - 1} x II {rate['ii_cycles']:g} + {rate['withheld_cycles']} cycles the bench withheld "
+                "input or out_ready)")
     return f"received {r['received_beats']}/{r['expected_beats']} output beats"
 
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, register_spec
+from accelsmith.spec import BlockSpec, Rate, register_spec
 
 
 @register_spec
@@ -55,6 +55,11 @@ class ActivationSpec(BlockSpec):
     @property
     def latency_cycles(self) -> int:
         return 1
+
+    @property
+    def rate(self) -> Rate:
+        """II = 1 beat (one element per lane) per cycle; a beat's result leaves the cycle after it is taken."""
+        return Rate(ii_cycles=1, first_job_cycles=1 + self.latency_cycles)
 
     def ports(self) -> dict[str, dict]:
         return {

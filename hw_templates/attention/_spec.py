@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, register_spec
+from accelsmith.spec import BlockSpec, Rate, register_spec
 
 
 @register_spec
@@ -61,6 +61,19 @@ class AttentionSpec(BlockSpec):
         from accelsmith.hw_templates.attention.model import score_bits
 
         return 8 * self.head_dim + score_bits(self)
+
+    @property
+    def job_latency_cycles(self) -> int:
+        """One job alone, no bubbles or stalls: q beat and seq_len keys, one bank of drain, 9 cycles of the divider
+        (an upper bound: a short last bank drains sooner)."""
+        return 1 + self.seq_len + self.kv_block + 9
+
+    @property
+    def rate(self) -> Rate:
+        """Jobs overlap: the next q and keys stream in while the last bank drains and the divider runs. A job takes
+        its 1 + seq_len beats, at least the whole banks it fills, and at least the divider's 9 cycles."""
+        ii = max(1 + self.seq_len, -(-self.seq_len // self.kv_block) * self.kv_block, 9)
+        return Rate(ii_cycles=ii, first_job_cycles=self.job_latency_cycles)
 
     @property
     def buffer_bytes(self) -> int:

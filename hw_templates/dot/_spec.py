@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from accelsmith.spec import BlockSpec, register_spec, stream_ports
+from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
 
 
 @register_spec
@@ -25,6 +25,11 @@ class DotSpec(BlockSpec):
 
     def summary(self) -> str:
         return f"dot L={self.length} {'int' if self.signed else 'uint'}{self.in_bits} -> {self.out_bits} bits"
+
+    @property
+    def rate(self) -> Rate:
+        """II = 1: one beat per cycle in the steady state, at any latency."""
+        return Rate(ii_cycles=1)
 
     def ports(self) -> dict:
         s = self.signed

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from accelsmith.spec import BlockSpec, register_spec, stream_ports
+from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
 
 
 @register_spec
@@ -22,6 +22,11 @@ class FifoSpec(BlockSpec):
 
     def summary(self) -> str:
         return f"fifo {self.depth} x {self.width} bits"
+
+    @property
+    def rate(self) -> Rate:
+        """II = 1: one beat per cycle in the steady state, at any latency."""
+        return Rate(ii_cycles=1)
 
     def ports(self) -> dict:
         return stream_ports({"data": (1, self.width, False)}, {"data": (1, self.width, False)})

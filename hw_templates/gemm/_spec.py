@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, register_spec
+from accelsmith.spec import BlockSpec, Rate, register_spec
 
 
 @register_spec
@@ -61,6 +61,26 @@ class GemmSpec(BlockSpec):
     def ideal_job_cycles(self) -> int:
         """Cycles from a job's first operand beat to its last MAC in an R x C output-stationary array."""
         return self.k + self.rows + self.cols - 2
+
+    @property
+    def job_latency_cycles(self) -> int:
+        """One job alone, no bubbles or stalls: first operand beat -> last result beat, per the documented schedule.
+
+        Output-stationary: the corner PE's last MAC ends K + R + C - 2 cycles after the first beat, then R result
+        beats. Weight-stationary: K load beats + ceil(K/R) folds of (2R + C - 1) stream cycles + R result beats.
+        """
+        R, C, K = self.rows, self.cols, self.k
+        if self.dataflow == "weight_stationary":
+            return K + -(-K // R) * (2 * R + C - 1) + R
+        return self.ideal_job_cycles + R
+
+    @property
+    def rate(self) -> Rate:
+        """Output-stationary: two accumulator banks, so jobs overlap: a job every K cycles (operand-bound), or two
+        per job latency when that is longer. Weight-stationary: jobs do not overlap."""
+        if self.dataflow == "weight_stationary":
+            return Rate(ii_cycles=self.job_latency_cycles, first_job_cycles=self.job_latency_cycles)
+        return Rate(ii_cycles=max(self.k, self.job_latency_cycles / 2), first_job_cycles=self.job_latency_cycles)
 
     def ports(self) -> dict[str, dict]:
         """Port names and lane layout of the block, shared by templates, benches and prompts."""

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, register_spec
+from accelsmith.spec import BlockSpec, Rate, register_spec
 
 RSQRT_BITS = 16  # fraction bits of the reciprocal square root and of the normalised variance
 NEWTON_STEPS = 2  # Newton iterations after the 6-entry seed table (one cycle each)
@@ -93,6 +93,11 @@ class NormSpec(BlockSpec):
     def job_cycles(self) -> int:
         """Unstalled cycles from the first input beat to the last output beat (load, V, normalise, Newton steps, out)."""
         return 2 * self.beats + 2 + NEWTON_STEPS
+
+    @property
+    def rate(self) -> Rate:
+        """Jobs do not overlap: the next vector is taken once the last output beat has left."""
+        return Rate(ii_cycles=self.job_cycles, first_job_cycles=self.job_cycles)
 
     @property
     def design_units(self) -> int:

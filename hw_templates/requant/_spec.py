@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, register_spec
+from accelsmith.spec import BlockSpec, Rate, register_spec
 
 MULT_BITS = 32  # multipliers are non-negative and fit a signed 32-bit word
 SHIFT_BITS = 6  # shifts 0..62
@@ -81,6 +81,11 @@ class RequantSpec(BlockSpec):
     def latency_cycles(self) -> int:
         """Cycles from an accepted input beat to its output beat being valid (2 pipeline registers)."""
         return 2
+
+    @property
+    def rate(self) -> Rate:
+        """II = 1 beat per cycle; a job is one channel group sweep (``groups`` beats)."""
+        return Rate(ii_cycles=self.groups, first_job_cycles=self.groups + self.latency_cycles)
 
     @property
     def design_units(self) -> int:

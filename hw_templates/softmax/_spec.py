@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, register_spec
+from accelsmith.spec import BlockSpec, Rate, register_spec
 
 GUARD_BITS = 4  # reciprocal guard bits: its floor costs at most 2^-4 output LSB
 LOG2E_BITS = 16  # fraction bits of the log2(e) constant
@@ -88,6 +88,11 @@ class SoftmaxSpec(BlockSpec):
     def job_cycles(self) -> int:
         """Unstalled cycles from the first input beat to the last output beat of one vector."""
         return 3 * self.beats + self.div_iterations
+
+    @property
+    def rate(self) -> Rate:
+        """Jobs do not overlap: the next vector is taken once the last output beat has left."""
+        return Rate(ii_cycles=self.job_cycles, first_job_cycles=self.job_cycles)
 
     @property
     def latency_cycles(self) -> int:

@@ -103,3 +103,64 @@ def test_every_plan_has_the_protocol_cases():
         assert {"sink_after_valid", "sink_bursts", "long_train_stalls"} <= set(cases), kind
         assert cases["long_train_stalls"].jobs > 1 and cases["long_train_stalls"].out_stall_prob > 0
         assert all(c.latency_cycles is None for n, c in cases.items() if n.startswith(("sink_", "long_train")))
+
+
+# the output register's valid bit is initialised but left out of the reset: a beat in flight when a reset arrives
+# mid-job is still offered after it
+NO_RESET_VALID = GOOD.replace("if (!rst_n) v <= 1'b0;\n        else if (in_ready) v <= in_valid;",
+                              "if (in_ready) v <= in_valid;").replace("assign out_valid = v;",
+                                                                      "initial v = 1'b0;\n    assign out_valid = v;")
+# right, but takes a beat only every other cycle: half the stated rate (II = 1)
+HALF_RATE = PORTS + """    reg v; reg [31:0] y; reg gap;
+    assign in_ready = (!v || out_ready) && !gap;
+    always @(posedge clk) begin
+        if (!rst_n) begin v <= 1'b0; gap <= 1'b0; end
+        else begin
+            if (!v || out_ready) v <= in_valid && !gap;
+            gap <= in_valid && in_ready;
+        end
+        if (in_ready && in_valid) y <= relu(in_x);
+    end
+    assign out_valid = v; assign out_y = y;
+endmodule
+"""
+# offers a beat straight out of reset, before it has taken any input
+EARLY_OUTPUT = GOOD.replace("if (!rst_n) v <= 1'b0;", "if (!rst_n) v <= 1'b1;")
+
+
+def test_reset_mid_job_exposes_state_that_misses_the_reset(tmp_path):
+    assert NO_RESET_VALID != GOOD
+    res = _bench(tmp_path, NO_RESET_VALID)
+    failed = {c["case"] for c in res.cases if not c["passed"]}
+    assert failed == {"reset_mid_job", "reset_mid_drain"}, res.summary()  # only a reset mid-job shows it
+
+
+def test_a_right_design_at_half_the_stated_rate_fails_the_rate_check(tmp_path):
+    res = _bench(tmp_path, HALF_RATE)
+    slow = [c for c in res.cases if c.get("rate") and c["rate"]["too_slow"]]
+    assert slow and not res.passed, res.summary()
+    assert all(not c["mismatches"] for c in res.cases)  # every value right: only the rate is wrong
+    from accelsmith.verification.bench import _failure_line
+
+    assert _failure_line(slow[0]).startswith(f"too slow: {slow[0]['jobs']} jobs took ")
+
+
+def test_output_before_any_input_is_a_protocol_violation(tmp_path):
+    res = _bench(tmp_path, EARLY_OUTPUT)
+    rules = {v["rule"] for c in res.cases for v in c["protocol_violations"]}
+    assert "output offered before any input beat was accepted" in rules, res.summary()
+    assert any(r.endswith("since the reset") for r in rules)  # the mid-case reset raises it again
+
+
+def test_the_stated_rate_and_the_reset_cases_reach_every_plan():
+    from accelsmith.spec import known_kinds, spec_from_dict
+
+    for kind in known_kinds():
+        spec = spec_from_dict({"kind": kind})
+        plan = derive(spec)
+        cases = {c.name: c for c in plan.cases}
+        assert {"reset_mid_job", "reset_mid_drain", "sink_long_stalls", "sink_ready"} <= set(cases), kind
+        assert cases["reset_mid_job"].pre_reset_inputs and cases["reset_mid_drain"].reset_delay_cycles > 0
+        assert spec.rate is not None, kind
+        multi = [c for c in plan.cases if c.jobs > 1]
+        assert multi and all(c.rate_ii_cycles == spec.rate.ii_cycles for c in multi), kind

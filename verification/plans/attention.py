@@ -33,8 +33,8 @@ def job_cycles(spec: AttentionSpec) -> int:
 
 
 def job_latency_cycles(spec: AttentionSpec) -> int:
-    """One job alone, no bubbles or stalls: q beat and seq_len keys, one bank of drain, 9 cycles of the divider."""
-    return 1 + spec.seq_len + spec.kv_block + 9
+    """One job alone, no bubbles or stalls (``AttentionSpec.job_latency_cycles``)."""
+    return spec.job_latency_cycles
 
 
 def _case(spec: AttentionSpec, name: str, q, k, v, *, bubbles: float, stalls: float, tags: list[str],
