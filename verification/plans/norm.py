@@ -95,6 +95,43 @@ def _seed_sensitive(spec: NormSpec, rng: random.Random, bases: int | None = None
     return [found[j] for j in sorted(found)]
 
 
+def _near_ties(spec: NormSpec, rng: random.Random, per_side: int = 3) -> tuple[list[list[int]], int, set[bool]]:
+    """Vectors holding the elements nearest to the output rounding's tie (round half up: the product's residue
+    at 2^(sh-1)), from below and from above, for positive and for negative products; exact ties first when the
+    search meets one. Returns (vectors, exact ties found, the product signs met: True positive). Exact ties need products with about sh - 1 trailing
+    zeros, which 16-bit Newton results rarely give, so the nearest ones stand in for them."""
+    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    H, ln = spec.hidden, spec.norm == "layernorm"
+    gam = spec.per_element(spec.gamma)
+    best: dict[tuple[bool, bool], list[tuple[int, list[int]]]] = {}
+    exact = 0
+    for _ in range(min(2000, max(100, 48000 // H))):
+        spread = rng.randint(2, spec.in_bits)
+        row = [rng.randint(max(lo, -(1 << (spread - 1))), min(hi, (1 << (spread - 1)) - 1)) for _ in range(H)]
+        s1, s2 = sum(row), sum(v * v for v in row)
+        y, k = rsqrt_fixed(H * s2 - (s1 * s1 if ln else 0) + spec.eps_codes)
+        sh = RSQRT_BITS + k + spec.gamma_frac - spec.out_frac
+        if sh < 1:
+            continue
+        half = 1 << (sh - 1)
+        for xi, g in zip(row, gam):
+            p = (H * xi - (s1 if ln else 0)) * y * g
+            if p == 0:
+                continue
+            off = (p & ((1 << sh) - 1)) - half   # 0: an exact tie; < 0 just below it, > 0 at or just above it
+            exact += off == 0
+            side = best.setdefault((p > 0, off >= 0), [])
+            side.append((abs(off), row))
+            side.sort(key=lambda t: t[0])
+            del side[per_side:]
+    vecs = []
+    for key in sorted(best):
+        for _, row in best[key]:
+            if row not in vecs:
+                vecs.append(row)
+    return vecs, exact, {positive for positive, _ in best}
+
+
 @register_deriver("norm")
 def derive_norm(spec: NormSpec) -> TestPlan:
     rng = random.Random(spec.seed)
@@ -116,15 +153,18 @@ def derive_norm(spec: NormSpec) -> TestPlan:
                            bubbles=bubbles, stalls=stalls, atol=spec.atol if bound else 0, tags=tags)
 
     seeded = _seed_sensitive(spec, rng)
+    ties, exact_ties, tie_signs = _near_ties(spec, rng)
     cases = [c for c in [
         case("bound_vs_float", worst + spaced, 0.2, 0.2, ["bound"], bound=True),
         case("corners", _corners(spec, rng), 0.3, 0.3, ["corner"]),
         case("extremes", _extremes(spec, rng), 0.2, 0.2, ["corner"]),
         case("seed_sensitive", seeded, 0.1, 0.1, ["corner"]) if seeded else None,
+        case("rounding_ties", ties, 0.2, 0.2, ["corner", "rounding"]) if ties else None,
         case("random_exact", rand, 0.3, 0.3, ["random"]),
         case("heavy_backpressure", rand[:4], 0.1, 0.8, ["backpressure"]),
         case("throughput", rand[4:10], 0.0, 0.0, ["perf"]),
     ] if c is not None]
     return build_plan(spec, with_schedule(cases, spec.job_cycles), ideal_job_cycles=spec.job_cycles, coverage={
         "bound_vs_float": True, "spike_in_every_lane": True, "variance_octaves": True, "backpressure": True,
-        "width_extremes": True, "every_seed_entry_sensitive": len(seeded) == len(SEEDS)})
+        "width_extremes": True, "every_seed_entry_sensitive": len(seeded) == len(SEEDS),
+        "rounding_near_ties_both_signs": tie_signs == {True, False}, "rounding_exact_tie": exact_ties > 0})

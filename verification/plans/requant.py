@@ -81,11 +81,13 @@ def derive_requant(spec: RequantSpec) -> TestPlan:
         case("throughput", through, 0.0, 0.0, ["perf"]),
     ]
     has_ties = any(ties)
+    tie_signs = {x > 0 for m, s in params for x in _ties(m, s, ilo, ihi) if x}
     if has_ties:
         cases.insert(1, case("rounding_ties", ties, 0.2, 0.2, ["corner", "rounding"]))
     return build_plan(spec, with_schedule(cases, G + spec.latency_cycles), ideal_job_cycles=G + spec.latency_cycles, coverage={
         "random_with_bubbles_and_backpressure": True,
         "rounding_ties": has_ties,
+        "rounding_ties_both_signs": tie_signs == {True, False},
         "saturation_edges": spec.saturation,
         "per_channel_parameters": spec.channels > 1,
     })

@@ -123,6 +123,22 @@ def _table_sensitive(spec: SoftmaxSpec, rng: random.Random, tries: int = 1024) -
     return vecs
 
 
+def _rounding_ties(spec: SoftmaxSpec, count: int = 8, tries: int = 4000) -> tuple[list[list[int]], int]:
+    """Searched vectors where p_i = round(e_i * recip) meets an exact tie (the product's residue is exactly half,
+    rounded up), then vectors one step below a tie; returns (vectors, vectors with an exact tie)."""
+    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    g = torch.Generator().manual_seed(spec.seed % (1 << 62) + 1)
+    narrow = (hi - torch.randint(0, 1 << max(1, spec.in_frac + 3), (tries, spec.length), generator=g)).clamp(min=lo)
+    x = torch.cat([torch.randint(lo, hi + 1, (tries, spec.length), generator=g), narrow])
+    e = exps(x, spec)
+    recip = (1 << (spec.exp_bits + spec.out_frac + GUARD_BITS)) // e.sum(dim=1, keepdim=True)
+    sh = spec.exp_bits + GUARD_BITS
+    off = ((e * recip) & ((1 << sh) - 1)) - (1 << (sh - 1))
+    tie = (off == 0).any(dim=1).nonzero().flatten()[:count]
+    below = (off == -1).any(dim=1).nonzero().flatten()[:count // 2]
+    return x[torch.cat([tie, below])].tolist(), len(tie)
+
+
 @register_deriver("softmax")
 def derive_softmax(spec: SoftmaxSpec) -> TestPlan:
     rng = random.Random(spec.seed)
@@ -146,8 +162,10 @@ def derive_softmax(spec: SoftmaxSpec) -> TestPlan:
         return stream_case(name, beats(vecs), beats(y.tolist()), jobs=len(vecs), latency=spec.job_cycles,
                            bubbles=bubbles, stalls=stalls, atol=spec.atol if bound else 0, tags=tags)
 
+    ties, exact_ties = _rounding_ties(spec)
     cases = [c for c in [
         case("bound_vs_float", worst + spaced, 0.2, 0.2, ["bound"], bound=True),
+        case("rounding_ties", ties, 0.2, 0.2, ["corner", "rounding"]),
         case("distance_sweep", _distance_sweep(spec, rng), 0.2, 0.2, ["corner", "exhaustive"]),
         case("corners", _corners(spec), 0.3, 0.3, ["corner"]),
         case("table_sensitive", _table_sensitive(spec, rng), 0.1, 0.1, ["corner"]),
@@ -157,4 +175,5 @@ def derive_softmax(spec: SoftmaxSpec) -> TestPlan:
         case("throughput", narrow[:6], 0.0, 0.0, ["perf"]),
     ] if c is not None]
     return build_plan(spec, with_schedule(cases, spec.job_cycles), ideal_job_cycles=spec.job_cycles, coverage={
-        "bound_vs_float": True, "every_distance": True, "max_in_every_lane": True, "backpressure": True})
+        "bound_vs_float": True, "every_distance": True, "max_in_every_lane": True, "backpressure": True,
+        "rounding_exact_tie": exact_ties > 0})
