@@ -93,11 +93,15 @@ class TestPlan(BaseModel):
                 drop_tags: tuple[str, ...] = ("perf",)) -> TestPlan:
         """The cross-check plan for a slow second simulator: every case tagged ``keep_tags`` whole (every corner
         kept), every other case cut to its first ``max_jobs`` jobs (two jobs still cross a double-buffered bank),
-        cases tagged only ``drop_tags`` (throughput measurements) left out. Cut cases keep their per-job rate:
-        the timeout shrinks with the jobs."""
+        cases tagged only ``drop_tags`` (throughput measurements) left out; protocol cases (sinks, resets) cut to
+        one job, the long train left out. Cut cases keep their per-job rate: the timeout shrinks with the jobs."""
         cases = []
         for c in self.cases:
             tags = set(c.tags)
+            if "protocol" in tags:  # protocol cases: one job each shows a 4-state difference; the full run has the rest
+                if "train" not in tags:
+                    cases.append(c.first_jobs(1))
+                continue
             if tags & set(keep_tags) or c.jobs <= max_jobs:
                 cases.append(c)
                 continue

@@ -166,6 +166,7 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
     pending: dict | None = None  # the output beat offered last cycle and not taken: it must be offered again, unchanged
     withheld = bytearray()       # per cycle: 1 when the bench held back an input beat or out_ready
     sink = _Sink(case, rng)
+    input_offered = False
     while not timed_out:
         await RisingEdge(clk)
         cycle += 1
@@ -200,9 +201,12 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
                                    "rule": "data changed while valid and not yet accepted"})
         if not ov.is_resolvable and len(violations) < MAX_REPORTED_MISMATCHES:
             violations.append({"cycle": cycle, "port": plan.out.valid, "rule": f"valid is {ov} (not 0 or 1) after reset"})
-        if offered and not in_cycles and len(violations) < MAX_REPORTED_MISMATCHES:
+        input_offered = input_offered or bool(valid_held or in_cycles)
+        if offered and (not input_offered or (ready_now and not in_cycles)) and len(violations) < MAX_REPORTED_MISMATCHES:
+            # a beat with no input that explains it (offered before any input was, or taken before any was taken)
             violations.append({"cycle": cycle, "port": plan.out.valid,
-                               "rule": "output offered before any input beat was accepted" +
+                               "rule": ("output offered before any input beat was offered" if not input_offered
+                                        else "output taken before any input beat was accepted") +
                                        (" since the reset" if case.pre_reset_inputs else "")})
         pending = _read_beat(dut, plan.out) if offered and not ready_now else None
         if ready_now and offered:
