@@ -52,7 +52,8 @@ def _reset_cases(base: TestCase, plan: TestPlan, spec: BlockSpec) -> list[TestCa
         out.append(after.model_copy(update={
             "name": name, "pre_reset_inputs": pre, "reset_delay_cycles": delay, "sink": "random",
             "in_bubble_prob": 0.2, "out_stall_prob": 0.3, "latency_cycles": None, "idle_bus": "x",
-            "tags": ["protocol", "reset"], "timeout_cycles": 3 * after.timeout_cycles + 4 * drain_delay + 200}))
+            "tags": ["protocol", "reset", *(["cross_check"] if delay else [])],
+            "timeout_cycles": 3 * after.timeout_cycles + 4 * drain_delay + 200}))
     return out
 
 
@@ -70,7 +71,8 @@ def with_protocol_cases(plan: TestPlan, spec: BlockSpec | None = None) -> TestPl
         c = base.first_jobs(PROTOCOL_JOBS)
         extra.append(c.model_copy(update={
             "name": f"sink_{sink}", "sink": sink, "in_bubble_prob": bubbles, "out_stall_prob": 0.0,
-            "latency_cycles": None, "idle_bus": idle, "tags": ["protocol", f"sink_{sink}"],
+            "latency_cycles": None, "idle_bus": idle,
+            "tags": ["protocol", f"sink_{sink}", *(["cross_check"] if sink == "bursts" else [])],
             "timeout_cycles": 3 * c.timeout_cycles + 200}))
     c = base.first_jobs(LONG_STALL_JOBS)
     extra.append(c.model_copy(update={

@@ -93,13 +93,13 @@ class TestPlan(BaseModel):
                 drop_tags: tuple[str, ...] = ("perf",)) -> TestPlan:
         """The cross-check plan for a slow second simulator: every case tagged ``keep_tags`` whole (every corner
         kept), every other case cut to its first ``max_jobs`` jobs (two jobs still cross a double-buffered bank),
-        cases tagged only ``drop_tags`` (throughput measurements) left out; protocol cases (sinks, resets) cut to
-        one job, the long train left out. Cut cases keep their per-job rate: the timeout shrinks with the jobs."""
+        cases tagged only ``drop_tags`` (throughput measurements) left out; of the protocol cases (sinks, resets,
+        the long train) only those tagged ``cross_check`` (X on the idle bus, a reset mid-drain), one job each. Cut cases keep their per-job rate: the timeout shrinks with the jobs."""
         cases = []
         for c in self.cases:
             tags = set(c.tags)
-            if "protocol" in tags:  # protocol cases: one job each shows a 4-state difference; the full run has the rest
-                if "train" not in tags:
+            if "protocol" in tags:  # the full run has them all; one job of those marked for it shows a 4-state difference
+                if "cross_check" in tags:
                     cases.append(c.first_jobs(1))
                 continue
             if tags & set(keep_tags) or c.jobs <= max_jobs:

@@ -82,6 +82,9 @@ def test_reduced_plan_keeps_every_corner_and_cuts_random_cases():
     assert cut["random"].jobs == 2 and len(cut["random"].inputs) == 2 * 384 and len(cut["random"].expected) == 64
     assert cut["random"].expected == plan.cases[0].expected[:64]  # the first two jobs, unchanged
     assert small.coverage["reduced_cross_check"]
+    protocol = {c.name: c for c in small.cases if "protocol" in c.tags}
+    assert set(protocol) == {"sink_bursts", "reset_mid_drain"}  # X on the idle bus, a reset mid-drain: 4-state
+    assert all(c.jobs == 1 for c in protocol.values()) and protocol["reset_mid_drain"].pre_reset_inputs
 
 
 def _designs_file(tmp_path, rtl_text: str) -> "Path":
