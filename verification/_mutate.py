@@ -131,18 +131,120 @@ def _edits(name: str, code: str) -> list[tuple[str, int, int, str]]:
     return out
 
 
+# Bug classes: the slips people make in ready/valid RTL (a register left out of reset, valid waiting for ready,
+# idle-cycle data taken, a stall ignored), as operators on any RTL. Reported apart from the classic operators.
+BUG_CLASS_OPERATORS = frozenset({"reset_removal", "valid_waits_ready", "idle_enable", "stall_ignored"})
+_RESET_IF = re.compile(r"\bif\s*\(\s*(?:!|~)\s*(\w*(?:rst|reset)\w*)\s*\)")
+_NB_ASSIGN = re.compile(r"\b([A-Za-z_]\w*)(?:\s*\[[^\]]*\])*\s*<=\s*([^;]+);")
+_PORT = re.compile(r"\b(input|output)\s+(?:wire\s+|reg\s+|logic\s+)?(?:signed\s+)?(?:\[[^\]]*\]\s*)?(\w+)")
+_ZERO = re.compile(r"\s*(?:\d*'[bdh]0+|0|'0|1'b0)\s*")
+
+
+def _paren_depth(code: str) -> list[int]:
+    depth, out = 0, []
+    for ch in code:
+        depth += ch == "("
+        out.append(depth)
+        depth -= ch == ")" and depth > 0
+    return out
+
+
+def _statement_end(code: str, at: int, depth: list[int]) -> int:
+    """End offset (exclusive) of the statement starting at ``at``: a begin/end block or up to its ';'."""
+    m = re.compile(r"\s*begin\b").match(code, at)
+    if m:
+        level = 0
+        for w in re.finditer(r"\b(begin|end)\b", code[at:]):
+            level += 1 if w.group(1) == "begin" else -1
+            if level == 0:
+                return at + w.end()
+        return -1
+    semi = at
+    while semi < len(code) and not (code[semi] == ";" and depth[semi] == depth[at]):
+        semi += 1
+    return semi + 1 if semi < len(code) else -1
+
+
+def _drop_statement(code: str, start: int, end: int) -> tuple[int, int, str]:
+    """(start, end, replacement) deleting the statement: its whole line when it stands alone, and an empty
+    ``begin end`` where the statement is the body of an if/else/for/case item (not one of a block's statements)."""
+    before = code[:start].rstrip()
+    if not (before.endswith(";") or re.search(r"\b(begin|end)$", before)):
+        return start, end, "begin end"
+    line_start = code.rfind("\n", 0, start) + 1
+    line_end = code.find("\n", end)
+    if not code[line_start:start].strip() and not code[end:line_end if line_end >= 0 else len(code)].strip():
+        return line_start, (line_end + 1 if line_end >= 0 else len(code)), ""
+    return start, end, ""
+
+
+def _handshakes(code: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(source pairs, sink pairs) of (valid, ready) port names: a source's valid is an input, a sink's an output."""
+    ports = {m.group(2): m.group(1) for m in _PORT.finditer(code)}
+    source, sink = [], []
+    for name, direction in ports.items():
+        if name.endswith("valid") and (ready := name[: -len("valid")] + "ready") in ports:
+            if direction == "input" and ports[ready] == "output":
+                source.append((name, ready))
+            elif direction == "output" and ports[ready] == "input":
+                sink.append((name, ready))
+    return source, sink
+
+
+def _bug_class_edits(code: str) -> list[tuple[str, int, int, str]]:
+    """(operator, start, end, replacement) for every bug-class mutation point of one file."""
+    out: list[tuple[str, int, int, str]] = []
+    depth = _paren_depth(code)
+    decl = {i for i, ln in enumerate(code.splitlines()) if re.match(r"\s*(input|output|inout|module|parameter)\b", ln)}
+    line_of = [0]
+    for ch in code:
+        line_of.append(line_of[-1] + (ch == "\n"))
+    # reset_removal: one register's assignment dropped from a reset branch (it keeps its value across reset)
+    for m in _RESET_IF.finditer(code):
+        body_end = _statement_end(code, m.end(), depth)
+        for a in _NB_ASSIGN.finditer(code, m.end(), max(body_end, m.end())):
+            if depth[a.start()] == depth[m.start()]:  # a statement, not a '<=' inside a condition or loop header
+                out.append(("reset_removal", *_drop_statement(code, a.start(), a.end())))
+    source, sink = _handshakes(code)
+    for valid, ready in sink:  # valid_waits_ready: an output valid, assigned or registered, gated by its ready
+        for m in re.finditer(rf"\bassign\s+{valid}\s*=\s*([^;]+);", code):
+            out.append(("valid_waits_ready", m.start(1), m.end(1), f"({m.group(1).strip()}) && {ready}"))
+        for m in re.finditer(rf"\b{valid}\s*<=\s*([^;]+);", code):
+            if depth[m.start()] == 0 and not _ZERO.fullmatch(m.group(1)):
+                out.append(("valid_waits_ready", m.start(1), m.end(1), f"({m.group(1).strip()}) && {ready}"))
+    for valid, ready in source:  # idle_enable: an accept term loses its valid: idle-cycle data is taken
+        pair = re.compile(rf"\b{valid}\s*&&\s*{ready}\b|\b{ready}\s*&&\s*{valid}\b")
+        fires = {f.group(1) for f in re.finditer(rf"\b(?:wire|assign)\s+(\w+)\s*=\s*\(?\s*(?:{pair.pattern})\s*\)?\s*;", code)}
+        for m in pair.finditer(code):
+            out.append(("idle_enable", m.start(), m.end(), ready))
+        for f in fires:
+            for m in re.finditer(rf"\b{f}\b", code):
+                if not re.match(r"\s*=[^=]", code[m.end():]) and not re.search(r"\bwire\s*$", code[:m.start()]):
+                    out.append(("idle_enable", m.start(), m.end(), ready))
+    for valid, ready in sink:  # stall_ignored: one use of the sink's ready taken as always high
+        for m in re.finditer(rf"\b{ready}\b", code):
+            in_port_conn = code[m.start() - 1] == "." or re.search(r"\.\w+\s*\(\s*$", code[:m.start()])
+            if line_of[m.start()] not in decl and not in_port_conn:  # a port's name and its connection stay
+                out.append(("stall_ignored", m.start(), m.end(), "1'b1"))
+    return list(dict.fromkeys(out))  # a fire wire's use can also be a valid && ready pair's: one mutant each
+
+
 def generate_mutants(files: dict[str, str], *, max_mutants: int | None = None, seed: int = 0) -> list[Mutant]:
-    """Every single-edit mutant of the bundle (or a deterministic sample stratified by operator)."""
+    """Every single-edit mutant of the bundle (or a deterministic sample stratified by operator).
+
+    Classic mutants come first, file by file, then the bug-class ones (``BUG_CLASS_OPERATORS``), so the classic
+    mutants keep the ids they had before the bug classes existed."""
     mutants = []
-    for name in sorted(files):
-        text = files[name]
-        code = _blank_comments(text)
-        for op, start, end, repl in _edits(name, code):
-            original = text[start:end]
-            if original == repl:
-                continue
-            line = text.count("\n", 0, start) + 1
-            mutants.append(Mutant(f"m{len(mutants):04d}", name, line, op, original, repl, start, end))
+    for edits in (_edits, lambda name, code: _bug_class_edits(code)):
+        for name in sorted(files):
+            text = files[name]
+            code = _blank_comments(text)
+            for op, start, end, repl in edits(name, code):
+                original = text[start:end]
+                if original == repl:
+                    continue
+                line = text.count("\n", 0, start) + 1
+                mutants.append(Mutant(f"m{len(mutants):04d}", name, line, op, original, repl, start, end))
     if max_mutants is not None and len(mutants) > max_mutants:
         rng = random.Random(seed)
         by_op: dict[str, list[Mutant]] = {}
@@ -493,6 +595,12 @@ def mutate_across(specs: list[BlockSpec], *, jobs: int = 2, timeout_s: float = 1
     return report
 
 
+def _class_figures(results: list[MutantResult]) -> dict:
+    count = {s: sum(r.status == s for r in results) for s in ("killed", "survived", "stillborn", "equivalent")}
+    scored = count["killed"] + count["survived"]
+    return {"mutants": len(results), **count, "kill_rate": count["killed"] / scored if scored else None}
+
+
 def _report(spec: BlockSpec, results: list[MutantResult], seconds: float) -> dict:
     count = {s: sum(r.status == s for r in results) for s in ("killed", "survived", "stillborn", "equivalent")}
     scored = count["killed"] + count["survived"]  # non-equivalent mutants that build
@@ -516,10 +624,32 @@ def _report(spec: BlockSpec, results: list[MutantResult], seconds: float) -> dic
         "killed_by_timeout": sum(r.status == "killed" and r.detail == "wall-clock timeout" for r in results),
         "first_failing_case": dict(sorted(killers.items(), key=lambda kv: -kv[1])),
         "by_operator": by_op, "seconds": round(seconds, 1),
+        # the bug classes (realistic ready/valid and reset slips) apart from the classic operators
+        "by_class": {"classic": _class_figures([r for r in results if r.mutant.operator not in BUG_CLASS_OPERATORS]),
+                     "bug_class": _class_figures([r for r in results if r.mutant.operator in BUG_CLASS_OPERATORS])},
         "survivors": [{**asdict(r.mutant), "detail": r.detail} for r in results if r.status == "survived"],
         "equivalents": [{**asdict(r.mutant), "detail": r.detail} for r in results if r.status == "equivalent"],
         "stillborn_mutants": [{**asdict(r.mutant), "detail": r.detail} for r in results if r.status == "stillborn"],
     }
+
+
+def class_lines(report: dict) -> list[str]:
+    """The classic operators' and the bug classes' kill rates, one line each (the bug classes per operator too)."""
+    lines = []
+    for key, title in (("classic", "classic operators"), ("bug_class", "bug classes")):
+        c = (report.get("by_class") or {}).get(key)
+        if not c or not c["mutants"]:
+            continue
+        rate = c["kill_rate"]
+        line = (f"{title}: {c['killed']} killed / {c['killed'] + c['survived']} non-equivalent = "
+                f"{'n/a' if rate is None else f'{100 * rate:.1f} %'} ({c['mutants']} mutants, {c['equivalent']} "
+                f"equivalent, {c['stillborn']} stillborn)")
+        if key == "bug_class":
+            ops = {op: v for op, v in sorted(report.get("by_operator", {}).items()) if op in BUG_CLASS_OPERATORS}
+            line += "; " + ", ".join(f"{op} {v.get('killed', 0)}/{v.get('killed', 0) + v.get('survived', 0)}"
+                                     for op, v in ops.items())
+        lines.append(line)
+    return lines
 
 
 def format_report(report: dict) -> str:
@@ -529,6 +659,7 @@ def format_report(report: dict) -> str:
              f"{report['killed'] + report['survived']} non-equivalent = "
              f"{'n/a' if rate is None else f'{100 * rate:.1f} %'}; {report['equivalent']} equivalent, "
              f"{report['stillborn']} stillborn (do not build), {report['seconds']} s"]
+    lines += [f"  {line}" for line in class_lines(report)]
     if report.get("equivalent_reviewed"):
         strict = report["kill_rate_proved_only"]
         lines.append(f"  {report['equivalent_reviewed']} of the equivalents are reviewed arguments, not proofs; counted "

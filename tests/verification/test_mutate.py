@@ -197,3 +197,124 @@ def test_a_malformed_review_file_is_a_one_line_error(tmp_path, monkeypatch):
     monkeypatch.setattr(hw_templates, "__file__", str(tmp_path / "pkg" / "__init__.py"))
     with pytest.raises(ValueError, match=r"^x.equivalents.yaml: entry 1 needs exactly file, line, mutated and a non-empty why$"):
         reviewed_equivalents(["x.v"])
+
+
+PIPE_SRC = """\
+module pipe (input wire clk, input wire rst_n, input wire in_valid, output wire in_ready, input wire [7:0] in_data,
+             output wire out_valid, input wire out_ready, output wire [7:0] out_data);
+    reg v;
+    reg [7:0] q;
+    reg [3:0] n;
+    wire fire = in_valid && in_ready;
+    assign in_ready = !v || out_ready;
+    assign out_valid = v;
+    assign out_data = q;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            v <= 1'b0;
+            n <= 4'd0;
+        end else begin
+            if (in_ready) v <= in_valid;
+            if (fire) n <= n + 4'd1;
+        end
+    end
+    always @(posedge clk) if (~rst_n) q <= 8'd0; else if (fire) q <= in_data;
+endmodule
+"""
+
+REG_VALID_SRC = """\
+module src (input wire clk, input wire rst_n, output reg out_valid, input wire out_ready, output reg [3:0] out_data);
+    always @(posedge clk) begin
+        if (!rst_n) out_valid <= 1'b0;
+        else if (!out_valid || out_ready) begin
+            out_valid <= 1'b1;
+            out_data <= out_data + 4'd1;
+        end
+    end
+endmodule
+"""
+
+
+def _bug_class(src: str, name: str = "pipe.v") -> dict[str, list[str]]:
+    from accelsmith.verification._mutate import BUG_CLASS_OPERATORS
+
+    out: dict[str, list[str]] = {}
+    for m in generate_mutants({name: src}):
+        if m.operator in BUG_CLASS_OPERATORS:
+            out.setdefault(m.operator, []).append(m.apply({name: src})[name])
+    return out
+
+
+def test_reset_removal_drops_one_register_from_each_reset_branch():
+    got = _bug_class(PIPE_SRC)["reset_removal"]
+    assert len(got) == 3
+    assert PIPE_SRC.replace("            v <= 1'b0;\n", "") in got        # a block's statement: its line goes
+    assert PIPE_SRC.replace("            n <= 4'd0;\n", "") in got
+    assert PIPE_SRC.replace("if (~rst_n) q <= 8'd0;", "if (~rst_n) begin end") in got  # a lone body: begin end
+
+
+def test_valid_waits_ready_gates_assigned_and_registered_valids():
+    assert _bug_class(PIPE_SRC)["valid_waits_ready"] == [
+        PIPE_SRC.replace("assign out_valid = v;", "assign out_valid = (v) && out_ready;")]
+    got = _bug_class(REG_VALID_SRC, "src.v")["valid_waits_ready"]  # the reset's 1'b0 is left alone
+    assert got == [REG_VALID_SRC.replace("out_valid <= 1'b1;", "out_valid <= (1'b1) && out_ready;")]
+
+
+def test_idle_enable_drops_in_valid_from_the_accept_and_from_each_use():
+    got = _bug_class(PIPE_SRC)["idle_enable"]
+    assert len(got) == 3
+    assert PIPE_SRC.replace("wire fire = in_valid && in_ready;", "wire fire = in_ready;") in got
+    assert PIPE_SRC.replace("if (fire) n <= n", "if (in_ready) n <= n") in got
+    assert PIPE_SRC.replace("else if (fire) q <= in_data", "else if (in_ready) q <= in_data") in got
+
+
+def test_stall_ignored_takes_the_sinks_ready_as_high_in_logic_only():
+    got = _bug_class(PIPE_SRC)["stall_ignored"]
+    assert got == [PIPE_SRC.replace("assign in_ready = !v || out_ready;", "assign in_ready = !v || 1'b1;")]
+    assert _bug_class(REG_VALID_SRC, "src.v")["stall_ignored"] == [
+        REG_VALID_SRC.replace("(!out_valid || out_ready)", "(!out_valid || 1'b1)")]
+
+
+def test_bug_classes_come_after_the_classic_mutants_so_classic_ids_are_unchanged():
+    from accelsmith.verification._mutate import BUG_CLASS_OPERATORS
+
+    ms = generate_mutants({"pipe.v": PIPE_SRC})
+    kinds = [m.operator in BUG_CLASS_OPERATORS for m in ms]
+    assert kinds == sorted(kinds) and any(kinds) and not all(kinds)
+
+
+@pytest.mark.sim
+def test_every_bug_class_mutant_of_the_hand_written_modules_compiles(tmp_path):
+    import subprocess
+
+    from accelsmith.verification._mutate import BUG_CLASS_OPERATORS
+
+    for name, src in (("pipe.v", PIPE_SRC), ("src.v", REG_VALID_SRC)):
+        for m in generate_mutants({name: src}):
+            if m.operator in BUG_CLASS_OPERATORS:
+                (tmp_path / name).write_text(m.apply({name: src})[name])
+                r = subprocess.run(["iverilog", "-g2012", "-o", str(tmp_path / "a.out"), str(tmp_path / name)],
+                                   capture_output=True, text=True)
+                assert r.returncode == 0, (m.describe(), r.stderr)
+
+
+@pytest.mark.sim
+def test_mutate_reports_the_bug_class_kill_rate_apart(tmp_path):
+    from accelsmith import hw_templates
+    from accelsmith.verification._mutate import BUG_CLASS_OPERATORS, format_report
+
+    spec = RequantSpec(lanes=2, multipliers=[3, 5], shifts=[1, 2], out_bits=4, in_bits=16, rounding="nearest")
+    ms = generate_mutants(hw_templates.get("requant").render(spec).files)
+    waits = next(m for m in ms if m.operator == "valid_waits_ready")              # deadlocks a sink-after-valid
+    reset = next(m for m in ms if m.operator == "reset_removal" and "v1" in m.original)
+    classic = next(m for m in ms if m.operator == "operator_flip" and m.original == "||")
+    report = mutate(spec, jobs=2, workdir=tmp_path, prove=False, only=[waits.id, reset.id, classic.id])
+    bug, cls = report["by_class"]["bug_class"], report["by_class"]["classic"]
+    assert (bug["mutants"], cls["mutants"]) == (2, 1)
+    assert bug["killed"] == 2 and bug["kill_rate"] == 1.0
+    assert report["by_operator"].keys() >= {"valid_waits_ready", "reset_removal"}
+    assert set(report["by_operator"]) - BUG_CLASS_OPERATORS == {"operator_flip"}
+    text = format_report(report)
+    assert "  bug classes: 2 killed / 2 non-equivalent = 100.0 %" in text
+    assert "reset_removal 1/1" in text and "valid_waits_ready 1/1" in text
+    assert f"  classic operators: {cls['killed']} killed / {cls['killed'] + cls['survived']} non-equivalent" in text
