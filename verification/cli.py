@@ -44,7 +44,10 @@ def mutate_cmd(
                        "(a mutant is killed when any spec's bench kills it; every mutant, --max ignored)")] = False,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
-    """Mutation-test a template's RTL with its derived bench; exit 1 below 98 % kill rate.
+    """Mutation-test a template's RTL with its derived bench; exit 1 below 98 % kill rate (all operators).
+
+    The bug-class operators (a register dropped from reset, valid waiting for ready, an accept that ignores
+    in_valid, an enable that ignores a stall) are scored apart from the classic ones too.
 
     Equivalent (unscored) mutants: parameters unchanged (pyslang), a yosys proof, or a reviewed argument in
     hw_templates/<kind>/<file>.equivalents.yaml (reported apart, with the rate counting them as survivors).
@@ -82,6 +85,10 @@ def print_mutation_report(report: dict) -> None:
                   f"{report['survived']} survived, {report['equivalent']} equivalent, "
                   f"{report['stillborn']} stillborn; kill rate "
                   f"{'n/a' if rate is None else f'{100 * rate:.1f} %'} ({report['seconds']} s)")
+    from accelsmith.verification._mutate import class_lines
+
+    for line in class_lines(report):  # the bug classes' kill rate apart from the classic operators'
+        console.print(f"  {line}", markup=False)
     if report.get("equivalent_reviewed"):
         console.print(f"  {report['equivalent_reviewed']} equivalents rest on reviewed arguments, not proofs; counted "
                       f"as survivors: {100 * report['kill_rate_proved_only']:.1f} %")
