@@ -38,28 +38,42 @@ LONG_STALL_JOBS = 4   # jobs under long stalls (each short ready window is follo
 
 
 def _reset_cases(base: TestCase, plan: TestPlan, spec: BlockSpec) -> list[TestCase]:
-    """Resets that arrive part-way through the work: mid-job (mid channel group, for grouped kinds) and after a
-    whole job plus part of the next, while it computes or drains. The inputs fed before the reset come from the
+    """Resets that arrive part-way through the work: mid-job (mid channel group, for grouped kinds), after a
+    whole job plus part of the next (while it computes or drains), one job then a reset 0, 1, 2, 3, 5, 8, ...
+    cycles after its last beat (``reset_after_job_<cycles>``, up to the stated first-job latency: its beats at
+    every depth of the input skew and the pipeline; two jobs checked after each), and just after part of a result
+    was taken (mid-result when a job gives several output beats). The inputs fed before the reset come from the
     base case's last jobs, so leftover state differs from what the first jobs after it need."""
     per_in = len(base.inputs) // base.jobs
-    after = base.first_jobs(RESET_JOBS)
     tail = base.inputs[-2 * per_in:] if base.jobs >= 2 else base.inputs * 2
     rate = spec.rate
     drain_delay = max(2, (rate.first_job_cycles or 4) // 2) if rate else 2
+    per_out = len(base.expected) // base.jobs
+    drained = max(1, per_out // 2)  # mid-result when a job gives several beats, else between two results
+    # the cycle after a job's last beat, then 1, 2, 3, 5, 8, ... cycles later: its beats at every depth of the
+    # input skew and the pipeline when the reset comes
+    depths, a, b = [], 1, 2
+    while a < (rate.first_job_cycles if rate and rate.first_job_cycles else 8):
+        depths.append(a)
+        a, b = b, a + b
+    rounds = [("reset_mid_job", tail[:max(1, per_in // 2)], 0, 0, RESET_JOBS),
+              ("reset_mid_drain", tail[:per_in + max(1, per_in // 2)], drain_delay, 0, RESET_JOBS),
+              ("reset_mid_output", tail[:2 * per_in], 0, drained, RESET_JOBS)]
+    rounds += [(f"reset_after_job_{d}", tail[:per_in], d, 0, 2) for d in [0, *depths]]
     out = []
-    for name, pre, delay in (("reset_mid_job", tail[:max(1, per_in // 2)], 0),
-                             ("reset_mid_drain", tail[:per_in + max(1, per_in // 2)], drain_delay)):
+    for name, pre, delay, after_beats, jobs in rounds:
+        after = base.first_jobs(jobs)
         out.append(after.model_copy(update={
-            "name": name, "pre_reset_inputs": pre, "reset_delay_cycles": delay, "sink": "random",
-            "in_bubble_prob": 0.2, "out_stall_prob": 0.3, "latency_cycles": None, "idle_bus": "x",
-            "tags": ["protocol", "reset", *(["cross_check"] if delay else [])],
-            "timeout_cycles": 3 * after.timeout_cycles + 4 * drain_delay + 200}))
+            "name": name, "pre_reset_inputs": pre, "reset_delay_cycles": delay, "reset_after_output_beats": after_beats,
+            "sink": "random", "in_bubble_prob": 0.2, "out_stall_prob": 0.3, "latency_cycles": None, "idle_bus": "x",
+            "tags": ["protocol", "reset", *(["cross_check"] if name == "reset_mid_drain" else [])],
+            "timeout_cycles": 3 * after.timeout_cycles + 4 * drain_delay + 2 * delay + 200}))
     return out
 
 
 def with_protocol_cases(plan: TestPlan, spec: BlockSpec | None = None) -> TestPlan:
     """Cases every kind gets, built from its own random cases: sinks of several behaviours (ready only after valid,
-    bursts, long stalls, always ready), a long train of jobs under both bubbles and stalls, resets mid-job and
+    bursts, long stalls, always ready), a source that idles as long as a job's latency before each job's last beat, a long train of jobs under both bubbles and stalls, resets mid-job and
     mid-drain; with the spec's ``rate`` stated, every case of several jobs is held to it."""
     base = next((c for c in plan.cases if "random" in c.tags), None) or next(
         (c for c in plan.cases if "perf" not in c.tags), None)
@@ -74,6 +88,12 @@ def with_protocol_cases(plan: TestPlan, spec: BlockSpec | None = None) -> TestPl
             "latency_cycles": None, "idle_bus": idle,
             "tags": ["protocol", f"sink_{sink}", *(["cross_check"] if sink == "bursts" else [])],
             "timeout_cycles": 3 * c.timeout_cycles + 200}))
+    c = base.first_jobs(PROTOCOL_JOBS)  # idle runs as long as a job's latency, just before each job's last beat
+    gap = max(2, spec.rate.first_job_cycles or 8) if spec is not None and spec.rate else 8
+    extra.append(c.model_copy(update={
+        "name": "source_gaps", "sink": "random", "in_bubble_prob": 0.1, "out_stall_prob": 0.2,
+        "source_gap_cycles": gap, "latency_cycles": None, "idle_bus": "x", "tags": ["protocol", "source_gaps"],
+        "timeout_cycles": 3 * c.timeout_cycles + c.jobs * gap + 200}))
     c = base.first_jobs(LONG_STALL_JOBS)
     extra.append(c.model_copy(update={
         "name": "sink_long_stalls", "sink": "long_stalls", "in_bubble_prob": 0.1, "out_stall_prob": 0.0,

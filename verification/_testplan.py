@@ -35,6 +35,9 @@ class TestCase(BaseModel):
     inputs: list[Beat]
     expected: list[Beat]
     in_bubble_prob: float = Field(0.0, ge=0.0, lt=1.0, description="chance an input beat is held back a cycle")
+    source_gap_cycles: int = Field(0, ge=0, description=(
+        "when > 0, the source idles before the last input beat of every job: this many cycles before the jobs "
+        "0, 2, 4, ..., a random 1..this many before the others (a long idle run while a job is open)"))
     out_stall_prob: float = Field(0.0, ge=0.0, lt=1.0, description="chance out_ready is low in a cycle")
     atol: int = Field(0, ge=0, description="allowed |got - expected| per lane (0: bit exact)")
     jobs: int = Field(1, ge=1)
@@ -53,6 +56,9 @@ class TestCase(BaseModel):
         "beats fed (their outputs unchecked) before a reset in the middle of the case; the design must then "
         "produce exactly ``expected`` for ``inputs``"))
     reset_delay_cycles: int = Field(0, ge=0, description="cycles after the last pre-reset beat is taken before reset")
+    reset_after_output_beats: int = Field(0, ge=0, description=(
+        "when > 0, the mid-case reset comes instead the cycle after this many output beats of the pre-reset work "
+        "were taken (a random sink), so it lands while a result is being drained; ``reset_delay_cycles`` is unused"))
     rate_ii_cycles: float | None = Field(None, gt=0, description=(
         "the spec's initiation interval (cycles per job, back to back; see accelsmith.spec.Rate): the span from the "
         "first accepted input beat to the last output beat must be at most rate_first_job_cycles + "

@@ -110,30 +110,37 @@ async def _reset(dut, plan: TestPlan, clk, cycles: int = 4) -> None:
 
 
 async def _pre_reset_phase(dut, plan: TestPlan, case: TestCase, rng: random.Random, clk) -> str | None:
-    """Feed ``pre_reset_inputs`` (outputs taken by a random sink, unchecked), wait ``reset_delay_cycles``, then
-    reset in the middle of the work. Returns why it could not get there, or None."""
+    """Feed ``pre_reset_inputs`` (outputs taken by a random sink, unchecked), then reset in the middle of the work:
+    ``reset_delay_cycles`` after the last pre-reset beat (no sink meanwhile, so an offer is waiting), or, with
+    ``reset_after_output_beats``, the cycle after that many output beats were taken. Returns why it could not get
+    there, or None."""
     in_valid, in_ready = getattr(dut, plan.inp.valid), getattr(dut, plan.inp.ready)
-    out_ready = getattr(dut, plan.out.ready)
-    idx, cycle, wait = 0, 0, case.reset_delay_cycles
-    while idx < len(case.pre_reset_inputs) or wait > 0:
+    out_valid, out_ready = getattr(dut, plan.out.valid), getattr(dut, plan.out.ready)
+    pre, need = case.pre_reset_inputs, case.reset_after_output_beats
+    idx, cycle, taken, wait = 0, 0, 0, 0 if need else case.reset_delay_cycles
+    while (idx < len(pre) or wait > 0) if not need else taken < need:
         await RisingEdge(clk)
         cycle += 1
         if cycle > case.timeout_cycles:
-            return (f"timeout before the mid-case reset: {idx}/{len(case.pre_reset_inputs)} pre-reset input beats "
-                    f"accepted in {cycle - 1} cycles")
-        if idx < len(case.pre_reset_inputs):
-            for sig, word in pack(case.pre_reset_inputs[idx], plan.inp).items():
+            return (f"timeout before the mid-case reset: {idx}/{len(pre)} pre-reset input beats accepted and "
+                    f"{taken} output beats taken in {cycle - 1} cycles")
+        if idx < len(pre):
+            for sig, word in pack(pre[idx], plan.inp).items():
                 getattr(dut, sig).value = word
             in_valid.value = 1
         else:
             in_valid.value = 0
             _drive_idle(dut, plan, case, rng)
             wait -= 1
-        # a random sink while feeding, then none: the reset finds beats in flight and an offer waiting
-        out_ready.value = 1 if idx < len(case.pre_reset_inputs) and rng.random() < 0.5 else 0
+        # a random sink while feeding (or until the beats to drain were taken), then none: the reset finds beats
+        # in flight and an offer waiting
+        ready = 1 if (idx < len(pre) or need) and rng.random() < 0.5 else 0
+        out_ready.value = ready
         await ReadOnly()
-        if idx < len(case.pre_reset_inputs) and in_ready.value.is_resolvable and int(in_ready.value):
+        if idx < len(pre) and in_ready.value.is_resolvable and int(in_ready.value):
             idx += 1
+        if ready and out_valid.value.is_resolvable and int(out_valid.value):
+            taken += 1
     await RisingEdge(clk)
     await _reset(dut, plan, clk, cycles=2)
     return None
@@ -167,11 +174,22 @@ async def run_case(dut, plan: TestPlan, case: TestCase) -> dict:
     withheld = bytearray()       # per cycle: 1 when the bench held back an input beat or out_ready
     sink = _Sink(case, rng)
     input_offered = False
+    gap_for, gap_left = -1, 0    # the job-last input beat the source idles before, and the idle cycles left
     while not timed_out:
         await RisingEdge(clk)
         cycle += 1
+        if (case.source_gap_cycles and not valid_held and in_idx < n_in and gap_for != in_idx
+                and in_idx % in_per_job == in_per_job - 1):
+            gap_for = in_idx
+            gap_left = (case.source_gap_cycles if (in_idx // in_per_job) % 2 == 0
+                        else rng.randint(1, case.source_gap_cycles))
         # drive this cycle's inputs; a raised valid stays raised until accepted
-        if in_idx < n_in and (valid_held or rng.random() >= case.in_bubble_prob):
+        if gap_left and not valid_held:
+            gap_left -= 1
+            in_valid.value = 0
+            _drive_idle(dut, plan, case, rng)
+            held_back = True
+        elif in_idx < n_in and (valid_held or rng.random() >= case.in_bubble_prob):
             for sig, word in pack(case.inputs[in_idx], plan.inp).items():
                 getattr(dut, sig).value = word
             in_valid.value = 1

@@ -128,11 +128,15 @@ endmodule
 EARLY_OUTPUT = GOOD.replace("if (!rst_n) v <= 1'b0;", "if (!rst_n) v <= 1'b1;")
 
 
+RESET_CASES = {"reset_mid_job", "reset_after_job_0", "reset_mid_drain", "reset_mid_output"}
+
+
 def test_reset_mid_job_exposes_state_that_misses_the_reset(tmp_path):
     assert NO_RESET_VALID != GOOD
     res = _bench(tmp_path, NO_RESET_VALID)
     failed = {c["case"] for c in res.cases if not c["passed"]}
-    assert failed == {"reset_mid_job", "reset_mid_drain"}, res.summary()  # only a reset mid-job shows it
+    # only the mid-case resets show it
+    assert "reset_mid_job" in failed and all(n.startswith("reset_") for n in failed), res.summary()
 
 
 def test_a_right_design_at_half_the_stated_rate_fails_the_rate_check(tmp_path):
@@ -159,8 +163,14 @@ def test_the_stated_rate_and_the_reset_cases_reach_every_plan():
         spec = spec_from_dict({"kind": kind})
         plan = derive(spec)
         cases = {c.name: c for c in plan.cases}
-        assert {"reset_mid_job", "reset_mid_drain", "sink_long_stalls", "sink_ready"} <= set(cases), kind
+        assert RESET_CASES | {"sink_long_stalls", "sink_ready"} <= set(cases), kind
         assert cases["reset_mid_job"].pre_reset_inputs and cases["reset_mid_drain"].reset_delay_cycles > 0
+        after_job = [c for n, c in cases.items() if n.startswith("reset_after_job_")]
+        # exactly one job, then resets 0, 1, 2, 3, 5, ... cycles after its last beat, up to the first-job latency
+        assert all(len(c.pre_reset_inputs) == len(c.inputs) // c.jobs for c in after_job), kind
+        delays = [c.reset_delay_cycles for c in after_job]
+        assert delays[:2] == [0, 1] and max(delays) < max(8, spec.rate.first_job_cycles or 8), (kind, delays)
+        assert cases["reset_mid_output"].reset_after_output_beats >= 1, kind
         assert spec.rate is not None, kind
         multi = [c for c in plan.cases if c.jobs > 1]
         assert multi and all(c.rate_ii_cycles == spec.rate.ii_cycles for c in multi), kind
