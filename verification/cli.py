@@ -172,7 +172,60 @@ def regress_cmd(
     raise typer.Exit(1 if report["failed"] else 0)
 
 
+def formal_cmd(
+    templates: Annotated[Optional[str], typer.Argument(help="template kinds, comma-separated (default: every kind)")] = None,
+    spec_path: Annotated[Optional[Path], typer.Option("--spec", help="one spec YAML instead of the kinds' grids")] = None,
+    tier: Annotated[str, typer.Option(help="regression grid to prove: fast or scale")] = "fast",
+    depth: Annotated[int, typer.Option(min=1, help="most cycles for the base case and the induction")] = 20,
+    timeout_s: Annotated[float, typer.Option("--timeout", min=1, help="seconds per property")] = 120.0,
+    workdir: Annotated[Path, typer.Option(help="proof folders go here, one per spec")] = Path("runs/formal"),
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="write every verdict here")] = None,
+    unsafe_no_sandbox: UnsafeNoSandbox = False,
+) -> None:
+    """Prove the output ready/valid handshake of template instances with yosys (sat -tempinduct, k-induction).
+
+    Properties: valid_held (an offer not taken stays offered), data_stable (and unchanged), reset_clears_valid,
+    no_output_without_input. Verdicts: proved (k), bounded (no counterexample within --depth cycles of reset,
+    induction not closed), FAILED (the cycle; a VCD in the spec's folder), timeout, error. Exit 1 when any
+    property fails or errors.
+    """
+    from accelsmith.errors import SpecError, ToolMissing, UnsafeRTL
+    from accelsmith.spec import load_spec
+    from accelsmith.verification._formal import ASSUMPTIONS, PROPERTIES, prove_handshake, verdict_text
+    from accelsmith.verification._regress import grid_specs
+
+    try:
+        sandbox_policy(unsafe_no_sandbox)
+        if spec_path:
+            specs = [load_spec(spec_path)]
+        else:
+            specs = grid_specs(templates.split(",") if templates else None, tier)
+    except (SpecError, ValueError, ToolMissing) as err:
+        raise _fail(str(err)) from None
+    console.print(f"formal: {len(specs)} specs, depth {depth}, {timeout_s:.0f} s per property; assumed: {ASSUMPTIONS}",
+                  markup=False)
+    table = Table("spec", *(p.name for p in PROPERTIES), "s")
+    reports, bad = [], 0
+    for spec in specs:
+        try:
+            rep = prove_handshake(spec, workdir / spec.label, depth=depth, timeout_s=timeout_s)
+        except (UnsafeRTL, ToolMissing) as err:
+            raise _fail(str(err)) from None
+        reports.append(rep)
+        bad += not rep["passed"]
+        cells = [verdict_text(r) for r in rep["properties"]]
+        console.print(f"  {spec.label}: {', '.join(f'{p.name} {c}' for p, c in zip(PROPERTIES, cells))}",
+                      markup=False)
+        table.add_row(spec.label, *cells, f"{rep['seconds']:.0f}")
+    console.print(table)
+    if json_out:
+        json_out.write_text(json.dumps(reports, indent=1))
+    console.print(f"{len(specs)} specs, {bad} with a failed or errored property")
+    raise typer.Exit(1 if bad else 0)
+
+
 def register(app: typer.Typer) -> None:
+    app.command("formal")(formal_cmd)
     app.command("mutate")(mutate_cmd)
     app.command("ppa")(ppa_cmd)
     app.command("regress")(regress_cmd)
