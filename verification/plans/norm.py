@@ -154,8 +154,8 @@ def _exact_ties_cached(spec_json: str, bases: int) -> dict[bool, tuple[int, ...]
 def _near_ties(spec: NormSpec, rng: random.Random, per_side: int = 3) -> tuple[list[list[int]], int, set[bool]]:
     """Vectors holding the elements nearest to the output rounding's tie (round half up: the product's residue
     at 2^(sh-1)), from below and from above, for positive and for negative products; exact ties first when the
-    search meets one. Returns (vectors, exact ties found, the product signs met: True positive). Exact ties need products with about sh - 1 trailing
-    zeros, which 16-bit Newton results rarely give, so the nearest ones stand in for them."""
+    search meets one. Returns (vectors, exact ties found, the product signs met: True positive). Random vectors
+    rarely hold an exact tie; ``_exact_ties`` searches for them."""
     lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
     H, ln = spec.hidden, spec.norm == "layernorm"
     gam = spec.per_element(spec.gamma)
