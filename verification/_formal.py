@@ -5,10 +5,16 @@ the common port layout. Each property gets its own wrapper (so each gets its own
 the top, keeps one-cycle history registers (what ``$past`` builds) and checks its property with a combinational
 immediate assertion, so yosys' time step N is cycle N (cycle 1 is the reset cycle).
 
-What is assumed: ``rst_n`` is low in cycle 1; nothing else. Every other input (``rst_n`` after cycle 1 too) is
+What is assumed: ``rst_n`` is low in cycle 1, and the source obeys the input handshake (no offer while ``rst_n`` is
+low; an offer not taken stays offered with the same data, across cycles where ``rst_n`` stays high) -- the rules
+the design's own output is held to, and what the bench's source does. Every other input (``rst_n`` after cycle 1 too, the sink's ready) is
 free in every cycle. The design's registers power up arbitrary (its ``init`` values are removed, since silicon
 has none); only the wrapper's two monitor flags start at 0. ``x`` constants in the RTL are read as 0 (yosys'
 ``sat`` without undef modelling).
+
+An output may be combinational in the input (a pass-through block): ``reset_clears_valid`` and
+``no_output_without_input`` accept an offer while the source offers in the same cycle. That weakens neither for a
+registered output: the solver is free to keep ``in_valid`` low, and a bug shows there.
 
 Verdicts: ``proved`` (yosys closed the k-induction at ``k``), ``bounded`` (no counterexample in ``cycles``
 cycles from reset, induction not closed), ``failed`` (a counterexample: the cycle, the handshake signals per
@@ -26,8 +32,9 @@ from accelsmith.hw_templates._base import RtlBundle
 from accelsmith.spec import BlockSpec
 
 WRAPPER = "accelsmith_formal_wrap"
-ASSUMPTIONS = ("rst_n low in cycle 1 only; all other inputs free in every cycle; the design's registers start "
-               "arbitrary (init values removed); x constants read as 0")
+ASSUMPTIONS = ("rst_n low in cycle 1 only; the source offers nothing while rst_n is low and holds an offer not "
+               "taken (valid and data) while rst_n stays high; all other inputs free in every cycle; the design's registers start arbitrary (init values "
+               "removed); x constants read as 0")
 
 
 @dataclass(frozen=True)
@@ -43,10 +50,10 @@ PROPERTIES: tuple[HandshakeProperty, ...] = (
                       "if (stalled) assert(out_valid);"),
     HandshakeProperty("data_stable", "same condition => every out data signal in t+1 equals its value in t",
                       "if (stalled) assert(out_bus == past_out_bus);"),
-    HandshakeProperty("reset_clears_valid", "rst_n low in cycle t => out_valid low in t+1",
-                      "if (started && !past_rst_n) assert(!out_valid);"),
-    HandshakeProperty("no_output_without_input", "out_valid high => an input beat was accepted since the last reset "
-                      "(earlier, or in this cycle)", "if (started && out_valid) assert(seen || fire);"),
+    HandshakeProperty("reset_clears_valid", "rst_n low in cycle t => out_valid low in t+1 (unless in_valid is high "
+                      "in t+1: a pass-through offer)", "if (started && !past_rst_n) assert(!out_valid || in_v);"),
+    HandshakeProperty("no_output_without_input", "out_valid high => an input beat was accepted since the last reset, "
+                      "or one is offered in this cycle", "if (started && out_valid) assert(seen || (rst_n_ok && in_v));"),
 )
 
 _WRAPPER = """\
@@ -63,11 +70,16 @@ module {wrap} (
     reg started = 1'b0;   // a cycle precedes this one, so the history registers mean something
     reg seen = 1'b0;      // an input beat was accepted since the last reset
     // History (no init: arbitrary in cycle 1, never read there)
-    reg past_rst_n, past_out_valid, past_out_ready;
+    reg past_rst_n, past_out_valid, past_out_ready, past_in_valid, past_in_ready;
     reg [{ow}-1:0] past_out_bus;
+    reg [{iw}-1:0] past_in_bus;
     wire [{ow}-1:0] out_bus = {{{out_sigs}}};
+    wire [{iw}-1:0] in_bus = {{{in_sigs}}};
+    wire in_v = {in_valid};
+    wire rst_n_ok = {rst};
     wire fire = {rst} && {in_valid} && {in_ready};
     wire stalled = started && past_rst_n && {rst} && past_out_valid && !past_out_ready;
+    wire in_stalled = started && past_rst_n && {rst} && past_in_valid && !past_in_ready;
     always @(posedge {clk}) begin
         started <= 1'b1;
         seen <= {rst} && (seen || fire);
@@ -75,10 +87,15 @@ module {wrap} (
         past_out_valid <= {out_valid};
         past_out_ready <= {out_ready};
         past_out_bus <= out_bus;
+        past_in_valid <= {in_valid};
+        past_in_ready <= {in_ready};
+        past_in_bus <= in_bus;
     end
 
     always @(*) begin
         if (!started) assume(!{rst});
+        if (!{rst}) assume(!{in_valid});  // the source obeys the handshake: no offer in reset,
+        if (in_stalled) assume({in_valid} && in_bus == past_in_bus);  // and an offer not taken is held
         {check}
     end
 endmodule
@@ -123,6 +140,7 @@ def wrapper_text(prop: HandshakeProperty, top: str, ports: dict) -> str:
         prop=prop.name, top=top, wrap=WRAPPER, port_decls=",\n".join(f"    {d}" for d in decls),
         wire_decls="\n".join(wires), conns=",\n".join(f"        .{n}({n})" for n in names),
         ow=sum(width(f) for f in out_fields), out_sigs=", ".join(f["signal"] for f in out_fields),
+        iw=sum(width(f) for f in in_fields), in_sigs=", ".join(f["signal"] for f in in_fields),
         clk=clk, rst=rst, in_valid=inp["valid"], in_ready=inp["ready"], out_valid=out["valid"],
         out_ready=out["ready"], check=prop.check)
 
@@ -237,3 +255,10 @@ def verdict_text(row: dict) -> str:
     if s == "timeout":
         return f"timeout ({row['cycles']} cycles)"
     return f"error: {row.get('detail', '')}"
+
+
+def formal_summary(rows: list[dict]) -> str:
+    """Counts of the verdicts in ``rows`` (property results), most conclusive first: '3 proved, 1 bounded'."""
+    order = ("proved", "bounded", "timeout", "failed", "error")
+    counts = {s: sum(r["status"] == s for r in rows) for s in order}
+    return ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no properties"

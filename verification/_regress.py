@@ -124,8 +124,12 @@ def grid_sharing(spec: BlockSpec, skip: tuple[str, ...] = ()) -> list[BlockSpec]
     return out
 
 
-def _run(spec: BlockSpec, sim: str, root: Path, design=None) -> dict:
-    """One bench: the template rendered for ``spec``, or a user's ``design`` (``_user.UserDesign``) as given."""
+FORMAL = "formal"  # the pseudo-simulator name of a handshake-proof run in a regression
+
+
+def _run(spec: BlockSpec, sim: str, root: Path, design=None, formal: dict | None = None) -> dict:
+    """One bench: the template rendered for ``spec``, or a user's ``design`` (``_user.UserDesign``) as given; with
+    ``sim == FORMAL`` the handshake proof (``formal``: ``depth``, ``timeout_s``) instead of a simulation."""
     from accelsmith import hw_templates
     from accelsmith.errors import UnsafeRTL
     from accelsmith.hw_templates import RtlBundle
@@ -137,6 +141,8 @@ def _run(spec: BlockSpec, sim: str, root: Path, design=None) -> dict:
     bundle = RtlBundle(files=design.files, top=design.top) if design else hw_templates.get(spec.kind).render(spec)
     name = f"{design.name} (yours)" if design else spec.label
     folder = root / f"{design.name + '_user' if design else spec.label}_{sim}"
+    if sim == FORMAL:
+        return _run_formal(spec, bundle, name, folder, design is not None, formal or {}, t0)
     plan = derive(spec)
     if sim != "verilator":  # the slow simulator cross-checks a large design on a reduced plan, as design runs do
         plan = cross_check_plan(sim, spec.design_units, plan)
@@ -152,6 +158,25 @@ def _run(spec: BlockSpec, sim: str, root: Path, design=None) -> dict:
             "diagnostics": [d.one_line() for d in res.diagnostics], "seconds": time.perf_counter() - t0}
 
 
+def _run_formal(spec: BlockSpec, bundle, name: str, folder: Path, user: bool, formal: dict, t0: float) -> dict:
+    """The handshake proof as a regression row: one case per property; ``failed`` and ``error`` fail the row,
+    ``bounded`` and ``timeout`` do not (no counterexample was found) and are counted apart."""
+    from accelsmith.errors import UnsafeRTL
+    from accelsmith.verification._formal import formal_summary, prove_rtl, verdict_text
+
+    row = {"name": name, "kind": spec.kind, "sim": FORMAL, "user": user, "reduced_plan": False}
+    try:
+        rep = prove_rtl(bundle, spec.ports(), folder, label=name, **formal)
+    except UnsafeRTL as err:
+        return {**row, "passed": False, "summary": "formal: refused by the security scan", "cases": [],
+                "diagnostics": [str(err)], "seconds": time.perf_counter() - t0}
+    cases = [{"case": p["property"], "passed": p["status"] not in ("failed", "error"), "verdict": verdict_text(p),
+              "status": p["status"], "seconds": p["seconds"]} for p in rep["properties"]]
+    return {**row, "passed": rep["passed"], "summary": f"formal: {formal_summary(rep['properties'])}", "cases": cases,
+            "diagnostics": [f"{c['case']}: {c['verdict']}" for c in cases if not c["passed"]],
+            "formal": rep["properties"], "seconds": time.perf_counter() - t0}
+
+
 def write_junit(results: list[dict], path: Path) -> Path:
     suites = ET.Element("testsuites")
     for r in results:
@@ -163,7 +188,12 @@ def write_junit(results: list[dict], path: Path) -> Path:
             ET.SubElement(tc, "failure", message=r["summary"]).text = "\n".join(r["diagnostics"])
         for c in r["cases"]:
             tc = ET.SubElement(suite, "testcase", classname=f"{r['kind']}.{r['name']}", name=f"{c['case']}[{r['sim']}]")
-            if not c["passed"]:
+            if "verdict" in c:  # a formal property: failures fail, unfinished proofs are reported as skipped
+                if not c["passed"]:
+                    ET.SubElement(tc, "failure", message=c["verdict"])
+                elif c["status"] != "proved":
+                    ET.SubElement(tc, "skipped", message=c["verdict"])
+            elif not c["passed"]:
                 first = (c.get("mismatches") or [{}])[0]
                 ET.SubElement(tc, "failure", message=f"timed_out={c.get('timed_out')} first mismatch={first}")
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
@@ -172,9 +202,11 @@ def write_junit(results: list[dict], path: Path) -> Path:
 
 def regress(*, jobs: int = 2, junit: Path | None = None, kinds: list[str] | None = None,
             sims: list[str] = ("icarus", "verilator"), workdir: Path | None = None, progress=None,
-            tier: str = "fast", designs: list | None = None, templates: bool = True) -> dict:
+            tier: str = "fast", designs: list | None = None, templates: bool = True,
+            formal: dict | None = None) -> dict:
     """Run the grid (unless ``templates`` is False) and the user's ``designs`` (``_user.load_designs``) on every
-    simulator; Verilator runs start first (longest builds) so the parallel tail stays short."""
+    simulator; Verilator runs start first (longest builds) so the parallel tail stays short. With ``formal``
+    (``prove_rtl``'s ``depth`` and ``timeout_s``) every spec also gets the handshake proof, as one more run."""
     from accelsmith.verification._sim import get_simulator
 
     for s in sims:
@@ -184,12 +216,13 @@ def regress(*, jobs: int = 2, junit: Path | None = None, kinds: list[str] | None
     # the longest runs first (large designs, Verilator builds) so the parallel tail stays short
     items = [(spec, None) for spec in (grid_specs(kinds, tier) if templates else [])]
     items += [(d.spec, d) for d in designs or []]
-    work = sorted(((spec, sim, d) for spec, d in items for sim in sims),
+    runs = [*sims, FORMAL] if formal is not None else list(sims)
+    work = sorted(((spec, sim, d) for spec, d in items for sim in runs),
                   key=lambda w: (-w[0].design_units * (1 if w[1] == "verilator" else 4), order.get(w[1], 1)))
     t0 = time.perf_counter()
     results = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each bench is its own process group; threads wait
-        for fut in [pool.submit(_run, spec, sim, root, d) for spec, sim, d in work]:
+        for fut in [pool.submit(_run, spec, sim, root, d, formal) for spec, sim, d in work]:
             results.append(fut.result())
             if progress:
                 progress(results[-1])
@@ -199,10 +232,11 @@ def regress(*, jobs: int = 2, junit: Path | None = None, kinds: list[str] | None
     by_kind: dict[str, dict] = {}
     for r in results:
         row = by_kind.setdefault(r["kind"] + (" (yours)" if r.get("user") else ""),
-                                 {"specs": set(), "runs": 0, "failed": 0})
+                                 {"specs": set(), "runs": 0, "failed": 0, "formal": []})
         row["specs"].add(r["name"])
         row["runs"] += 1
         row["failed"] += not r["passed"]
+        row["formal"] += r.get("formal", [])
     for row in by_kind.values():
         row["specs"] = len(row["specs"])
     return {"runs": len(results), "failed": sum(not r["passed"] for r in results), "wall_s": wall,

@@ -143,13 +143,19 @@ def regress_cmd(
         "--designs", help="YAML of your own (spec, RTL) pairs to re-verify beside the templates: "
                           "designs: [{spec: S.yaml, rtl: [a.v, ...], top: T}] (paths relative to the file)")] = None,
     templates: Annotated[bool, typer.Option("--templates/--no-templates", help="run the template grid")] = True,
+    formal: Annotated[bool, typer.Option("--formal", help="also prove each spec's output handshake with yosys "
+                                         "(see `accelsmith formal`); a verdict column beside the simulations")] = False,
+    formal_depth: Annotated[int, typer.Option(min=1, help="with --formal: most cycles per proof")] = 20,
+    formal_timeout: Annotated[float, typer.Option(min=1, help="with --formal: seconds per property")] = 60.0,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
     """Every template over its representative spec grid, and your own designs, on both simulators; exit 1 on any
     failure.
 
-    Icarus cross-checks large designs on a reduced plan (every corner case, fewer random jobs)."""
+    Icarus cross-checks large designs on a reduced plan (every corner case, fewer random jobs). With --formal a
+    counterexample to a handshake property fails the run; bounded and timed-out proofs are counted, not failed."""
     from accelsmith.errors import ToolMissing
+    from accelsmith.verification._formal import formal_summary
     from accelsmith.verification._regress import regress
     from accelsmith.verification._user import load_designs
 
@@ -158,15 +164,18 @@ def regress_cmd(
         user = load_designs(designs) if designs else []
         report = regress(jobs=jobs, junit=junit, kinds=kinds.split(",") if kinds else None, sims=sims.split(","), tier=tier,
                          designs=user, templates=templates,
+                         formal={"depth": formal_depth, "timeout_s": formal_timeout} if formal else None,
                          progress=lambda r: console.print(
                              f"  {'PASS' if r['passed'] else 'FAIL'} {r['name']} [{r['sim']}"
-                             f"{', reduced plan' if r.get('reduced_plan') else ''}] {r['seconds']:.1f} s",
+                             f"{', reduced plan' if r.get('reduced_plan') else ''}] {r['seconds']:.1f} s"
+                             f"{' ' + r['summary'] if 'formal' in r else ''}",
                              markup=False))
     except (ValueError, ToolMissing) as err:
         raise _fail(str(err)) from None
-    table = Table("kind", "specs", "runs", "failed")
+    table = Table("kind", "specs", "runs", "failed", *(["formal properties"] if formal else []))
     for kind, row in report["by_kind"].items():
-        table.add_row(kind, str(row["specs"]), str(row["runs"]), str(row["failed"]))
+        table.add_row(kind, str(row["specs"]), str(row["runs"]), str(row["failed"]),
+                      *([formal_summary(row["formal"])] if formal else []))
     console.print(table)
     console.print(f"{report['runs']} runs, {report['failed']} failed, wall {report['wall_s']:.1f} s with {jobs} jobs")
     raise typer.Exit(1 if report["failed"] else 0)

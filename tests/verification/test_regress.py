@@ -139,3 +139,25 @@ def test_a_bad_designs_file_is_one_line(tmp_path, text, message):
     out = _cli("regress", "--no-templates", "--designs", str(path))
     assert out.returncode == 2 and re.search(message, out.stderr), out.stderr
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+@pytest.mark.sim
+def test_regress_formal_reports_a_handshake_proof_beside_each_simulation(tmp_path):
+    from pathlib import Path
+
+    good = (Path(__file__).parent.parent.parent / "examples" / "user" / "clamp_top.v").read_text()
+    ok = _cli("regress", "--no-templates", "--sims", "icarus", "--formal", "--formal-timeout", "60",
+              "--designs", str(_designs_file(tmp_path, good)))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "PASS mine (yours) [icarus]" in ok.stdout and "PASS mine (yours) [formal]" in ok.stdout
+    assert "formal: 4 proved" in ok.stdout and "2 runs, 0 failed" in ok.stdout
+    # in_ready tied high: the simulation's sinks stall, the offer changes under them; the proof gives the cycle
+    broken = good.replace("assign in_ready  = out_ready;", "assign in_ready  = 1'b1;")
+    (tmp_path / "b").mkdir()
+    bad = _cli("regress", "--no-templates", "--sims", "icarus", "--formal", "--junit", str(tmp_path / "j.xml"),
+               "--designs", str(_designs_file(tmp_path / "b", broken)))
+    assert bad.returncode == 1 and "FAIL mine (yours) [formal]" in bad.stdout, bad.stdout + bad.stderr
+    assert "2 proved, 2 failed" in bad.stdout
+    failed = {tc.get("name") for tc in ET.parse(tmp_path / "j.xml").getroot().iter("testcase")
+              if tc.find("failure") is not None}
+    assert {"valid_held[formal]", "data_stable[formal]"} <= failed, failed
