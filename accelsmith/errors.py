@@ -11,6 +11,19 @@ class SpecError(AccelsmithError, ValueError):
     """A block spec (YAML or dict) is malformed or out of range."""
 
 
+class UnknownName(AccelsmithError, ValueError):
+    """A name no registry holds (a block kind, template, deriver, backend, simulator, tier, ...); the message
+    lists the known ones."""
+
+
+class DuplicateRegistration(AccelsmithError, TypeError):
+    """A second registration under a name a registry already holds (two plug-ins claiming one kind)."""
+
+
+class ConfigError(AccelsmithError, ValueError):
+    """A run configuration (backend, its options, budgets, simulators) is malformed or unreadable."""
+
+
 class UnsafeRTL(AccelsmithError):
     """Generated RTL failed the security scan; no tool was allowed to see it."""
 
