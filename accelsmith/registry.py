@@ -10,6 +10,7 @@ themselves.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -35,16 +36,20 @@ class Registry(Generic[V]):
         self.what = what
         self._entries: dict[str, V] = {}
         self._load, self._loading = load, False
+        self._lock = threading.RLock()  # threads (a regression's workers) wait for one load; its own thread may nest
         self._key = key
 
     def _ensure_loaded(self) -> None:
-        if self._load is not None and not self._loading:
-            load, self._loading = self._load, True
-            try:
-                load()
-            finally:
-                self._loading = False
-            self._load = None
+        if self._load is None:
+            return
+        with self._lock:
+            if self._load is not None and not self._loading:
+                self._loading = True
+                try:
+                    self._load()
+                    self._load = None
+                finally:
+                    self._loading = False
 
     def register(self, key: Any, value: V) -> V:
         """Add ``value`` under ``key``; a name already taken raises ``DuplicateRegistration``."""

@@ -1,7 +1,8 @@
 """Typed block specs: the contract between users, templates, testbenches and agents.
 
 A spec is a value: the same fields give the same ``spec_hash``, and therefore the same template
-instance and the same testbench seed. Each block kind registers one ``BlockSpec`` subclass.
+instance and the same testbench seed. Each block kind registers one ``BlockSpec`` subclass (the built-in ones live
+in ``accelsmith.kinds``, with their golden models); templates and test-plan derivers are registered against it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from accelsmith.errors import SpecError
+from accelsmith.registry import Registry
 
 SPEC_SCHEMA_VERSION = 1
 MAX_SPEC_BYTES = 256 << 10   # a spec is a few lines; anything larger is a mistake or an attack
@@ -22,7 +24,20 @@ MAX_SPEC_DEPTH = 32          # nesting of mappings and lists
 MAX_SPEC_ALIASES = 32        # YAML aliases (*name): enough for sharing, too few for an alias bomb
 MAX_SPEC_VALUES = 100_000    # scalars after alias expansion
 
-_SPEC_CLASSES: dict[str, type[BlockSpec]] = {}
+
+
+def _load_builtin_kinds() -> None:
+    from accelsmith.kinds import load_all
+
+    load_all()
+
+
+KINDS: Registry[type[BlockSpec]] = Registry("block kind", load=_load_builtin_kinds)
+
+
+def value_range(bits: int, signed: bool) -> tuple[int, int]:
+    """The smallest and largest value of a ``bits``-wide integer, two's complement when ``signed``."""
+    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
 
 
 class Rate(NamedTuple):
@@ -37,11 +52,13 @@ class Rate(NamedTuple):
 
 
 class BlockSpec(BaseModel):
-    """Base of every block spec. Subclasses set ``kind`` and are registered with ``register_spec``."""
+    """Base of every block spec. Subclasses set ``kind``, describe their ports (``ports()``) and are registered
+    with ``register_spec``; ``grid`` names the kind's regression corners (tier -> spec fields per row)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: ClassVar[str] = ""
+    grid: ClassVar[dict[str, tuple[dict, ...]]] = {}
     version: int = SPEC_SCHEMA_VERSION
     name: str | None = None
 
@@ -93,6 +110,11 @@ class BlockSpec(BaseModel):
         """The stated initiation interval and first-job cycles (see ``Rate``); None when the kind states none."""
         return None
 
+    def ports(self) -> dict:
+        """The block's ports (``stream_ports`` layout): clock, active-low reset, one ready/valid stream each way.
+        Every kind states them; templates, test benches, formal wrappers and prompts all read them from here."""
+        raise NotImplementedError(f"{type(self).__name__} must define ports()")
+
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, **self.model_dump(mode="json")}
 
@@ -109,28 +131,21 @@ def stream_ports(inp: dict[str, tuple[int, int, bool]], out: dict[str, tuple[int
 
 
 def register_spec(cls: type[BlockSpec]) -> type[BlockSpec]:
+    """Register a spec class under its ``kind``; it must state its ports; a second class for a kind is refused."""
     if not cls.kind:
         raise TypeError(f"{cls.__name__} must set a non-empty class attribute 'kind'")
-    _SPEC_CLASSES[cls.kind] = cls
-    return cls
+    if cls.ports is BlockSpec.ports:
+        raise TypeError(f"{cls.__name__} must define ports() (see accelsmith.spec.stream_ports)")
+    return KINDS.register(cls, cls)
 
 
 def known_kinds() -> list[str]:
-    _load_builtin_specs()
-    return sorted(_SPEC_CLASSES)
+    return KINDS.names()
 
 
 def spec_class(kind: str) -> type[BlockSpec]:
-    _load_builtin_specs()
-    try:
-        return _SPEC_CLASSES[kind]
-    except KeyError:
-        raise SpecError(f"unknown block kind {kind!r}; known: {', '.join(sorted(_SPEC_CLASSES))}") from None
-
-
-def _load_builtin_specs() -> None:
-    # Templates register their spec classes on import.
-    import accelsmith.hw_templates  # noqa: F401
+    """The spec class of a block kind; a miss (``UnknownName``) lists the known kinds."""
+    return KINDS.get(kind)
 
 
 def _format_validation_error(source: str, err: ValidationError) -> str:
@@ -171,7 +186,7 @@ def spec_from_dict(data: Any, source: str = "<spec>") -> BlockSpec:
         raise SpecError(f"{source}: field 'kind' is empty (null); known kinds: {', '.join(known_kinds())}")
     if not isinstance(kind, str) or kind not in known_kinds():
         raise SpecError(f"{source}: field 'kind': unknown block kind {kind!r}; known: {', '.join(known_kinds())}")
-    cls = _SPEC_CLASSES[kind]
+    cls = KINDS.get(kind)
     _strict_types(cls, data, source)
     try:
         return cls.model_validate(data)

@@ -10,6 +10,7 @@ import inspect
 import json
 
 from accelsmith.prompts import load
+from accelsmith.rtl import lane_notes, port_header as rtl_port_header
 from accelsmith.spec import BlockSpec
 from accelsmith.verification import TestPlan
 
@@ -32,17 +33,10 @@ def describe_spec(spec: BlockSpec) -> str:
 
 
 def port_header(plan: TestPlan, top: str) -> str:
-    """The exact Verilog-2005 port list the bench drives, from the spec-derived test plan."""
-    ports = [f"    input  wire {plan.clock}", f"    input  wire {plan.reset_n}",
-             f"    input  wire {plan.inp.valid}", f"    output wire {plan.inp.ready}"]
-    for f in plan.inp.fields.values():
-        ports.append(f"    input  wire [{f.lanes * f.bits - 1}:0] {f.signal}")
-    ports += [f"    output wire {plan.out.valid}", f"    input  wire {plan.out.ready}"]
-    for f in plan.out.fields.values():
-        ports.append(f"    output wire [{f.lanes * f.bits - 1}:0] {f.signal}")
-    lanes = [f"//   {f.signal}: {f.lanes} lane(s) x {f.bits} bits, {'signed' if f.signed else 'unsigned'}"
-             for port in (plan.inp, plan.out) for f in port.fields.values()]
-    return f"module {top} (\n" + ",\n".join(ports) + "\n);\n" + "\n".join(lanes) + "\n(outputs may be `output reg`)"
+    """The exact Verilog-2005 port list the bench drives, from the spec-derived test plan (the generator the
+    template tops use, ``accelsmith.rtl.port_header``)."""
+    ports = {"clock": plan.clock, "reset_n": plan.reset_n, "in": plan.inp.model_dump(), "out": plan.out.model_dump()}
+    return f"{rtl_port_header(ports, top)}\n" + "\n".join(lane_notes(ports)) + "\n(outputs may be `output reg`)"
 
 
 def rtl_text(files: dict[str, str]) -> str:

@@ -1,22 +1,10 @@
-"""Expert-designed, parameterised Verilog for transformer blocks, with their specs and golden models.
+"""Expert-designed, parameterised Verilog for transformer blocks: one template per block kind, registered against
+the kind's spec class (``accelsmith.kinds``).
 
-``get(kind)`` returns the template for a block kind; ``render(spec)`` gives an ``RtlBundle``.
+``get(kind or spec)`` returns the template; ``render(spec)`` gives an ``RtlBundle``.
 """
 
-from accelsmith.hw_templates._base import RtlBundle, Template, get, known_templates, register_template
-from accelsmith.hw_templates.gemm import GemmSpec, gemm_golden
+from accelsmith.hw_templates._base import Template, get, known_templates, register_template
+from accelsmith.rtl import RtlBundle
 
-
-def _load_all() -> None:
-    """Import every template subpackage: each registers its spec class and template."""
-    import importlib
-    import pkgutil
-
-    for mod in pkgutil.iter_modules(__path__):
-        if mod.ispkg:
-            importlib.import_module(f"{__name__}.{mod.name}")
-
-
-_load_all()
-
-__all__ = ["GemmSpec", "RtlBundle", "Template", "gemm_golden", "get", "known_templates", "register_template"]
+__all__ = ["RtlBundle", "Template", "get", "known_templates", "register_template"]

@@ -1,62 +1,162 @@
-"""Template contract: a template renders a spec into an ``RtlBundle`` and owns its golden model."""
+"""Template contract and the one generator of template tops.
+
+A template renders a spec into an ``RtlBundle``: the fixed, parameterised Verilog shipped beside it plus a
+generated top whose port list comes from the spec's ``ports()`` (the same generator, ``accelsmith.rtl.port_header``,
+writes the header an LLM prompt shows) and which fixes the module's parameters and, where the block computes a
+function by table, holds the table as a ``case`` function (``lookup_function``). Templates register against their
+kind's spec class.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
+from accelsmith.registry import Registry
+from accelsmith.rtl import RtlBundle, port_header
 from accelsmith.spec import BlockSpec
 
-
-@dataclass(frozen=True)
-class RtlBundle:
-    """Verilog sources (file name -> text) and the name of the top module."""
-
-    files: dict[str, str]
-    top: str
-    notes: list[str] = field(default_factory=list)
-
-    def write(self, folder: Path) -> list[Path]:
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, text in sorted(self.files.items()):
-            p = folder / name
-            p.write_text(text)
-            paths.append(p)
-        return paths
+__all__ = ["Core", "RtlBundle", "Template", "VerilogTemplate", "get", "known_templates", "lane_luts",
+           "lookup_function", "packed_literal", "read_hdl", "register_template", "top_wrapper"]
 
 
 class Template(Protocol):
-    kind: str
+    spec: type[BlockSpec]
 
     def render(self, spec: BlockSpec) -> RtlBundle: ...
 
 
-_TEMPLATES: dict[str, Template] = {}
+def _load_templates() -> None:
+    """Import every template subpackage (each registers its template)."""
+    import importlib
+    import pkgutil
+
+    import accelsmith.hw_templates as pkg
+
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        if mod.ispkg:
+            importlib.import_module(f"{pkg.__name__}.{mod.name}")
+
+
+TEMPLATES: Registry[Template] = Registry("template", load=_load_templates)
 
 
 def register_template(template: Template) -> Template:
-    _TEMPLATES[template.kind] = template
-    return template
+    """Register ``template`` against its spec class (``template.spec``); a second one for a kind is refused."""
+    return TEMPLATES.register(template.spec, template)
 
 
-def get(kind: str) -> Template:
-    """The template for a block kind; a miss lists the known kinds."""
-    try:
-        return _TEMPLATES[kind]
-    except KeyError:
-        raise ValueError(f"unknown template {kind!r}; known: {', '.join(sorted(_TEMPLATES))}") from None
+def get(kind) -> Template:
+    """The template for a block kind (a name, a spec class or a spec); a miss lists the known kinds."""
+    return TEMPLATES.get(kind)
 
 
 def known_templates() -> list[str]:
-    return sorted(_TEMPLATES)
+    return TEMPLATES.names()
 
 
 def read_hdl(package_file: str, name: str) -> str:
     """Read a Verilog file shipped beside a template module."""
     return (Path(package_file).parent / name).read_text()
+
+
+def packed_literal(values: list[int], bits: int) -> str:
+    """Verilog literal with values[c] at bits [c*bits +: bits] (entry 0 least significant)."""
+    word = 0
+    for c, v in enumerate(values):
+        word |= (v & ((1 << bits) - 1)) << (c * bits)
+    return f"{len(values) * bits}'h{word:x}"
+
+
+def lookup_function(name: str, in_bits: int, out_bits: int, entries: Iterable[tuple[int, int]], says: str) -> str:
+    """A Verilog function ``name(x)`` holding a table as a ``case`` (codes and values as two's-complement hex;
+    codes not listed give 0); ``says`` is the one-line comment stating what the table computes."""
+    mi, mo = (1 << in_bits) - 1, (1 << out_bits) - 1
+    rows = "\n".join(f"                {in_bits}'h{c & mi:x}: {name} = {out_bits}'h{v & mo:x};" for c, v in entries)
+    return (f"    // {says}\n"
+            f"    function [{out_bits - 1}:0] {name};\n"
+            f"        input [{in_bits - 1}:0] x;\n"
+            f"        begin\n"
+            f"            case (x)\n{rows}\n"
+            f"                default: {name} = {out_bits}'d0;\n"
+            f"            endcase\n"
+            f"        end\n"
+            f"    endfunction\n")
+
+
+def lane_luts(function: str, lanes: int, in_bits: int, out_bits: int) -> str:
+    """``lut_in`` / ``lut_out`` buses, one table lookup per lane: what a core with a table port connects to."""
+    return (f"    wire [{lanes * in_bits - 1}:0] lut_in;\n"
+            f"    wire [{lanes * out_bits - 1}:0] lut_out;\n"
+            f"    genvar i;\n"
+            f"    generate\n"
+            f"        for (i = 0; i < {lanes}; i = i + 1) begin : g_lut\n"
+            f"            assign lut_out[i*{out_bits} +: {out_bits}] = {function}(lut_in[i*{in_bits} +: {in_bits}]);\n"
+            f"        end\n"
+            f"    endgenerate\n")
+
+
+@dataclass(frozen=True)
+class Core:
+    """What a template's top instantiates: ``module`` (from ``file`` beside the template) with ``params``
+    (name -> Verilog value), after ``body`` (tables, wires) and with ``extra`` port connections (name -> net)."""
+
+    module: str
+    file: str
+    params: dict[str, str | int]
+    body: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def top_wrapper(spec: BlockSpec, top: str, core: Core) -> str:
+    """The generated top: the spec's port list, then ``core`` instantiated with every stream port connected."""
+    ports = spec.ports()
+    names = [ports["clock"], ports["reset_n"], ports["in"]["valid"], ports["in"]["ready"],
+             *(f["signal"] for f in ports["in"]["fields"].values()), ports["out"]["valid"], ports["out"]["ready"],
+             *(f["signal"] for f in ports["out"]["fields"].values())]
+    conns = [f".{n}({n})" for n in names] + [f".{k}({v})" for k, v in core.extra.items()]
+    params = [f".{k}({v})" for k, v in core.params.items()]
+    return (f"// Generated by accelsmith from spec {spec.spec_hash}: {spec.summary()}\n"
+            f"{port_header(ports, top)}\n{core.body}"
+            f"    {core.module} #(\n{_wrap(params, 8)}\n    ) u_{core.module} (\n{_wrap(conns, 8)}\n    );\n"
+            f"endmodule\n")
+
+
+def _wrap(items: list[str], indent: int, width: int = 112) -> str:
+    """``items`` joined by ', ' in lines of at most ``width`` characters (a long literal gets its own line)."""
+    lines, line = [], ""
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if line and len(line) + 1 + len(piece) > width - indent:
+            lines.append(line)
+            line = piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    lines.append(line)
+    return "\n".join(" " * indent + ln for ln in lines)
+
+
+class VerilogTemplate:
+    """Base of the built-in templates: ``spec`` (the kind's spec class), ``top_name(spec)`` and ``core(spec)``;
+    ``render`` checks the spec's class and writes the fixed Verilog file plus the generated top."""
+
+    spec: ClassVar[type[BlockSpec]]
+    package_file: ClassVar[str]  # the template module's __file__: the Verilog files lie beside it
+
+    def top_name(self, spec: BlockSpec) -> str:
+        raise NotImplementedError
+
+    def core(self, spec: BlockSpec) -> Core:
+        raise NotImplementedError
+
+    def render(self, spec: BlockSpec) -> RtlBundle:
+        if not isinstance(spec, self.spec):
+            raise TypeError(f"{type(self).__name__} renders {self.spec.__name__}, got {type(spec).__name__}")
+        core, top = self.core(spec), self.top_name(spec)
+        return RtlBundle(files={core.file: read_hdl(self.package_file, core.file),
+                                f"{top}.v": top_wrapper(spec, top, core)}, top=top)
 
 
 GoldenModel = Callable[..., object]

@@ -42,3 +42,21 @@ def test_load_runs_once_before_the_first_lookup():
     table = Registry("backend", load=lambda: (calls.append(1), table.register("x", 1)))
     assert table.get("x") == 1 and table.names() == ["x"]
     assert calls == [1]
+
+
+def test_threads_wait_for_one_load():
+    import threading
+    import time
+
+    def load():
+        time.sleep(0.2)  # a slow plug-in import: other threads must not see the table half-filled
+        table.register("x", 1)
+
+    table = Registry("deriver", load=load)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(table.get("x"))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [1, 1, 1, 1]

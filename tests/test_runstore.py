@@ -1,6 +1,6 @@
 import pytest
 
-from accelsmith.hw_templates import GemmSpec
+from accelsmith.kinds.gemm import GemmSpec
 from accelsmith.runstore import RunStore
 
 

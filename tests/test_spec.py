@@ -1,7 +1,7 @@
 import pytest
 
 from accelsmith.errors import SpecError
-from accelsmith.hw_templates import GemmSpec
+from accelsmith.kinds.gemm import GemmSpec
 from accelsmith.spec import load_spec, spec_from_dict
 
 

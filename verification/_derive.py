@@ -4,31 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from accelsmith.registry import Registry
 from accelsmith.spec import BlockSpec
 from accelsmith.verification._testplan import TestCase, TestPlan
 
-_DERIVERS: dict[str, Callable[[BlockSpec], TestPlan]] = {}
 
-
-def register_deriver(kind: str):
-    def deco(fn: Callable[[BlockSpec], TestPlan]) -> Callable[[BlockSpec], TestPlan]:
-        _DERIVERS[kind] = fn
-        return fn
-
-    return deco
-
-
-def derive(spec: BlockSpec) -> TestPlan:
-    """Derive the test plan for a spec; seeded from the spec hash, so the same spec gives the same plan."""
+def _load_plans() -> None:
     from accelsmith.verification.plans import load_all
 
     load_all()
 
-    try:
-        fn = _DERIVERS[spec.kind]
-    except KeyError:
-        raise ValueError(f"no testbench deriver for kind {spec.kind!r}; known: {', '.join(sorted(_DERIVERS))}") from None
-    return with_protocol_cases(fn(spec), spec)
+
+DERIVERS: Registry[Callable[[BlockSpec], TestPlan]] = Registry("test-plan deriver (block kind)", load=_load_plans)
+
+
+def register_deriver(spec_class: type[BlockSpec]):
+    """``@register_deriver(SpecClass)``: the decorated ``fn(spec) -> TestPlan`` derives that kind's plans."""
+    return DERIVERS.decorator(spec_class)
+
+
+def derive(spec: BlockSpec) -> TestPlan:
+    """Derive the test plan for a spec; seeded from the spec hash, so the same spec gives the same plan."""
+    return with_protocol_cases(DERIVERS.get(spec)(spec), spec)
 
 
 PROTOCOL_JOBS = 8     # jobs per sink case

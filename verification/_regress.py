@@ -8,106 +8,43 @@ import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from accelsmith.errors import UnknownName
 from accelsmith.spec import BlockSpec, spec_from_dict
 
-# kind -> spec fields; each grid names corners of its spec space (widths, rounding, dataflow, sizes)
-GRID: dict[str, list[dict]] = {
-    "gemm": [
-        {"name": "gemm_os_4x4_int8", "rows": 4, "cols": 4, "k": 8},
-        {"name": "gemm_os_3x2_int4_sat", "rows": 3, "cols": 2, "k": 5, "in_bits": 4, "acc_bits": 8,
-         "overflow": "saturate"},
-        {"name": "gemm_os_2x3_int8_k1", "rows": 2, "cols": 3, "k": 1},  # ROWS = 2 and K = 1 edges
-        {"name": "gemm_ws_4x3_int4_sat", "rows": 4, "cols": 3, "k": 10, "in_bits": 4, "acc_bits": 8,
-         "overflow": "saturate", "dataflow": "weight_stationary"},
-        {"name": "gemm_ws_3x2_uint4_sat_k2", "rows": 3, "cols": 2, "k": 2, "in_bits": 4, "signed": False,
-         "acc_bits": 8, "overflow": "saturate", "dataflow": "weight_stationary"},  # K < ROWS: a short first fold
-        {"name": "gemm_ws_2x4_uint8", "rows": 2, "cols": 4, "k": 6, "signed": False, "acc_bits": 16,
-         "dataflow": "weight_stationary"},
-    ],
-    "requant": [
-        {"name": "requant_int8_default"},
-        {"name": "requant_int4_per_channel_nearest", "lanes": 4, "multipliers": [3, 5, 7, 9, 11, 13, 1 << 20, 1],
-         "shifts": [1, 2, 3, 0, 4, 5, 22, 8], "out_bits": 4, "in_bits": 16, "zero_point": -3, "rounding": "nearest"},
-        {"name": "requant_wrap_3lane", "lanes": 3, "saturation": False, "zero_point": 5, "multipliers": [12345],
-         "shifts": [9]},
-    ],
-    "attention": [
-        {"name": "attention_d4_s7_b2", "head_dim": 4, "kv_block": 2, "seq_len": 7},
-        # prob_bits 12: table entries not a power of two wide; kv_block 8, seq_len a multiple of it
-        {"name": "attention_d4_s16_b8_p12", "head_dim": 4, "kv_block": 8, "seq_len": 16, "prob_bits": 12},
-    ],
-    "softmax": [
-        {"name": "softmax_16x4_q3_4"},
-        {"name": "softmax_12x1_q4_3", "length": 12, "lanes": 1, "in_frac": 3, "max_abs_error": 0.01},
-        # 3 lanes (not a power of two), output wider than its fraction bits (no clamp), 5-bit exp table
-        {"name": "softmax_12x3_q4_2", "length": 12, "lanes": 3, "in_bits": 6, "in_frac": 2, "out_bits": 10,
-         "out_frac": 8, "exp_table_bits": 5, "max_abs_error": 0.01},
-    ],
-    "norm": [
-        {"name": "layernorm_16x4"},
-        {"name": "layernorm_384x4", "hidden": 384},  # all-MiniLM-L6-v2's hidden size: sums wider than x*x
-        {"name": "rmsnorm_12x3_gamma", "norm": "rmsnorm", "hidden": 12, "lanes": 3, "out_frac": 4,
-         "gamma": [100, -50, 64, 20, 1, 127, -128, 64, 64, 64, 3, 90], "max_abs_error": 0.1},
-        # per-element gamma and non-zero beta (beta's sign, saturation, gamma/beta widths)
-        {"name": "layernorm_8x2_affine", "hidden": 8, "lanes": 2, "out_frac": 5,
-         "gamma": [64, 100, -64, 20, 127, -128, 48, 1], "beta": [0, 5, -7, 100, -100, 1, -1, 33],
-         "max_abs_error": 0.1},
-        # rmsnorm, power-of-two H in one beat: the top bits of S2 and V
-        {"name": "rmsnorm_4x4_nb1", "norm": "rmsnorm", "hidden": 4, "lanes": 4, "out_frac": 4,
-         "gamma": [127, -128, 64, -1], "max_abs_error": 0.1},
-        # H not a power of two in one beat: the top bits of S1 and S1^2; 6-bit outputs, signed gamma and beta
-        {"name": "layernorm_6x6_nb1", "hidden": 6, "lanes": 6, "out_bits": 6, "out_frac": 3, "gamma_bits": 7,
-         "gamma_frac": 5, "gamma": [63, -64, 32, 17, -5, 40], "beta": [0, 3, -4, 31, -32, 1], "max_abs_error": 0.1},
-        # H = 2 with eps = 0.25: V = 2 < 4 is reachable (the leading-one search's default)
-        {"name": "layernorm_2x1_small_v", "hidden": 2, "lanes": 1, "in_bits": 4, "in_frac": 0, "out_frac": 5,
-         "gamma": [64], "beta": [-3], "eps": 0.25, "max_abs_error": 0.05},
-    ],
-}
-
-
-# The scale tier: all-MiniLM-L6-v2's blocks at the sizes `optimize` derives for it (seq 128: a 32x32 int8 array
-# with K tile 384, softmax over 128, attention D=32 S=128, GELU, a 32-lane requantiser) plus a 16x16 array.
-# LayerNorm H=384 is in the fast grid already (layernorm_384x4 is the same spec).
-SCALE_GRID: dict[str, list[dict]] = {
-    "gemm": [
-        {"name": "minilm_gemm_16x16_int8_k384", "rows": 16, "cols": 16, "k": 384, "acc_bits": 28},
-        {"name": "minilm_gemm_32x32_int8_k384", "rows": 32, "cols": 32, "k": 384, "acc_bits": 28},
-    ],
-    "softmax": [{"name": "minilm_softmax_len128", "length": 128, "in_bits": 8}],
-    "attention": [{"name": "minilm_attention_d32_s128", "head_dim": 32, "seq_len": 128}],
-    "activation": [{"name": "minilm_gelu", "function": "gelu", "in_bits": 8}],
-    "requant": [{"name": "minilm_requant_32to8", "in_bits": 32, "out_bits": 8, "lanes": 32}],
-}
-TIERS = {"fast": (GRID,), "scale": (SCALE_GRID,), "all": (GRID, SCALE_GRID)}
+# The tiers: ``fast`` (the CI grid of small corners; a kind that names none gets its default spec) and ``scale``
+# (real model sizes: all-MiniLM-L6-v2's blocks at the sizes `optimize` derives for it, seq 128 -- a 32x32 int8
+# array with K tile 384, softmax over 128, attention D=32 S=128, GELU, a 32-lane requantiser -- plus a 16x16
+# array; LayerNorm H=384 is in the fast grid already). Each kind's rows live on its spec class (``grid``).
+TIERS = {"fast": ("fast",), "scale": ("scale",), "all": ("fast", "scale")}
 
 
 def grid_specs(kinds: list[str] | None = None, tier: str = "fast") -> list[BlockSpec]:
-    """The regression specs for ``kinds`` (default: every template; kinds without a grid use defaults) in ``tier``:
-    ``fast`` (the CI grid of small corners), ``scale`` (real model sizes) or ``all``."""
+    """The regression specs for ``kinds`` (default: every kind with a template) in ``tier``: ``fast`` (the CI grid
+    of small corners), ``scale`` (real model sizes) or ``all``."""
     from accelsmith import hw_templates
 
     known = hw_templates.known_templates()
     for k in kinds or []:
-        if k not in known:
-            raise ValueError(f"unknown template {k!r}; known: {', '.join(known)}")
+        hw_templates.get(k)  # a miss: "unknown template 'k'; known: ..."
     if tier not in TIERS:
-        raise ValueError(f"unknown regression tier {tier!r}; known: {', '.join(TIERS)}")
+        raise UnknownName(f"unknown regression tier {tier!r}; known: {', '.join(TIERS)}")
     specs = []
-    for grid in TIERS[tier]:
-        specs += _tier_specs(grid, kinds or known, defaults=grid is GRID)
+    for t in TIERS[tier]:
+        specs += _tier_specs(t, kinds or known)
     return specs
 
 
-def _tier_specs(grid: dict[str, list[dict]], kinds: list[str], defaults: bool) -> list[BlockSpec]:
+def _tier_specs(tier: str, kinds: list[str]) -> list[BlockSpec]:
     from accelsmith.spec import spec_class
 
     specs = []
     for kind in kinds:
-        rows = grid.get(kind)
-        if not rows and not defaults:
-            continue
-        specs += [spec_from_dict({"kind": kind, **row}, source=f"grid {kind}") for row in rows] if rows \
-            else [spec_class(kind)(name=f"{kind}_default")]
+        cls = spec_class(kind)
+        rows = cls.grid.get(tier)
+        if rows:
+            specs += [spec_from_dict({"kind": kind, **row}, source=f"grid {kind}") for row in rows]
+        elif tier == "fast":
+            specs.append(cls(name=f"{kind}_default"))
     return specs
 
 

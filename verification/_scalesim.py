@@ -137,7 +137,7 @@ def rtl_streaming_cycles(rows: int, cols: int, k: int, dataflow: str, workdir: P
     import torch
 
     from accelsmith import hw_templates
-    from accelsmith.hw_templates.gemm import GemmSpec
+    from accelsmith.kinds.gemm import GemmSpec
     from accelsmith.verification._derive import derive
     from accelsmith.verification._sim import run_bench
     from accelsmith.verification.plans.gemm import _case, _operand_range

@@ -1,7 +1,5 @@
-"""Attention tile: spec (``AttentionSpec``), Verilog (``attention.v``), golden and float models."""
+"""Attention tile: the Verilog template (the spec and golden model live in ``accelsmith.kinds.attention``)."""
 
-from accelsmith.hw_templates.attention._spec import AttentionSpec
 from accelsmith.hw_templates.attention._template import AttentionTemplate
-from accelsmith.hw_templates.attention.model import attention_float, attention_golden
 
-__all__ = ["AttentionSpec", "AttentionTemplate", "attention_float", "attention_golden"]
+__all__ = ["AttentionTemplate"]

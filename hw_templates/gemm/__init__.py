@@ -1,7 +1,5 @@
-"""Systolic GEMM: spec (``GemmSpec``), Verilog (``gemm_os.v``), golden model (``gemm_golden``)."""
+"""Systolic GEMM: the Verilog template (the spec and golden model live in ``accelsmith.kinds.gemm``)."""
 
-from accelsmith.hw_templates.gemm._spec import GemmSpec
 from accelsmith.hw_templates.gemm._template import GemmTemplate
-from accelsmith.hw_templates.gemm.model import gemm_golden
 
-__all__ = ["GemmSpec", "GemmTemplate", "gemm_golden"]
+__all__ = ["GemmTemplate"]

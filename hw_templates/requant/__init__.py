@@ -1,7 +1,5 @@
-"""Requantiser: spec (``RequantSpec``), Verilog (``requant.v``), golden model (``requant_golden``)."""
+"""Requantiser: the Verilog template (the spec and golden model live in ``accelsmith.kinds.requant``)."""
 
-from accelsmith.hw_templates.requant._spec import RequantSpec
 from accelsmith.hw_templates.requant._template import RequantTemplate
-from accelsmith.hw_templates.requant.model import requant_golden
 
-__all__ = ["RequantSpec", "RequantTemplate", "requant_golden"]
+__all__ = ["RequantTemplate"]

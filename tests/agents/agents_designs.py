@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accelsmith.hw_templates.clamp import ClampSpec
+from accelsmith.kinds.clamp import ClampSpec
 
 SPEC = ClampSpec(lanes=4, bits=8, signed=True, name="relu4")
 

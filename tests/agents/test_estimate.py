@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from accelsmith.agents import design
-from accelsmith.hw_templates import GemmSpec
+from accelsmith.kinds.gemm import GemmSpec
 
 pytestmark = pytest.mark.sim
 

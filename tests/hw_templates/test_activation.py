@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from accelsmith.errors import SpecError
-from accelsmith.hw_templates.activation import ActivationSpec, activation_float_codes, activation_golden
+from accelsmith.kinds.activation import ActivationSpec, activation_float_codes, activation_golden
 from accelsmith.spec import spec_from_dict
 
 SILU = dict(function="silu", in_bits=6, in_frac=3, out_bits=8, out_frac=4)

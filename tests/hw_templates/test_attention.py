@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from accelsmith.errors import SpecError
-from accelsmith.hw_templates.attention import AttentionSpec, attention_float, attention_golden
-from accelsmith.hw_templates.attention.model import exp2q, sample_inputs
+from accelsmith.kinds.attention import AttentionSpec, attention_float, attention_golden
+from accelsmith.kinds.attention.model import exp2q, sample_inputs
 from accelsmith.spec import spec_from_dict
 
 PARTIAL = dict(seq_len=10, kv_block=4)  # last block of each job holds 2 keys
@@ -80,7 +80,7 @@ def test_bench_catches_a_missing_rescale(run_spec):
 
 @pytest.mark.parametrize("fields", [PARTIAL, dict(head_dim=4, kv_block=2, seq_len=7)])
 def test_rounding_case_sits_on_rounding_boundaries(fields):
-    from accelsmith.hw_templates.attention.model import attention_accumulators
+    from accelsmith.kinds.attention.model import attention_accumulators
     from accelsmith.verification.plans.attention import below_half_job, half_job
 
     spec = AttentionSpec(**fields)

@@ -1,7 +1,7 @@
 import pytest
 
 from accelsmith import hw_templates
-from accelsmith.hw_templates import GemmSpec
+from accelsmith.kinds.gemm import GemmSpec
 
 WS_INT4_SAT = dict(dataflow="weight_stationary", rows=3, cols=4, k=7, in_bits=4, acc_bits=8, overflow="saturate")
 

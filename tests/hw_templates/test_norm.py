@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from accelsmith.errors import SpecError
-from accelsmith.hw_templates.norm import NormSpec, norm_float_codes, norm_golden
-from accelsmith.hw_templates.norm.model import SEEDS, rsqrt_fixed
+from accelsmith.kinds.norm import NormSpec, norm_float_codes, norm_golden
+from accelsmith.kinds.norm.model import SEEDS, rsqrt_fixed
 from accelsmith.spec import spec_from_dict
 
 RMS = dict(norm="rmsnorm", hidden=12, lanes=3, gamma=[100, -50, 64, 20, 1, 127, -128, 64, 64, 64, 3, 90],

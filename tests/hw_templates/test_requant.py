@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from accelsmith.errors import SpecError
-from accelsmith.hw_templates.requant import RequantSpec, requant_golden
+from accelsmith.kinds.requant import RequantSpec, requant_golden
 from accelsmith.spec import spec_from_dict
 from accelsmith.verification import derive
 

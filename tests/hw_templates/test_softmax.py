@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from accelsmith.errors import SpecError
-from accelsmith.hw_templates.softmax import SoftmaxSpec, softmax_float_codes, softmax_golden
-from accelsmith.hw_templates.softmax.model import bound_check, exps
+from accelsmith.kinds.softmax import SoftmaxSpec, softmax_float_codes, softmax_golden
+from accelsmith.kinds.softmax.model import bound_check, exps
 from accelsmith.spec import spec_from_dict
 
 NARROW = dict(length=12, lanes=1, in_frac=3, max_abs_error=0.01)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from accelsmith.hw_templates import GemmSpec, RtlBundle, get
+from accelsmith.kinds.gemm import GemmSpec
+from accelsmith.hw_templates import RtlBundle, get
 from accelsmith.verification import derive, run_bench
 
 pytestmark = pytest.mark.sim
@@ -188,7 +189,7 @@ def test_a_killed_run_leaves_no_simulator_running(tmp_path):
     bundle.write(tmp_path / "rtl")
     script = (
         "import sys; from pathlib import Path\n"
-        "from accelsmith.hw_templates import GemmSpec\n"
+        "from accelsmith.kinds.gemm import GemmSpec\n"
         "from accelsmith.verification import derive, run_bench\n"
         "plan = derive(GemmSpec(rows=2, cols=2, k=4))\n"
         "for c in plan.cases: c.timeout_cycles = 10**9\n"

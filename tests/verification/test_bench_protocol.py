@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accelsmith.hw_templates.clamp import ClampSpec
+from accelsmith.kinds.clamp import ClampSpec
 from accelsmith.verification import derive, run_bench
 
 pytestmark = pytest.mark.sim

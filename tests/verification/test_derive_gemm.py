@@ -3,7 +3,7 @@ import itertools
 import pytest
 import torch
 
-from accelsmith.hw_templates import GemmSpec, gemm_golden
+from accelsmith.kinds.gemm import GemmSpec, gemm_golden
 from accelsmith.verification import derive
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accelsmith.hw_templates._base import RtlBundle
-from accelsmith.hw_templates.clamp import ClampSpec
+from accelsmith.kinds.clamp import ClampSpec
 from accelsmith.verification._formal import PROPERTIES, parse_sat_log, prove_rtl, verdict_text
 
 pytestmark = pytest.mark.sim  # yosys

@@ -16,7 +16,7 @@ import pytest
 
 from accelsmith.verification import (derive, lint_pyslang, lint_verilator, refusals, run_bench, scan_preprocessed,
                                      scan_rtl)
-from accelsmith.hw_templates.clamp import ClampSpec
+from accelsmith.kinds.clamp import ClampSpec
 
 SPEC = ClampSpec(lanes=4, bits=8, signed=True, name="relu4")  # the ports every corpus file declares
 

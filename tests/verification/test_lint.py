@@ -40,7 +40,8 @@ def test_verilator_lint_finds_undeclared_and_truncation(tmp_path):
 
 @pytest.mark.sim
 def test_templates_are_lint_clean():
-    from accelsmith.hw_templates import GemmSpec, get
+    from accelsmith.kinds.gemm import GemmSpec
+    from accelsmith.hw_templates import get
 
     spec = GemmSpec(rows=3, cols=5, k=7, in_bits=4, acc_bits=8, overflow="saturate")
     bundle = get("gemm").render(spec)

@@ -1,6 +1,6 @@
 import pytest
 
-from accelsmith.hw_templates.requant import RequantSpec
+from accelsmith.kinds.requant import RequantSpec
 from accelsmith.verification._mutate import PARAMS_UNCHANGED, generate_mutants, mutate
 
 SRC = """\

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from accelsmith import hw_templates
-from accelsmith.hw_templates.requant import RequantSpec
+from accelsmith.kinds.requant import RequantSpec
 from accelsmith.verification._ppa import parse_ltp, parse_stat, performance, ppa
 
 STAT = """

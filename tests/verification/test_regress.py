@@ -33,7 +33,7 @@ def test_regress_requant_on_icarus(tmp_path):
 
 
 def test_grid_sharing_keeps_the_specs_that_render_the_same_template_file():
-    from accelsmith.hw_templates import GemmSpec
+    from accelsmith.kinds.gemm import GemmSpec
     from accelsmith.verification._regress import grid_sharing
 
     ws = GemmSpec(name="my_ws", rows=2, cols=2, k=3, dataflow="weight_stationary")

@@ -1,4 +1,5 @@
-"""One module per block kind; each registers its deriver with ``@register_deriver(kind)``.
+"""One module per block kind; each registers its deriver against the kind's spec class with
+``@register_deriver(SpecClass)``.
 
 Every module in this package is imported by ``derive`` so adding a kind needs no other edit.
 """

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from accelsmith.spec import BlockSpec
+from accelsmith.spec import BlockSpec, value_range  # noqa: F401 - re-exported for the plans
 from accelsmith.verification._testplan import LaneField, StreamPort, TestCase, TestPlan
 
 
 # (name, input bubble chance, output stall chance, tags)
 PROTOCOL_MIXES = [("random", 0.3, 0.3, ["random"]), ("random_heavy_backpressure", 0.1, 0.8, ["random", "backpressure"])]
-
-
-def value_range(bits: int, signed: bool) -> tuple[int, int]:
-    """Smallest and largest value of a two's complement (signed) or plain binary field."""
-    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
 
 
 ALL_POSITIONS_UP_TO = 384  # vectors this long or shorter get a corner at every element position

@@ -11,7 +11,7 @@ import random
 
 import torch
 
-from accelsmith.hw_templates.activation import ActivationSpec, activation_float_codes
+from accelsmith.kinds.activation import ActivationSpec, activation_float_codes
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
 from accelsmith.verification.plans._common import build_plan, with_schedule, stream_case
@@ -24,7 +24,7 @@ def expected_codes(x: torch.Tensor, spec: ActivationSpec) -> torch.Tensor:
     return (torch.sign(y) * torch.floor(y.abs() + 0.5)).clamp(lo, hi).to(torch.int64)  # ties away from zero
 
 
-@register_deriver("activation")
+@register_deriver(ActivationSpec)
 def derive_activation(spec: ActivationSpec) -> TestPlan:
     rng = random.Random(spec.seed)
     lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1

@@ -11,8 +11,8 @@ import math
 
 import torch
 
-from accelsmith.hw_templates.attention import AttentionSpec, attention_float, attention_golden
-from accelsmith.hw_templates.attention.model import exp2q
+from accelsmith.kinds.attention import AttentionSpec, attention_float, attention_golden
+from accelsmith.kinds.attention.model import exp2q
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestCase, TestPlan
 from accelsmith.verification.plans._common import build_plan, with_schedule
@@ -125,7 +125,7 @@ def half_job(spec: AttentionSpec, g: torch.Generator):
     return q[None], k[None], v[None]
 
 
-@register_deriver("attention")
+@register_deriver(AttentionSpec)
 def derive_attention(spec: AttentionSpec) -> TestPlan:
     g = torch.Generator().manual_seed(spec.seed)
     D, S = spec.head_dim, spec.seq_len

@@ -6,13 +6,13 @@ import random
 
 import torch
 
-from accelsmith.hw_templates.clamp import ClampSpec, clamp_golden
+from accelsmith.kinds.clamp import ClampSpec, clamp_golden
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestCase, TestPlan
 from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, value_range
 
 
-@register_deriver("clamp")
+@register_deriver(ClampSpec)
 def derive_clamp(spec: ClampSpec) -> TestPlan:
     rng = random.Random(spec.seed)
     vmin, vmax = value_range(spec.bits, spec.signed)

@@ -6,13 +6,13 @@ import random
 
 import torch
 
-from accelsmith.hw_templates.dot import DotSpec, dot_golden
+from accelsmith.kinds.dot import DotSpec, dot_golden
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestCase, TestPlan
 from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, value_range
 
 
-@register_deriver("dot")
+@register_deriver(DotSpec)
 def derive_dot(spec: DotSpec) -> TestPlan:
     rng = random.Random(spec.seed)
     lo, hi = value_range(spec.in_bits, spec.signed)

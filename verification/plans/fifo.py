@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 
-from accelsmith.hw_templates.fifo import FifoSpec, fifo_golden
+from accelsmith.kinds.fifo import FifoSpec, fifo_golden
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
 from accelsmith.verification.plans._common import beat_case, build_plan
 
 
-@register_deriver("fifo")
+@register_deriver(FifoSpec)
 def derive_fifo(spec: FifoSpec) -> TestPlan:
     rng = random.Random(spec.seed)
     top = (1 << spec.width) - 1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from accelsmith.hw_templates.gemm import GemmSpec, gemm_golden
-from accelsmith.hw_templates.gemm.model import overflows
+from accelsmith.kinds.gemm import GemmSpec, gemm_golden
+from accelsmith.kinds.gemm.model import overflows
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification.plans._common import value_range
 from accelsmith.verification._testplan import LaneField, StreamPort, TestCase, TestPlan
@@ -58,7 +58,7 @@ def _latency_budget_case(spec: GemmSpec, a: torch.Tensor, b: torch.Tensor) -> Te
     return case.model_copy(update={"timeout_cycles": job_latency_cycles(spec) + TRAILING_CYCLES})
 
 
-@register_deriver("gemm")
+@register_deriver(GemmSpec)
 def derive_gemm(spec: GemmSpec) -> TestPlan:
     g = torch.Generator().manual_seed(spec.seed)
     lo, hi = _operand_range(spec)

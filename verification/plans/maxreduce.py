@@ -6,13 +6,13 @@ import random
 
 import torch
 
-from accelsmith.hw_templates.maxreduce import MaxReduceSpec, maxreduce_golden
+from accelsmith.kinds.maxreduce import MaxReduceSpec, maxreduce_golden
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestCase, TestPlan
 from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, value_range
 
 
-@register_deriver("maxreduce")
+@register_deriver(MaxReduceSpec)
 def derive_maxreduce(spec: MaxReduceSpec) -> TestPlan:
     rng = random.Random(spec.seed)
     lo, hi = value_range(spec.bits, spec.signed)

@@ -16,9 +16,9 @@ import random
 
 import torch
 
-from accelsmith.hw_templates.norm import NormSpec, norm_golden, rounded_float_codes
-from accelsmith.hw_templates.norm._spec import RSQRT_BITS
-from accelsmith.hw_templates.norm.model import SEEDS, bound_vectors, rsqrt_fixed
+from accelsmith.kinds.norm import NormSpec, norm_golden, rounded_float_codes
+from accelsmith.kinds.norm.spec import RSQRT_BITS
+from accelsmith.kinds.norm.model import SEEDS, bound_vectors, rsqrt_fixed
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
 from accelsmith.verification.plans._common import covering_positions, build_plan, with_schedule, stream_case
@@ -188,7 +188,7 @@ def _near_ties(spec: NormSpec, rng: random.Random, per_side: int = 3) -> tuple[l
     return vecs, exact, {positive for positive, _ in best}
 
 
-@register_deriver("norm")
+@register_deriver(NormSpec)
 def derive_norm(spec: NormSpec) -> TestPlan:
     rng = random.Random(spec.seed)
     lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1

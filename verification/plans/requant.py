@@ -6,7 +6,7 @@ import random
 
 import torch
 
-from accelsmith.hw_templates.requant import RequantSpec, requant_golden
+from accelsmith.kinds.requant import RequantSpec, requant_golden
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
 from accelsmith.verification.plans._common import build_plan, with_schedule, stream_case
@@ -43,7 +43,7 @@ def _beats(per_channel: list[list[int]], spec: RequantSpec, rng: random.Random, 
     return beats
 
 
-@register_deriver("requant")
+@register_deriver(RequantSpec)
 def derive_requant(spec: RequantSpec) -> TestPlan:
     rng = random.Random(spec.seed)
     ilo, ihi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1

@@ -13,9 +13,9 @@ import random
 
 import torch
 
-from accelsmith.hw_templates.softmax import SoftmaxSpec, rounded_float_codes, softmax_golden
-from accelsmith.hw_templates.softmax._spec import GUARD_BITS
-from accelsmith.hw_templates.softmax.model import bound_vectors, exp_table, exps
+from accelsmith.kinds.softmax import SoftmaxSpec, rounded_float_codes, softmax_golden
+from accelsmith.kinds.softmax.spec import GUARD_BITS
+from accelsmith.kinds.softmax.model import bound_vectors, exp_table, exps
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
 from accelsmith.verification.plans._common import covering_positions, build_plan, with_schedule, stream_case
@@ -139,7 +139,7 @@ def _rounding_ties(spec: SoftmaxSpec, count: int = 8, tries: int = 4000) -> tupl
     return x[torch.cat([tie, below])].tolist(), len(tie)
 
 
-@register_deriver("softmax")
+@register_deriver(SoftmaxSpec)
 def derive_softmax(spec: SoftmaxSpec) -> TestPlan:
     rng = random.Random(spec.seed)
     lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from accelsmith.hw_templates.dot._spec import DotSpec
+from accelsmith.kinds.dot.spec import DotSpec
 
 
 def wrap(x: torch.Tensor, bits: int, signed: bool) -> torch.Tensor:

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from accelsmith.hw_templates.softmax._spec import GUARD_BITS, LOG2E_BITS
+from accelsmith.kinds.softmax.spec import GUARD_BITS, LOG2E_BITS
 
 LOG2E = round(math.log2(math.e) * (1 << LOG2E_BITS))
 

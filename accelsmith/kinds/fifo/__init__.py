@@ -1,6 +1,6 @@
 """Ready/valid FIFO: spec (``FifoSpec``) and golden model (``fifo_golden``); no template yet."""
 
-from accelsmith.hw_templates.fifo._spec import FifoSpec
-from accelsmith.hw_templates.fifo.model import fifo_golden
+from accelsmith.kinds.fifo.spec import FifoSpec
+from accelsmith.kinds.fifo.model import fifo_golden
 
 __all__ = ["FifoSpec", "fifo_golden"]

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from accelsmith.hw_templates.norm._spec import NEWTON_STEPS, RSQRT_BITS
+from accelsmith.kinds.norm.spec import NEWTON_STEPS, RSQRT_BITS
 
 R = RSQRT_BITS
 # seed for m in [1 + j/2, 1.5 + j/2): 2^16 / sqrt(bucket midpoint)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accelsmith.hw_templates.fifo._spec import FifoSpec
+from accelsmith.kinds.fifo.spec import FifoSpec
 
 
 def fifo_golden(beats: list[int], spec: FifoSpec) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from accelsmith.hw_templates.gemm._spec import GemmSpec
+from accelsmith.kinds.gemm.spec import GemmSpec
 
 
 def _wrap(x: torch.Tensor, bits: int, signed: bool) -> torch.Tensor:

@@ -21,6 +21,10 @@ class ActivationSpec(BlockSpec):
     """
 
     kind: ClassVar[str] = "activation"
+    # regression corners (accelsmith regress --tier fast|scale): widths, rounding, dataflow, sizes
+    grid: ClassVar[dict[str, tuple[dict, ...]]] = {
+        "scale": ({"name": "minilm_gelu", "function": "gelu", "in_bits": 8},),
+    }
 
     function: Literal["gelu", "silu", "tanh"] = Field("gelu", description="activation function")
     lanes: int = Field(4, ge=1, le=64, description="elements per beat")
@@ -32,7 +36,7 @@ class ActivationSpec(BlockSpec):
 
     @model_validator(mode="after")
     def _bound_holds(self) -> ActivationSpec:
-        from accelsmith.hw_templates.activation.model import table_error_lsb
+        from accelsmith.kinds.activation.model import table_error_lsb
 
         err = table_error_lsb(self)
         if err > self.max_error_lsb + 1e-9:

@@ -19,6 +19,25 @@ class GemmSpec(BlockSpec):
     """
 
     kind: ClassVar[str] = "gemm"
+    # regression corners (accelsmith regress --tier fast|scale): widths, rounding, dataflow, sizes
+    grid: ClassVar[dict[str, tuple[dict, ...]]] = {
+        "fast": (
+            {"name": "gemm_os_4x4_int8", "rows": 4, "cols": 4, "k": 8},
+            {"name": "gemm_os_3x2_int4_sat", "rows": 3, "cols": 2, "k": 5, "in_bits": 4, "acc_bits": 8,
+             "overflow": "saturate"},
+            {"name": "gemm_os_2x3_int8_k1", "rows": 2, "cols": 3, "k": 1},  # ROWS = 2 and K = 1 edges
+            {"name": "gemm_ws_4x3_int4_sat", "rows": 4, "cols": 3, "k": 10, "in_bits": 4, "acc_bits": 8,
+             "overflow": "saturate", "dataflow": "weight_stationary"},
+            {"name": "gemm_ws_3x2_uint4_sat_k2", "rows": 3, "cols": 2, "k": 2, "in_bits": 4, "signed": False,
+             "acc_bits": 8, "overflow": "saturate", "dataflow": "weight_stationary"},  # K < ROWS: a short first fold
+            {"name": "gemm_ws_2x4_uint8", "rows": 2, "cols": 4, "k": 6, "signed": False, "acc_bits": 16,
+             "dataflow": "weight_stationary"},
+        ),
+        "scale": (
+            {"name": "minilm_gemm_16x16_int8_k384", "rows": 16, "cols": 16, "k": 384, "acc_bits": 28},
+            {"name": "minilm_gemm_32x32_int8_k384", "rows": 32, "cols": 32, "k": 384, "acc_bits": 28},
+        ),
+    }
 
     rows: int = Field(8, ge=1, le=64, description="PE array rows = output rows per job (M tile)")
     cols: int = Field(8, ge=1, le=64, description="PE array columns = output columns per job (N tile)")

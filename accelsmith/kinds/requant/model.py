@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from accelsmith.hw_templates.requant._spec import RequantSpec
+from accelsmith.kinds.requant.spec import RequantSpec
 
 
 def rounding_shift(p: torch.Tensor, s: torch.Tensor, rounding: str) -> torch.Tensor:

@@ -31,6 +31,28 @@ class NormSpec(BlockSpec):
     """
 
     kind: ClassVar[str] = "norm"
+    # regression corners (accelsmith regress --tier fast|scale): widths, rounding, dataflow, sizes
+    grid: ClassVar[dict[str, tuple[dict, ...]]] = {
+        "fast": (
+            {"name": "layernorm_16x4"},
+            {"name": "layernorm_384x4", "hidden": 384},  # all-MiniLM-L6-v2's hidden size: sums wider than x*x
+            {"name": "rmsnorm_12x3_gamma", "norm": "rmsnorm", "hidden": 12, "lanes": 3, "out_frac": 4,
+             "gamma": [100, -50, 64, 20, 1, 127, -128, 64, 64, 64, 3, 90], "max_abs_error": 0.1},
+            # per-element gamma and non-zero beta (beta's sign, saturation, gamma/beta widths)
+            {"name": "layernorm_8x2_affine", "hidden": 8, "lanes": 2, "out_frac": 5,
+             "gamma": [64, 100, -64, 20, 127, -128, 48, 1], "beta": [0, 5, -7, 100, -100, 1, -1, 33],
+             "max_abs_error": 0.1},
+            # rmsnorm, power-of-two H in one beat: the top bits of S2 and V
+            {"name": "rmsnorm_4x4_nb1", "norm": "rmsnorm", "hidden": 4, "lanes": 4, "out_frac": 4,
+             "gamma": [127, -128, 64, -1], "max_abs_error": 0.1},
+            # H not a power of two in one beat: the top bits of S1 and S1^2; 6-bit outputs, signed gamma and beta
+            {"name": "layernorm_6x6_nb1", "hidden": 6, "lanes": 6, "out_bits": 6, "out_frac": 3, "gamma_bits": 7,
+             "gamma_frac": 5, "gamma": [63, -64, 32, 17, -5, 40], "beta": [0, 3, -4, 31, -32, 1], "max_abs_error": 0.1},
+            # H = 2 with eps = 0.25: V = 2 < 4 is reachable (the leading-one search's default)
+            {"name": "layernorm_2x1_small_v", "hidden": 2, "lanes": 1, "in_bits": 4, "in_frac": 0, "out_frac": 5,
+             "gamma": [64], "beta": [-3], "eps": 0.25, "max_abs_error": 0.05},
+        ),
+    }
 
     norm: Literal["layernorm", "rmsnorm"] = Field("layernorm", description="statistic removed")
     hidden: int = Field(16, ge=2, le=4096, description="elements per vector (H)")
@@ -60,7 +82,7 @@ class NormSpec(BlockSpec):
             raise ValueError(f"rmsnorm has no beta; got beta={self.beta!r}")
         if self.atol < 0:
             raise ValueError(f"max_abs_error={self.max_abs_error!r} is below half an output LSB")
-        from accelsmith.hw_templates.norm.model import bound_check
+        from accelsmith.kinds.norm.model import bound_check
 
         worst, vec = bound_check(self)
         if worst > self.atol:

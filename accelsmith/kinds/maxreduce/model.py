@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from accelsmith.hw_templates.maxreduce._spec import MaxReduceSpec
+from accelsmith.kinds.maxreduce.spec import MaxReduceSpec
 
 
 def maxreduce_golden(x: torch.Tensor, spec: MaxReduceSpec) -> torch.Tensor:

@@ -34,6 +34,17 @@ class SoftmaxSpec(BlockSpec):
     """
 
     kind: ClassVar[str] = "softmax"
+    # regression corners (accelsmith regress --tier fast|scale): widths, rounding, dataflow, sizes
+    grid: ClassVar[dict[str, tuple[dict, ...]]] = {
+        "fast": (
+            {"name": "softmax_16x4_q3_4"},
+            {"name": "softmax_12x1_q4_3", "length": 12, "lanes": 1, "in_frac": 3, "max_abs_error": 0.01},
+            # 3 lanes (not a power of two), output wider than its fraction bits (no clamp), 5-bit exp table
+            {"name": "softmax_12x3_q4_2", "length": 12, "lanes": 3, "in_bits": 6, "in_frac": 2, "out_bits": 10,
+             "out_frac": 8, "exp_table_bits": 5, "max_abs_error": 0.01},
+        ),
+        "scale": ({"name": "minilm_softmax_len128", "length": 128, "in_bits": 8},),
+    }
 
     length: int = Field(16, ge=2, le=1024, description="elements per vector (L)")
     lanes: int = Field(4, ge=1, le=64, description="elements per beat; must divide length")
@@ -54,7 +65,7 @@ class SoftmaxSpec(BlockSpec):
         if self.atol < 0:
             raise ValueError(f"max_abs_error={self.max_abs_error!r} is below half an output LSB "
                              f"(2**-{self.out_frac + 1}); no rounded output can meet it")
-        from accelsmith.hw_templates.softmax.model import bound_check
+        from accelsmith.kinds.softmax.model import bound_check
 
         worst, vec = bound_check(self)
         if worst > self.atol:

@@ -21,6 +21,15 @@ class AttentionSpec(BlockSpec):
     """
 
     kind: ClassVar[str] = "attention"
+    # regression corners (accelsmith regress --tier fast|scale): widths, rounding, dataflow, sizes
+    grid: ClassVar[dict[str, tuple[dict, ...]]] = {
+        "fast": (
+            {"name": "attention_d4_s7_b2", "head_dim": 4, "kv_block": 2, "seq_len": 7},
+            # prob_bits 12: table entries not a power of two wide; kv_block 8, seq_len a multiple of it
+            {"name": "attention_d4_s16_b8_p12", "head_dim": 4, "kv_block": 8, "seq_len": 16, "prob_bits": 12},
+        ),
+        "scale": ({"name": "minilm_attention_d32_s128", "head_dim": 32, "seq_len": 128},),
+    }
 
     head_dim: int = Field(8, ge=1, le=64, description="D: lanes of q, k, v and y")
     kv_block: int = Field(4, ge=2, le=64, description="B: keys per buffer bank (two banks), a power of two")
@@ -34,7 +43,7 @@ class AttentionSpec(BlockSpec):
 
     @model_validator(mode="after")
     def _fits(self) -> AttentionSpec:
-        from accelsmith.hw_templates.attention.model import exp_constants, sampled_error
+        from accelsmith.kinds.attention.model import exp_constants, sampled_error
 
         if self.kv_block & (self.kv_block - 1):
             raise ValueError(f"kv_block={self.kv_block!r} must be a power of two (banks are addressed by bits)")
@@ -58,7 +67,7 @@ class AttentionSpec(BlockSpec):
 
     @property
     def entry_bits(self) -> int:
-        from accelsmith.hw_templates.attention.model import score_bits
+        from accelsmith.kinds.attention.model import score_bits
 
         return 8 * self.head_dim + score_bits(self)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from accelsmith.hw_templates.clamp._spec import ClampSpec
+from accelsmith.kinds.clamp.spec import ClampSpec
 
 
 def clamp_golden(x: torch.Tensor, spec: ClampSpec) -> torch.Tensor:

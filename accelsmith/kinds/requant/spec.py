@@ -27,6 +27,17 @@ class RequantSpec(BlockSpec):
     """
 
     kind: ClassVar[str] = "requant"
+    # regression corners (accelsmith regress --tier fast|scale): widths, rounding, dataflow, sizes
+    grid: ClassVar[dict[str, tuple[dict, ...]]] = {
+        "fast": (
+            {"name": "requant_int8_default"},
+            {"name": "requant_int4_per_channel_nearest", "lanes": 4, "multipliers": [3, 5, 7, 9, 11, 13, 1 << 20, 1],
+             "shifts": [1, 2, 3, 0, 4, 5, 22, 8], "out_bits": 4, "in_bits": 16, "zero_point": -3, "rounding": "nearest"},
+            {"name": "requant_wrap_3lane", "lanes": 3, "saturation": False, "zero_point": 5, "multipliers": [12345],
+             "shifts": [9]},
+        ),
+        "scale": ({"name": "minilm_requant_32to8", "in_bits": 32, "out_bits": 8, "lanes": 32},),
+    }
 
     lanes: int = Field(4, ge=1, le=64, description="elements per beat")
     in_bits: Literal[16, 24, 32] = Field(32, description="signed input (accumulator) width")
