@@ -32,13 +32,5 @@ class ToolMissing(AccelsmithError):
     """An external tool (simulator, linter, synthesiser) is not installed."""
 
 
-class SimulationTimeout(AccelsmithError):
-    """A simulation exceeded its wall-clock limit and was killed."""
-
-
-class LintFailed(AccelsmithError):
-    """Lint found errors that block simulation."""
-
-
 class StoreError(AccelsmithError):
     """The run store cannot be used as asked: a bad id, a corrupt or unwritable index or folder, a full disk."""

@@ -3,7 +3,7 @@ an enable that ignores a stall) of every template file against its derived bench
 
     .venv/bin/python bench/bug_class_mutants.py [--jobs N] [--files gemm_os.v ...] [--out FILE]
 
-Per template file, the bug-class mutants only (``verification._mutate.BUG_CLASS_OPERATORS``) run over the
+Per template file, the bug-class mutants only (``verification.campaigns.mutate.BUG_CLASS_OPERATORS``) run over the
 fast-tier regression specs that render it, as ``accelsmith mutate --grid`` does (a mutant is killed when one
 spec's bench kills it); survivors go to the yosys equivalence proof (every spec) and the reviewed equivalents.
 Prints one line per file (killed / non-equivalent) and every survivor as file:line operator: old -> new;
@@ -25,8 +25,8 @@ RESULTS = ROOT / "bench" / "results"
 
 def main(argv: list[str] | None = None) -> int:
     from accelsmith import hw_templates
-    from accelsmith.verification._mutate import BUG_CLASS_OPERATORS, generate_mutants, mutate_across
-    from accelsmith.verification._regress import grid_specs
+    from accelsmith.verification.campaigns.mutate import BUG_CLASS_OPERATORS, generate_mutants, mutate_across
+    from accelsmith.verification.campaigns.regress import grid_specs
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=2, help="benches in parallel (default 2)")

@@ -44,7 +44,7 @@ def load_corpus(path: Path = CORPUS) -> list[dict]:
 
 @functools.cache
 def _grid() -> dict:
-    from accelsmith.verification._regress import grid_specs
+    from accelsmith.verification.campaigns.regress import grid_specs
 
     return {s.label: s for s in grid_specs(None, tier="fast")}  # validating every grid spec takes seconds: once
 

@@ -30,10 +30,10 @@ from pathlib import Path
 
 from accelsmith import hw_templates
 from accelsmith.spec import load_spec
-from accelsmith.verification._mutate import (PARAMS_UNCHANGED, REVIEWED, Mutant, MutantResult, _apply_reviews,
+from accelsmith.verification.campaigns.mutate import (PARAMS_UNCHANGED, REVIEWED, Mutant, MutantResult, _apply_reviews,
                                              format_report, generate_mutants, mutate,
                                              mutate_across, mutated_lines, parameters_unchanged)
-from accelsmith.verification._regress import grid_sharing
+from accelsmith.verification.campaigns.regress import grid_sharing
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

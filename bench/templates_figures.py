@@ -41,7 +41,7 @@ MUTATE = ["examples/gemm_4x4_int8.yaml", "examples/gemm_ws_4x3_int4_sat.yaml", "
 def part_mutate(jobs: int, max_mutants: int) -> None:
     """Same as `accelsmith mutate KIND --spec YAML --max N --jobs J` per spec in MUTATE."""
     from accelsmith.spec import load_spec
-    from accelsmith.verification._mutate import format_report, mutate
+    from accelsmith.verification.campaigns.mutate import format_report, mutate
 
     root = Path(__file__).resolve().parent.parent
     for path in MUTATE:
@@ -82,7 +82,7 @@ def part_perf(work: Path, sim: str) -> None:
 
 def part_gemm_util(work: Path, sim: str) -> None:
     """RTL (measured streaming fill + per-job interval x tiles) vs SCALE-Sim 'Total Cycles' vs ideal MACs."""
-    from accelsmith.verification._scalesim import rtl_streaming_cycles, transformer_shapes, utilisation_table
+    from accelsmith.verification.campaigns.scalesim import rtl_streaming_cycles, transformer_shapes, utilisation_table
 
     # all-MiniLM-L6-v2's encoder layer (hidden 384, 12 heads of 32, MLP 1536) at seq 128: one head's scores and
     # context and the output projection (K in {32, 128, 384}; the K = 1536 MLP-down GEMM takes Icarus too long)
@@ -93,7 +93,7 @@ def part_gemm_util(work: Path, sim: str) -> None:
           "span(1 job)) / 2 measured on the bench (no bubbles, no stalls);\n  ideal = M*N*K/64; util = ideal/RTL.")
     from concurrent.futures import ThreadPoolExecutor
 
-    from accelsmith.verification._scalesim import scalesim_cycles
+    from accelsmith.verification.campaigns.scalesim import scalesim_cycles
 
     pool = ThreadPoolExecutor(max_workers=2)  # both SCALE-Sim runs go on while the RTL simulates (then cached)
     ss = {df: pool.submit(scalesim_cycles, 8, 8, df, shapes) for df in ("output_stationary", "weight_stationary")}
@@ -112,7 +112,7 @@ def part_gemm_util(work: Path, sim: str) -> None:
 
 
 def part_regress(jobs: int) -> None:
-    from accelsmith.verification._regress import regress
+    from accelsmith.verification.campaigns.regress import regress
 
     r = regress(jobs=jobs)
     print(f"regress: {r['runs']} runs, {r['failed']} failed, wall {r['wall_s']:.1f} s with {jobs} jobs")

@@ -33,11 +33,10 @@ def _load_templates() -> None:
     import importlib
     import pkgutil
 
-    import accelsmith.hw_templates as pkg
-
-    for mod in pkgutil.iter_modules(pkg.__path__):
+    package = __name__.rpartition(".")[0]
+    for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if mod.ispkg:
-            importlib.import_module(f"{pkg.__name__}.{mod.name}")
+            importlib.import_module(f"{package}.{mod.name}")
 
 
 TEMPLATES: Registry[Template] = Registry("template", load=_load_templates)

@@ -9,11 +9,22 @@ import torch
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
-from accelsmith.model_opt._errors import ModelOptError
+from accelsmith.registry import Registry
 from accelsmith.model_opt._state import opt_state
 
 Handler = Callable[[nn.Module, Any, list[dict[str, torch.Tensor]]], dict[str, Any]]
-_HANDLERS: dict[type, Handler] = {}
+
+
+def _load_builtin_handlers() -> None:
+    # each config module registers its handler on import; the package itself loads lazily
+    import accelsmith.model_opt._lora  # noqa: F401
+    import accelsmith.model_opt._prune  # noqa: F401
+    import accelsmith.model_opt._quantize  # noqa: F401
+
+
+# keyed by the config class's name (a config's type is its identity)
+HANDLERS: Registry[Handler] = Registry("compression config", load=_load_builtin_handlers,
+                                       key=lambda k: k if isinstance(k, str) else k.__name__)
 
 
 class CompressConfig(BaseModel):
@@ -23,22 +34,11 @@ class CompressConfig(BaseModel):
 
 
 def register_handler(config_type: type[CompressConfig]) -> Callable[[Handler], Handler]:
-    def deco(fn: Handler) -> Handler:
-        _HANDLERS[config_type] = fn
-        return fn
-    return deco
+    return HANDLERS.decorator(config_type)
 
 
 def known_configs() -> list[str]:
-    _load_builtin_handlers()
-    return sorted(t.__name__ for t in _HANDLERS)
-
-
-def _load_builtin_handlers() -> None:
-    # each config module registers its handler on import; the package itself loads lazily
-    import accelsmith.model_opt._lora  # noqa: F401
-    import accelsmith.model_opt._prune  # noqa: F401
-    import accelsmith.model_opt._quantize  # noqa: F401
+    return HANDLERS.names()
 
 
 def as_batches(calib: Iterable[Any] | None) -> list[dict[str, torch.Tensor]]:
@@ -50,10 +50,7 @@ def as_batches(calib: Iterable[Any] | None) -> list[dict[str, torch.Tensor]]:
 
 def compress_(model: nn.Module, config: CompressConfig, calib: Iterable[Any] | None = None) -> dict[str, Any]:
     """Apply ``config`` to ``model`` in place; returns the handler's report (bits, sizes, scores)."""
-    _load_builtin_handlers()
-    handler = _HANDLERS.get(type(config))
-    if handler is None:
-        raise ModelOptError(f"unknown compression config {type(config).__name__!r}; known: {', '.join(known_configs())}")
+    handler = HANDLERS.get(type(config))
     report = handler(model, config, as_batches(calib))
     opt_state(model)["steps"].append(type(config).__name__)
     return report

@@ -1,7 +1,7 @@
 """Formal proof of a block's output-stream ready/valid handshake with yosys ``sat -tempinduct`` (k-induction).
 
-``prove_handshake(spec, workdir)`` renders the template; ``prove_rtl(bundle, ports, workdir)`` takes any RTL with
-the common port layout. Each property gets its own wrapper (so each gets its own verdict): the wrapper instantiates
+``prove_rtl(bundle, ports, workdir)`` takes any RTL with the common port layout (``campaigns.formal`` renders a
+template instance and proves it). Each property gets its own wrapper (so each gets its own verdict): the wrapper instantiates
 the top, keeps one-cycle history registers (what ``$past`` builds) and checks its property with a combinational
 immediate assertion, so yosys' time step N is cycle N (cycle 1 is the reset cycle).
 
@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from accelsmith.hw_templates._base import RtlBundle
+from accelsmith.rtl import RtlBundle
 from accelsmith.spec import BlockSpec
 
 WRAPPER = "accelsmith_formal_wrap"
@@ -253,15 +253,6 @@ def prove_rtl(bundle: RtlBundle, ports: dict, workdir: Path, *, depth: int = 20,
     return {"name": label or bundle.top, "top": bundle.top, "depth": depth, "assumptions": ASSUMPTIONS,
             "properties": rows, "seconds": round(time.perf_counter() - t0, 2),
             "passed": not any(r["status"] in ("failed", "error") for r in rows)}
-
-
-def prove_handshake(spec: BlockSpec, workdir: Path, *, depth: int = 20, timeout_s: float = 120.0) -> dict:
-    """Render ``spec``'s template and prove its output handshake (see the module docstring for the verdicts)."""
-    from accelsmith import hw_templates
-
-    bundle = hw_templates.get(spec.kind).render(spec)
-    return {"kind": spec.kind} | prove_rtl(bundle, spec.ports(), workdir, depth=depth, timeout_s=timeout_s,
-                                           label=spec.label)
 
 
 def verdict_text(row: dict) -> str:

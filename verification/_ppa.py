@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from accelsmith.errors import ToolMissing
-from accelsmith.hw_templates._base import RtlBundle
+from accelsmith.rtl import RtlBundle
 from accelsmith import sandbox
 from accelsmith.verification._security import check_rtl, guard
 

@@ -17,6 +17,7 @@ from accelsmith.tools import require, tool_env
 from accelsmith.verification._build import DEFAULT_BUILD, BuildOptions
 from accelsmith.verification._limits import limits_for, plan_cycles, seconds, sim_limit_s
 from accelsmith.verification._lint import parse_tool_output
+from accelsmith.registry import Registry
 from accelsmith.verification._testplan import TestPlan
 
 
@@ -26,19 +27,19 @@ class Simulator:
     binary: str  # what must be on PATH to build
 
 
-_SIMULATORS = {s.name: s for s in (Simulator("verilator", "verilator"), Simulator("icarus", "iverilog"))}
+SIMULATORS: Registry[Simulator] = Registry("simulator")
+for _s in (Simulator("verilator", "verilator"), Simulator("icarus", "iverilog")):
+    SIMULATORS.register(_s.name, _s)
 DEFAULT_SIMULATOR = "verilator"
 
 
 def get_simulator(name: str) -> Simulator:
-    try:
-        return _SIMULATORS[name]
-    except KeyError:
-        raise ValueError(f"unknown simulator {name!r}; known: {', '.join(sorted(_SIMULATORS))}") from None
+    """A simulator by name; a miss (``UnknownName``) lists the known ones."""
+    return SIMULATORS.get(name)
 
 
 def known_simulators() -> list[str]:
-    return sorted(_SIMULATORS)
+    return SIMULATORS.names()
 
 
 class BenchResult(BaseModel):

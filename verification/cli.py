@@ -53,8 +53,8 @@ def mutate_cmd(
     hw_templates/<kind>/<file>.equivalents.yaml (reported apart, with the rate counting them as survivors).
     """
     from accelsmith.errors import SpecError
-    from accelsmith.verification._mutate import mutate, mutate_across
-    from accelsmith.verification._regress import grid_sharing
+    from accelsmith.verification.campaigns.mutate import mutate, mutate_across
+    from accelsmith.verification.campaigns.regress import grid_sharing
 
     from accelsmith.errors import ToolMissing
 
@@ -85,7 +85,7 @@ def print_mutation_report(report: dict) -> None:
                   f"{report['survived']} survived, {report['equivalent']} equivalent, "
                   f"{report['stillborn']} stillborn; kill rate "
                   f"{'n/a' if rate is None else f'{100 * rate:.1f} %'} ({report['seconds']} s)")
-    from accelsmith.verification._mutate import class_lines
+    from accelsmith.verification.campaigns.mutate import class_lines
 
     for line in class_lines(report):  # the bug classes' kill rate apart from the classic operators'
         console.print(f"  {line}", markup=False)
@@ -156,7 +156,7 @@ def regress_cmd(
     counterexample to a handshake property fails the run; bounded and timed-out proofs are counted, not failed."""
     from accelsmith.errors import ToolMissing
     from accelsmith.verification._formal import formal_summary
-    from accelsmith.verification._regress import regress
+    from accelsmith.verification.campaigns.regress import regress
     from accelsmith.verification._user import load_designs
 
     try:
@@ -200,8 +200,9 @@ def formal_cmd(
     """
     from accelsmith.errors import SpecError, ToolMissing, UnsafeRTL
     from accelsmith.spec import load_spec
-    from accelsmith.verification._formal import ASSUMPTIONS, PROPERTIES, prove_handshake, verdict_text
-    from accelsmith.verification._regress import grid_specs
+    from accelsmith.verification._formal import ASSUMPTIONS, PROPERTIES, verdict_text
+    from accelsmith.verification.campaigns.formal import prove_handshake
+    from accelsmith.verification.campaigns.regress import grid_specs
 
     try:
         sandbox_policy(unsafe_no_sandbox)

@@ -10,6 +10,7 @@ import torch
 
 from accelsmith.model_opt import extract_profile
 from accelsmith.model_opt._allocate import Unit, allocate_bits
+from accelsmith.errors import UnknownName
 from accelsmith.model_opt._compress import CompressConfig, compress_
 from accelsmith.model_opt._errors import BudgetError, ModelOptError
 from accelsmith.model_opt._packed_linear import PackedLinear
@@ -79,5 +80,5 @@ def test_config_errors(tiny_qwen):
     class Other(CompressConfig):
         x: int = 1
 
-    with pytest.raises(ModelOptError, match=r"^unknown compression config 'Other'; known: "):
+    with pytest.raises(UnknownName, match=r"^unknown compression config 'Other'; known: "):
         compress_(tiny_qwen, Other())

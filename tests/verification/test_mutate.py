@@ -1,7 +1,7 @@
 import pytest
 
 from accelsmith.kinds.requant import RequantSpec
-from accelsmith.verification._mutate import PARAMS_UNCHANGED, generate_mutants, mutate
+from accelsmith.verification.campaigns.mutate import PARAMS_UNCHANGED, generate_mutants, mutate
 
 SRC = """\
 module m (input wire clk, input wire a, input wire b, output wire out_valid, output wire [3:0] y);
@@ -56,7 +56,7 @@ endmodule
 
 @pytest.mark.parametrize("edit, proved", [("a + b", False), ("b + a", True)])
 def test_equivalence_proof_separates_equal_from_different(tmp_path, edit, proved):
-    from accelsmith.verification._mutate import prove_equivalent
+    from accelsmith.verification.campaigns.mutate import prove_equivalent
 
     gate = EQ_SRC.replace("a + b", "a - b" if not proved else edit)
     ok, log = prove_equivalent({"t.v": EQ_SRC}, {"t.v": gate}, "t", tmp_path)
@@ -64,7 +64,7 @@ def test_equivalence_proof_separates_equal_from_different(tmp_path, edit, proved
 
 
 def test_report_scores_only_non_equivalent_building_mutants_and_lists_survivors():
-    from accelsmith.verification._mutate import MutantResult, _report, format_report
+    from accelsmith.verification.campaigns.mutate import MutantResult, _report, format_report
 
     spec = RequantSpec(lanes=2, multipliers=[3, 5], shifts=[1, 2])
     ms = generate_mutants({"m.v": SRC})[:5]
@@ -97,7 +97,7 @@ endmodule
     (">>", "<<", False),   # not parameter code: never judged here, however harmless
 ])
 def test_parameter_judgement_is_sound(original, replacement, equivalent):
-    from accelsmith.verification._mutate import Mutant, parameters_unchanged
+    from accelsmith.verification.campaigns.mutate import Mutant, parameters_unchanged
 
     files = {"p.v": PARAM_SRC}
     start = PARAM_SRC.index(f" {original} ") + 1
@@ -107,7 +107,7 @@ def test_parameter_judgement_is_sound(original, replacement, equivalent):
 
 
 def test_parameter_override_edit_that_changes_a_value_is_not_equivalent():
-    from accelsmith.verification._mutate import Mutant, in_parameter_code, parameters_unchanged
+    from accelsmith.verification.campaigns.mutate import Mutant, in_parameter_code, parameters_unchanged
 
     start = PARAM_SRC.index(".N(4)") + 3
     m = Mutant("x", "p.v", 7, "constant_change", "4", "5", start, start + 1)
@@ -118,7 +118,7 @@ def test_parameter_override_edit_that_changes_a_value_is_not_equivalent():
 @pytest.mark.sim
 def test_mutate_across_kills_with_the_spec_that_selects_the_branch(tmp_path):
     """The half-even spec never evaluates the round-to-nearest tie test; the nearest spec kills its flip."""
-    from accelsmith.verification._mutate import mutate_across
+    from accelsmith.verification.campaigns.mutate import mutate_across
 
     base = dict(lanes=2, multipliers=[3, 5], shifts=[1, 2], out_bits=4, in_bits=16)
     half_even, nearest = RequantSpec(**base, rounding="half_even"), RequantSpec(**base, rounding="nearest")
@@ -136,7 +136,7 @@ def test_mutate_across_kills_with_the_spec_that_selects_the_branch(tmp_path):
 
 def parameters_unchanged_ok(m, *specs) -> bool:
     from accelsmith import hw_templates
-    from accelsmith.verification._mutate import parameters_unchanged
+    from accelsmith.verification.campaigns.mutate import parameters_unchanged
 
     return all(parameters_unchanged(m, hw_templates.get("requant").render(s).files) for s in specs)
 
@@ -150,7 +150,7 @@ def test_every_reviewed_equivalence_names_a_current_mutant_and_says_why():
 
     from accelsmith import hw_templates
     from accelsmith.spec import load_spec
-    from accelsmith.verification._mutate import mutated_lines, reviewed_equivalents
+    from accelsmith.verification.campaigns.mutate import mutated_lines, reviewed_equivalents
 
     examples = Path(__file__).resolve().parents[2] / "examples"
     files = {}
@@ -170,8 +170,8 @@ def test_every_reviewed_equivalence_names_a_current_mutant_and_says_why():
 
 
 def test_reviewed_equivalence_applies_to_survivors_only_and_is_reported_apart(tmp_path, monkeypatch):
-    from accelsmith.verification import _mutate
-    from accelsmith.verification._mutate import MutantResult, _apply_reviews, _report, format_report, mutated_lines
+    from accelsmith.verification.campaigns.mutate import equivalence as _mutate
+    from accelsmith.verification.campaigns.mutate import MutantResult, _apply_reviews, _report, format_report, mutated_lines
 
     spec = RequantSpec(lanes=2, multipliers=[3, 5], shifts=[1, 2])
     ms = generate_mutants({"m.v": SRC})[:3]
@@ -189,7 +189,7 @@ def test_reviewed_equivalence_applies_to_survivors_only_and_is_reported_apart(tm
 
 def test_a_malformed_review_file_is_a_one_line_error(tmp_path, monkeypatch):
     from accelsmith import hw_templates
-    from accelsmith.verification._mutate import reviewed_equivalents
+    from accelsmith.verification.campaigns.mutate import reviewed_equivalents
 
     pkg = tmp_path / "pkg" / "x"
     pkg.mkdir(parents=True)
@@ -236,7 +236,7 @@ endmodule
 
 
 def _bug_class(src: str, name: str = "pipe.v") -> dict[str, list[str]]:
-    from accelsmith.verification._mutate import BUG_CLASS_OPERATORS
+    from accelsmith.verification.campaigns.mutate import BUG_CLASS_OPERATORS
 
     out: dict[str, list[str]] = {}
     for m in generate_mutants({name: src}):
@@ -276,7 +276,7 @@ def test_stall_ignored_takes_the_sinks_ready_as_high_in_logic_only():
 
 
 def test_bug_classes_come_after_the_classic_mutants_so_classic_ids_are_unchanged():
-    from accelsmith.verification._mutate import BUG_CLASS_OPERATORS
+    from accelsmith.verification.campaigns.mutate import BUG_CLASS_OPERATORS
 
     ms = generate_mutants({"pipe.v": PIPE_SRC})
     kinds = [m.operator in BUG_CLASS_OPERATORS for m in ms]
@@ -287,7 +287,7 @@ def test_bug_classes_come_after_the_classic_mutants_so_classic_ids_are_unchanged
 def test_every_bug_class_mutant_of_the_hand_written_modules_compiles(tmp_path):
     import subprocess
 
-    from accelsmith.verification._mutate import BUG_CLASS_OPERATORS
+    from accelsmith.verification.campaigns.mutate import BUG_CLASS_OPERATORS
 
     for name, src in (("pipe.v", PIPE_SRC), ("src.v", REG_VALID_SRC)):
         for m in generate_mutants({name: src}):
@@ -301,7 +301,7 @@ def test_every_bug_class_mutant_of_the_hand_written_modules_compiles(tmp_path):
 @pytest.mark.sim
 def test_mutate_reports_the_bug_class_kill_rate_apart(tmp_path):
     from accelsmith import hw_templates
-    from accelsmith.verification._mutate import BUG_CLASS_OPERATORS, format_report
+    from accelsmith.verification.campaigns.mutate import BUG_CLASS_OPERATORS, format_report
 
     spec = RequantSpec(lanes=2, multipliers=[3, 5], shifts=[1, 2], out_bits=4, in_bits=16, rounding="nearest")
     ms = generate_mutants(hw_templates.get("requant").render(spec).files)

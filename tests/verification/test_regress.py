@@ -2,7 +2,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from accelsmith.verification._regress import grid_specs, regress, write_junit
+from accelsmith.verification.campaigns.regress import grid_specs, regress, write_junit
 
 
 def test_unknown_kind_is_a_helpful_miss():
@@ -34,7 +34,7 @@ def test_regress_requant_on_icarus(tmp_path):
 
 def test_grid_sharing_keeps_the_specs_that_render_the_same_template_file():
     from accelsmith.kinds.gemm import GemmSpec
-    from accelsmith.verification._regress import grid_sharing
+    from accelsmith.verification.campaigns.regress import grid_sharing
 
     ws = GemmSpec(name="my_ws", rows=2, cols=2, k=3, dataflow="weight_stationary")
     names = [s.label for s in grid_sharing(ws)]

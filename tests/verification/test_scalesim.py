@@ -4,8 +4,8 @@ import pytest
 
 from accelsmith.errors import ToolMissing
 
-from accelsmith.verification import _scalesim
-from accelsmith.verification._scalesim import closed_form_cycles, rtl_streaming_cycles, scalesim_cycles
+from accelsmith.verification.campaigns import scalesim as _scalesim
+from accelsmith.verification.campaigns.scalesim import closed_form_cycles, rtl_streaming_cycles, scalesim_cycles
 
 
 def test_closed_forms_count_folds_and_tiles():

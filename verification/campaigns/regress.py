@@ -69,7 +69,7 @@ def _run(spec: BlockSpec, sim: str, root: Path, design=None, formal: dict | None
     ``sim == FORMAL`` the handshake proof (``formal``: ``depth``, ``timeout_s``) instead of a simulation."""
     from accelsmith import hw_templates
     from accelsmith.errors import UnsafeRTL
-    from accelsmith.hw_templates import RtlBundle
+    from accelsmith.rtl import RtlBundle
     from accelsmith.verification._derive import derive
     from accelsmith.verification._limits import cross_check_plan
     from accelsmith.verification._sim import run_bench
