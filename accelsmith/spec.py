@@ -40,6 +40,13 @@ def value_range(bits: int, signed: bool) -> tuple[int, int]:
     return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
 
 
+def lsb_tolerance(max_abs_error: float, frac_bits: int) -> int:
+    """The whole output LSBs a rounded output may be off when the spec allows ``max_abs_error`` (in real units) at
+    ``frac_bits`` fraction bits: the error less the half LSB rounding alone costs; -1 when below half an LSB."""
+    lsb = max_abs_error * (1 << frac_bits)
+    return int(lsb - 0.5 + 1e-9) if lsb >= 0.5 - 1e-9 else -1
+
+
 class Rate(NamedTuple):
     """A block's stated throughput. Jobs fed back to back with an always-ready sink: the last output beat of job
     n (0-based) comes at most ``first_job_cycles + ceil(n * ii_cycles)`` cycles after the first input beat is

@@ -9,10 +9,11 @@ kind's spec class.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 from accelsmith.registry import Registry
 from accelsmith.rtl import RtlBundle, port_header
@@ -99,14 +100,20 @@ def lane_luts(function: str, lanes: int, in_bits: int, out_bits: int) -> str:
 
 @dataclass(frozen=True)
 class Core:
-    """What a template's top instantiates: ``module`` (from ``file`` beside the template) with ``params``
-    (name -> Verilog value), after ``body`` (tables, wires) and with ``extra`` port connections (name -> net)."""
+    """What a template's top (module ``top``) instantiates: ``module`` (from ``<module>.v`` beside the template, or
+    ``file``) with ``params`` (name -> Verilog value), after ``body`` (tables, wires) and with ``extra`` port
+    connections (name -> net)."""
 
+    top: str
     module: str
-    file: str
     params: dict[str, str | int]
     body: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    file: str = ""
+
+    @property
+    def source(self) -> str:
+        return self.file or f"{self.module}.v"
 
 
 def top_wrapper(spec: BlockSpec, top: str, core: Core) -> str:
@@ -138,24 +145,19 @@ def _wrap(items: list[str], indent: int, width: int = 112) -> str:
 
 
 class VerilogTemplate:
-    """Base of the built-in templates: ``spec`` (the kind's spec class), ``top_name(spec)`` and ``core(spec)``;
-    ``render`` checks the spec's class and writes the fixed Verilog file plus the generated top."""
+    """A built-in template: ``spec`` (the kind's spec class) and ``core(spec) -> Core``; ``render`` checks the
+    spec's class and writes the fixed Verilog file (beside ``core``'s module) plus the generated top."""
 
-    spec: ClassVar[type[BlockSpec]]
-    package_file: ClassVar[str]  # the template module's __file__: the Verilog files lie beside it
-
-    def top_name(self, spec: BlockSpec) -> str:
-        raise NotImplementedError
-
-    def core(self, spec: BlockSpec) -> Core:
-        raise NotImplementedError
+    def __init__(self, spec: type[BlockSpec], core: Callable[[BlockSpec], Core]):
+        self.spec, self.core = spec, core
+        self.folder = Path(inspect.getfile(core)).parent
 
     def render(self, spec: BlockSpec) -> RtlBundle:
         if not isinstance(spec, self.spec):
-            raise TypeError(f"{type(self).__name__} renders {self.spec.__name__}, got {type(spec).__name__}")
-        core, top = self.core(spec), self.top_name(spec)
-        return RtlBundle(files={core.file: read_hdl(self.package_file, core.file),
-                                f"{top}.v": top_wrapper(spec, top, core)}, top=top)
+            raise TypeError(f"the {self.spec.kind} template renders {self.spec.__name__}, got {type(spec).__name__}")
+        core = self.core(spec)
+        return RtlBundle(files={core.source: (self.folder / core.source).read_text(),
+                                f"{core.top}.v": top_wrapper(spec, core.top, core)}, top=core.top)
 
 
 GoldenModel = Callable[..., object]

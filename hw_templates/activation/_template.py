@@ -7,21 +7,13 @@ from accelsmith.kinds.activation.model import codes, table
 from accelsmith.kinds.activation.spec import ActivationSpec
 
 
-class ActivationTemplate(VerilogTemplate):
-    spec = ActivationSpec
-    package_file = __file__
-
-    def top_name(self, spec: ActivationSpec) -> str:
-        return f"{spec.function}_{spec.lanes}l_top"
-
-    def core(self, spec: ActivationSpec) -> Core:
-        ib, ob = spec.in_bits, spec.out_bits
-        says = (f"act_table(x) = round({spec.function}(x / 2^{spec.in_frac}) * 2^{spec.out_frac}), "
-                f"clamped to {ob} bits")
-        body = lookup_function("act_table", ib, ob, zip(codes(spec).tolist(), table(spec).tolist()), says) + "\n" + \
-            lane_luts("act_table", spec.lanes, ib, ob) + "\n"
-        return Core("activation", "activation.v", {"LANES": spec.lanes, "IW": ib, "OW": ob}, body=body,
-                    extra={"lut_in": "lut_in", "lut_out": "lut_out"})
+def activation_core(spec: ActivationSpec) -> Core:
+    ib, ob = spec.in_bits, spec.out_bits
+    says = f"act_table(x) = round({spec.function}(x / 2^{spec.in_frac}) * 2^{spec.out_frac}), clamped to {ob} bits"
+    body = lookup_function("act_table", ib, ob, zip(codes(spec).tolist(), table(spec).tolist()), says)
+    return Core(f"{spec.function}_{spec.lanes}l_top", "activation", {"LANES": spec.lanes, "IW": ib, "OW": ob},
+                body=f"{body}\n{lane_luts('act_table', spec.lanes, ib, ob)}\n",
+                extra={"lut_in": "lut_in", "lut_out": "lut_out"})
 
 
-register_template(ActivationTemplate())
+ActivationTemplate = register_template(VerilogTemplate(ActivationSpec, activation_core))

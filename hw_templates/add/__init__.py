@@ -4,18 +4,11 @@ from accelsmith.hw_templates._base import Core, VerilogTemplate, register_templa
 from accelsmith.kinds.add import AddSpec
 
 
-class AddTemplate(VerilogTemplate):
-    spec = AddSpec
-    package_file = __file__
-
-    def top_name(self, spec: AddSpec) -> str:
-        return f"add_{spec.lanes}l_top"
-
-    def core(self, spec: AddSpec) -> Core:
-        return Core("add", "add.v", {"LANES": spec.lanes, "IW": spec.in_bits, "OW": spec.out_bits,
-                                     "SIGNED": int(spec.signed), "SATURATE": int(spec.overflow == "saturate")})
+def add_core(spec: AddSpec) -> Core:
+    return Core(f"add_{spec.lanes}l_top", "add", {"LANES": spec.lanes, "IW": spec.in_bits, "OW": spec.out_bits,
+                                                  "SIGNED": int(spec.signed), "SATURATE": int(spec.overflow == "saturate")})
 
 
-register_template(AddTemplate())
+AddTemplate = register_template(VerilogTemplate(AddSpec, add_core))
 
 __all__ = ["AddTemplate"]

@@ -7,19 +7,12 @@ from accelsmith.kinds.attention.model import exp_constants, exp_table, l_bits, s
 from accelsmith.kinds.attention.spec import AttentionSpec
 
 
-class AttentionTemplate(VerilogTemplate):
-    spec = AttentionSpec
-    package_file = __file__
-
-    def top_name(self, spec: AttentionSpec) -> str:
-        return f"attention_d{spec.head_dim}_b{spec.kv_block}_s{spec.seq_len}_top"
-
-    def core(self, spec: AttentionSpec) -> Core:
-        mult, sh = exp_constants(spec)
-        return Core("attention", "attention.v", {
-            "D": spec.head_dim, "B": spec.kv_block, "S": spec.seq_len, "SW": score_bits(spec), "LW": l_bits(spec),
-            "PB": spec.prob_bits, "EF": spec.exp_frac_bits, "SB": shift_bits(spec), "SH": sh, "MULT": f"17'd{mult}",
-            "EXP_TABLE": packed_literal(exp_table(spec), spec.prob_bits + 1)})
+def attention_core(spec: AttentionSpec) -> Core:
+    mult, sh = exp_constants(spec)
+    return Core(f"attention_d{spec.head_dim}_b{spec.kv_block}_s{spec.seq_len}_top", "attention", {
+        "D": spec.head_dim, "B": spec.kv_block, "S": spec.seq_len, "SW": score_bits(spec), "LW": l_bits(spec),
+        "PB": spec.prob_bits, "EF": spec.exp_frac_bits, "SB": shift_bits(spec), "SH": sh, "MULT": f"17'd{mult}",
+        "EXP_TABLE": packed_literal(exp_table(spec), spec.prob_bits + 1)})
 
 
-register_template(AttentionTemplate())
+AttentionTemplate = register_template(VerilogTemplate(AttentionSpec, attention_core))

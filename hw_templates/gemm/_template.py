@@ -10,20 +10,13 @@ from accelsmith.kinds.gemm.spec import GemmSpec
 _ARRAYS = {"output_stationary": "gemm_os", "weight_stationary": "gemm_ws"}
 
 
-class GemmTemplate(VerilogTemplate):
-    spec = GemmSpec
-    package_file = __file__
-
-    def top_name(self, spec: GemmSpec) -> str:
-        return f"gemm_{spec.rows}x{spec.cols}{'_ws' if spec.dataflow == 'weight_stationary' else ''}_top"
-
-    def core(self, spec: GemmSpec) -> Core:
-        if spec.dataflow not in _ARRAYS:
-            raise SpecError(f"dataflow {spec.dataflow!r} has no template; available: {', '.join(map(repr, _ARRAYS))}")
-        module = _ARRAYS[spec.dataflow]
-        return Core(module, f"{module}.v", {
-            "ROWS": spec.rows, "COLS": spec.cols, "K": spec.k, "IW": spec.in_bits, "AW": spec.acc_bits,
-            "SIGNED": int(spec.signed), "SATURATE": int(spec.overflow == "saturate")})
+def gemm_core(spec: GemmSpec) -> Core:
+    if spec.dataflow not in _ARRAYS:
+        raise SpecError(f"dataflow {spec.dataflow!r} has no template; available: {', '.join(map(repr, _ARRAYS))}")
+    top = f"gemm_{spec.rows}x{spec.cols}{'_ws' if spec.dataflow == 'weight_stationary' else ''}_top"
+    return Core(top, _ARRAYS[spec.dataflow], {
+        "ROWS": spec.rows, "COLS": spec.cols, "K": spec.k, "IW": spec.in_bits, "AW": spec.acc_bits,
+        "SIGNED": int(spec.signed), "SATURATE": int(spec.overflow == "saturate")})
 
 
-register_template(GemmTemplate())
+GemmTemplate = register_template(VerilogTemplate(GemmSpec, gemm_core))

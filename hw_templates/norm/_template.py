@@ -11,21 +11,14 @@ def v_width(spec: NormSpec) -> int:
     return (spec.hidden ** 2 * (1 << (2 * spec.in_bits - 2)) + spec.eps_codes).bit_length()
 
 
-class NormTemplate(VerilogTemplate):
-    spec = NormSpec
-    package_file = __file__
-
-    def top_name(self, spec: NormSpec) -> str:
-        return f"{spec.norm}_{spec.hidden}x{spec.lanes}l_top"
-
-    def core(self, spec: NormSpec) -> Core:
-        vw = v_width(spec)
-        return Core("norm", "norm.v", {
-            "P": spec.lanes, "NB": spec.beats, "H": spec.hidden, "IW": spec.in_bits, "OW": spec.out_bits,
-            "GW": spec.gamma_bits, "SHB": RSQRT_BITS + spec.gamma_frac - spec.out_frac,
-            "LN": int(spec.norm == "layernorm"), "VW": vw, "E": f"{vw}'d{spec.eps_codes}", "NS": NEWTON_STEPS,
-            "GAMMA": packed_literal(spec.per_element(spec.gamma), spec.gamma_bits),
-            "BETA": packed_literal(spec.per_element(spec.beta), spec.out_bits)})
+def norm_core(spec: NormSpec) -> Core:
+    vw = v_width(spec)
+    return Core(f"{spec.norm}_{spec.hidden}x{spec.lanes}l_top", "norm", {
+        "P": spec.lanes, "NB": spec.beats, "H": spec.hidden, "IW": spec.in_bits, "OW": spec.out_bits,
+        "GW": spec.gamma_bits, "SHB": RSQRT_BITS + spec.gamma_frac - spec.out_frac,
+        "LN": int(spec.norm == "layernorm"), "VW": vw, "E": f"{vw}'d{spec.eps_codes}", "NS": NEWTON_STEPS,
+        "GAMMA": packed_literal(spec.per_element(spec.gamma), spec.gamma_bits),
+        "BETA": packed_literal(spec.per_element(spec.beta), spec.out_bits)})
 
 
-register_template(NormTemplate())
+NormTemplate = register_template(VerilogTemplate(NormSpec, norm_core))

@@ -7,22 +7,15 @@ from accelsmith.kinds.softmax.model import LOG2E, exp_table
 from accelsmith.kinds.softmax.spec import GUARD_BITS, LOG2E_BITS, SoftmaxSpec
 
 
-class SoftmaxTemplate(VerilogTemplate):
-    spec = SoftmaxSpec
-    package_file = __file__
-
-    def top_name(self, spec: SoftmaxSpec) -> str:
-        return f"softmax_{spec.length}x{spec.lanes}l_top"
-
-    def core(self, spec: SoftmaxSpec) -> Core:
-        fb, eb = spec.exp_table_bits, spec.exp_bits
-        says = f"exp_table(j) = round(2^(-j / 2^{fb}) * 2^{eb})"
-        body = lookup_function("exp_table", fb, eb + 1, enumerate(exp_table(spec)), says) + "\n" + \
-            lane_luts("exp_table", spec.lanes, fb, eb + 1) + "\n"
-        return Core("softmax", "softmax.v", {
-            "P": spec.lanes, "NB": spec.beats, "IW": spec.in_bits, "IF": spec.in_frac, "OW": spec.out_bits,
-            "OF": spec.out_frac, "FB": fb, "EB": eb, "CB": LOG2E_BITS, "LOG2E": LOG2E, "G": GUARD_BITS},
-            body=body, extra={"lut_in": "lut_in", "lut_out": "lut_out"})
+def softmax_core(spec: SoftmaxSpec) -> Core:
+    fb, eb = spec.exp_table_bits, spec.exp_bits
+    body = lookup_function("exp_table", fb, eb + 1, enumerate(exp_table(spec)),
+                           f"exp_table(j) = round(2^(-j / 2^{fb}) * 2^{eb})")
+    return Core(f"softmax_{spec.length}x{spec.lanes}l_top", "softmax", {
+        "P": spec.lanes, "NB": spec.beats, "IW": spec.in_bits, "IF": spec.in_frac, "OW": spec.out_bits,
+        "OF": spec.out_frac, "FB": fb, "EB": eb, "CB": LOG2E_BITS, "LOG2E": LOG2E, "G": GUARD_BITS},
+        body=f"{body}\n{lane_luts('exp_table', spec.lanes, fb, eb + 1)}\n",
+        extra={"lut_in": "lut_in", "lut_out": "lut_out"})
 
 
-register_template(SoftmaxTemplate())
+SoftmaxTemplate = register_template(VerilogTemplate(SoftmaxSpec, softmax_core))

@@ -41,7 +41,9 @@ def test_bench_catches_an_off_by_one_table_entry(run_spec):
 
     def corrupt(files):
         top = next(k for k in files if k.endswith("_top.v"))
-        return {**files, top: files[top].replace("6'h8: act_table = 8'h", "6'h8: act_table = 8'h1", 1)}
+        text = files[top].replace("6'h8: act_table = 8'h", "6'h8: act_table = 8'h1", 1)
+        assert text != files[top], "the table entry to corrupt was not found"
+        return {**files, top: text}
 
     res = run_spec(spec, edit=corrupt, cases=["exhaustive_sweep"])
     assert not res.passed

@@ -61,7 +61,9 @@ def test_bench_catches_an_off_by_one_table_entry(run_spec):
 
     def corrupt(files):
         top = next(k for k in files if k.endswith("_top.v"))
-        return {**files, top: files[top].replace("6'd0: exp_table = ", "6'd0: exp_table = 1 + ", 1)}
+        text = files[top].replace("6'h0: exp_table = ", "6'h0: exp_table = 1 + ", 1)
+        assert text != files[top], "the table entry to corrupt was not found"
+        return {**files, top: text}
 
     res = run_spec(spec, edit=corrupt, cases=["table_sensitive"])
     assert not res.passed

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, register_spec
+from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
 
 
 @register_spec
@@ -66,12 +66,4 @@ class ActivationSpec(BlockSpec):
         return Rate(ii_cycles=1, first_job_cycles=1 + self.latency_cycles)
 
     def ports(self) -> dict[str, dict]:
-        return {
-            "clock": "clk",
-            "reset_n": "rst_n",
-            "in": {"valid": "in_valid", "ready": "in_ready",
-                   "fields": {"data": {"signal": "in_data", "lanes": self.lanes, "bits": self.in_bits, "signed": True}}},
-            "out": {"valid": "out_valid", "ready": "out_ready",
-                    "fields": {"data": {"signal": "out_data", "lanes": self.lanes, "bits": self.out_bits,
-                                        "signed": True}}},
-        }
+        return stream_ports({"data": (self.lanes, self.in_bits, True)}, {"data": (self.lanes, self.out_bits, True)})

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, register_spec
+from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
 
 
 @register_spec
@@ -107,11 +107,5 @@ class AttentionSpec(BlockSpec):
         return self.seq_len + 2  # q, then (k, v) per key, then y
 
     def ports(self) -> dict[str, dict]:
-        lanes = {"lanes": self.head_dim, "bits": 8, "signed": True}
-        return {
-            "clock": "clk",
-            "reset_n": "rst_n",
-            "in": {"valid": "in_valid", "ready": "in_ready",
-                   "fields": {"a": {"signal": "in_a", **lanes}, "b": {"signal": "in_b", **lanes}}},
-            "out": {"valid": "out_valid", "ready": "out_ready", "fields": {"data": {"signal": "out_data", **lanes}}},
-        }
+        lanes = (self.head_dim, 8, True)
+        return stream_ports({"a": lanes, "b": lanes}, {"data": lanes})

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
+from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports, value_range
 
 
 @register_spec
@@ -33,9 +33,7 @@ class ClampSpec(BlockSpec):
 
     @property
     def value_range(self) -> tuple[int, int]:
-        if self.signed:
-            return -(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1
-        return 0, (1 << self.bits) - 1
+        return value_range(self.bits, self.signed)
 
     @property
     def upper(self) -> int:

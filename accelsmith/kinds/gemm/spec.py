@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, register_spec
+from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
 
 
 @register_spec
@@ -103,13 +103,5 @@ class GemmSpec(BlockSpec):
 
     def ports(self) -> dict[str, dict]:
         """Port names and lane layout of the block, shared by templates, benches and prompts."""
-        return {
-            "clock": "clk",
-            "reset_n": "rst_n",
-            "in": {"valid": "in_valid", "ready": "in_ready",
-                   "fields": {"a": {"signal": "in_a", "lanes": self.rows, "bits": self.in_bits, "signed": self.signed},
-                              "b": {"signal": "in_b", "lanes": self.cols, "bits": self.in_bits, "signed": self.signed}}},
-            "out": {"valid": "out_valid", "ready": "out_ready",
-                    "fields": {"data": {"signal": "out_data", "lanes": self.cols, "bits": self.acc_bits,
-                                        "signed": self.signed}}},
-        }
+        return stream_ports({"a": (self.rows, self.in_bits, self.signed), "b": (self.cols, self.in_bits, self.signed)},
+                            {"data": (self.cols, self.acc_bits, self.signed)})

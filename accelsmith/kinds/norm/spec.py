@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, register_spec
+from accelsmith.spec import BlockSpec, Rate, lsb_tolerance, register_spec, stream_ports
 
 RSQRT_BITS = 16  # fraction bits of the reciprocal square root and of the normalised variance
 NEWTON_STEPS = 2  # Newton iterations after the 6-entry seed table (one cycle each)
@@ -105,8 +105,7 @@ class NormSpec(BlockSpec):
 
     @property
     def atol(self) -> int:
-        lsb = self.max_abs_error * (1 << self.out_frac)
-        return int(lsb - 0.5 + 1e-9) if lsb >= 0.5 - 1e-9 else -1
+        return lsb_tolerance(self.max_abs_error, self.out_frac)
 
     def per_element(self, vals: list[int]) -> list[int]:
         return vals * self.hidden if len(vals) == 1 else list(vals)
@@ -134,12 +133,4 @@ class NormSpec(BlockSpec):
                 f"Q{self.out_bits - self.out_frac}.{self.out_frac} err<={self.max_abs_error}")
 
     def ports(self) -> dict[str, dict]:
-        return {
-            "clock": "clk",
-            "reset_n": "rst_n",
-            "in": {"valid": "in_valid", "ready": "in_ready",
-                   "fields": {"data": {"signal": "in_data", "lanes": self.lanes, "bits": self.in_bits, "signed": True}}},
-            "out": {"valid": "out_valid", "ready": "out_ready",
-                    "fields": {"data": {"signal": "out_data", "lanes": self.lanes, "bits": self.out_bits,
-                                        "signed": True}}},
-        }
+        return stream_ports({"data": (self.lanes, self.in_bits, True)}, {"data": (self.lanes, self.out_bits, True)})

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, register_spec
+from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
 
 MULT_BITS = 32  # multipliers are non-negative and fit a signed 32-bit word
 SHIFT_BITS = 6  # shifts 0..62
@@ -111,12 +111,4 @@ class RequantSpec(BlockSpec):
                 f"{self.rounding} {'sat' if self.saturation else 'wrap'} zp={self.zero_point}")
 
     def ports(self) -> dict[str, dict]:
-        return {
-            "clock": "clk",
-            "reset_n": "rst_n",
-            "in": {"valid": "in_valid", "ready": "in_ready",
-                   "fields": {"data": {"signal": "in_data", "lanes": self.lanes, "bits": self.in_bits, "signed": True}}},
-            "out": {"valid": "out_valid", "ready": "out_ready",
-                    "fields": {"data": {"signal": "out_data", "lanes": self.lanes, "bits": self.out_bits,
-                                        "signed": True}}},
-        }
+        return stream_ports({"data": (self.lanes, self.in_bits, True)}, {"data": (self.lanes, self.out_bits, True)})

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, register_spec
+from accelsmith.spec import BlockSpec, Rate, lsb_tolerance, register_spec, stream_ports
 
 GUARD_BITS = 4  # reciprocal guard bits: its floor costs at most 2^-4 output LSB
 LOG2E_BITS = 16  # fraction bits of the log2(e) constant
@@ -92,8 +92,7 @@ class SoftmaxSpec(BlockSpec):
 
     @property
     def atol(self) -> int:
-        return int(self.max_abs_error * (1 << self.out_frac) - 0.5 + 1e-9) if \
-            self.max_abs_error * (1 << self.out_frac) >= 0.5 - 1e-9 else -1
+        return lsb_tolerance(self.max_abs_error, self.out_frac)
 
     @property
     def job_cycles(self) -> int:
@@ -123,12 +122,4 @@ class SoftmaxSpec(BlockSpec):
                 f"err<={self.max_abs_error}")
 
     def ports(self) -> dict[str, dict]:
-        return {
-            "clock": "clk",
-            "reset_n": "rst_n",
-            "in": {"valid": "in_valid", "ready": "in_ready",
-                   "fields": {"data": {"signal": "in_data", "lanes": self.lanes, "bits": self.in_bits, "signed": True}}},
-            "out": {"valid": "out_valid", "ready": "out_ready",
-                    "fields": {"data": {"signal": "out_data", "lanes": self.lanes, "bits": self.out_bits,
-                                        "signed": False}}},
-        }
+        return stream_ports({"data": (self.lanes, self.in_bits, True)}, {"data": (self.lanes, self.out_bits, False)})
