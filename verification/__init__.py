@@ -1,6 +1,6 @@
 """Spec -> testbench: test plans, the generic cocotb bench, simulators, lint, the security scan, PPA.
 
-The names below load on first use (PEP 562): the cocotb bench (``accelsmith.verification.bench``) is
+The names below load on first use (PEP 562): the cocotb bench (``accelsmith.verification.testbench``) is
 imported inside every simulator process, and an eager import here would pull in the templates' torch
 golden models there, which cost ~10 s of start-up per bench run under Icarus.
 """

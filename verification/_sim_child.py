@@ -66,7 +66,7 @@ def main(job_path: str, stage: str) -> int:
 
 def _run_tests(runner, job: dict, build_dir: Path) -> None:
     runner.test(
-        test_module="accelsmith.verification.bench", hdl_toplevel=job["top"], hdl_toplevel_lang="verilog",
+        test_module="accelsmith.verification.testbench", hdl_toplevel=job["top"], hdl_toplevel_lang="verilog",
         build_dir=build_dir,
         test_dir=build_dir, results_xml=str(build_dir / "results.xml"), waves=job.get("waves", False),
         extra_env={"ACCELSMITH_PLAN": job["plan"], "ACCELSMITH_RESULTS": job["results_dir"],

@@ -17,8 +17,8 @@ from accelsmith.review import _index
 from accelsmith.review._cost import iteration_costs
 from accelsmith.review._load import RunDetail, load_run, read_bytes_safe, run_folder
 from accelsmith.review._svg import iteration_chart, waveform
-from accelsmith.review._templates import BASE, ERROR, LIST, SYSTEM
-from accelsmith.review._templates_detail import DETAIL
+from accelsmith.review._pages import BASE, ERROR, LIST, SYSTEM
+from accelsmith.review._pages_detail import DETAIL
 from accelsmith.review._text import diff_files, highlight_lines
 from accelsmith.review._vcd import find_window
 

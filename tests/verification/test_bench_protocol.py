@@ -144,7 +144,7 @@ def test_a_right_design_at_half_the_stated_rate_fails_the_rate_check(tmp_path):
     slow = [c for c in res.cases if c.get("rate") and c["rate"]["too_slow"]]
     assert slow and not res.passed, res.summary()
     assert all(not c["mismatches"] for c in res.cases)  # every value right: only the rate is wrong
-    from accelsmith.verification.bench import _failure_line
+    from accelsmith.verification.testbench import _failure_line
 
     assert _failure_line(slow[0]).startswith(f"too slow: {slow[0]['jobs']} jobs took ")
 

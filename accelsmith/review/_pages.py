@@ -1,4 +1,4 @@
-"""Page templates as string constants, so they ship inside the package without package-data globs."""
+"""The review pages (Jinja source as string constants, so they ship inside the package without package-data globs)."""
 
 BASE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{% block title %}accelsmith review{% endblock %}</title>

@@ -1,4 +1,4 @@
-"""The run detail page template (string constant; see _templates.py for why)."""
+"""The run detail page (a Jinja string constant; see _pages.py for why)."""
 
 DETAIL = """{% extends "base.html" %}{% block title %}{{ run.run_id }} - accelsmith review{% endblock %}
 {% macro code(prefix, fname, text) -%}
