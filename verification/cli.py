@@ -80,24 +80,10 @@ def mutate_cmd(
 
 
 def print_mutation_report(report: dict) -> None:
-    rate = report["kill_rate"]
-    console.print(f"{report['kind']} ({report['summary']}): {report['mutants']} mutants, {report['killed']} killed, "
-                  f"{report['survived']} survived, {report['equivalent']} equivalent, "
-                  f"{report['stillborn']} stillborn; kill rate "
-                  f"{'n/a' if rate is None else f'{100 * rate:.1f} %'} ({report['seconds']} s)")
-    from accelsmith.verification.campaigns.mutate import class_lines
+    """The campaign's one report (``campaigns.mutate.format_report``), as plain text."""
+    from accelsmith.verification.campaigns.mutate import format_report
 
-    for line in class_lines(report):  # the bug classes' kill rate apart from the classic operators'
-        console.print(f"  {line}", markup=False)
-    if report.get("equivalent_reviewed"):
-        console.print(f"  {report['equivalent_reviewed']} equivalents rest on reviewed arguments, not proofs; counted "
-                      f"as survivors: {100 * report['kill_rate_proved_only']:.1f} %")
-    for s in report["survivors"]:
-        console.print(f"  survived {s['file']}:{s['line']} {s['operator']}: {s['original']!r} -> "
-                      f"{s['replacement']!r} ({s['detail']})", markup=False)
-    for s in report["equivalents"]:
-        console.print(f"  equivalent {s['file']}:{s['line']} {s['operator']}: {s['original']!r} -> "
-                      f"{s['replacement']!r} ({s['detail']})", markup=False)
+    console.print(format_report(report), markup=False, highlight=False)
 
 
 def ppa_cmd(
