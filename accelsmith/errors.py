@@ -20,6 +20,11 @@ class DuplicateRegistration(AccelsmithError, TypeError):
     """A second registration under a name a registry already holds (two plug-ins claiming one kind)."""
 
 
+class UsageError(AccelsmithError, ValueError):
+    """An input file or option (RTL files, a designs list, a depth, a reviewed-equivalents file) cannot be used as
+    given."""
+
+
 class ConfigError(AccelsmithError, ValueError):
     """A run configuration (backend, its options, budgets, simulators) is malformed or unreadable."""
 

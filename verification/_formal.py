@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from accelsmith.errors import UsageError
 from accelsmith.rtl import RtlBundle
 from accelsmith.spec import BlockSpec
 
@@ -241,7 +242,7 @@ def prove_rtl(bundle: RtlBundle, ports: dict, workdir: Path, *, depth: int = 20,
     from accelsmith.verification._security import check_rtl, guard
 
     if depth < 1:
-        raise ValueError(f"formal depth must be at least 1 cycle (got {depth!r})")
+        raise UsageError(f"formal depth must be at least 1 cycle (got {depth!r})")
     check_rtl(bundle.files)  # untrusted RTL: the scan runs before any tool reads it
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)

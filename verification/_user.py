@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from accelsmith.errors import UsageError
 from accelsmith.spec import BlockSpec
 from accelsmith.verification._security import MAX_FILE_BYTES
 
@@ -27,18 +28,18 @@ def load_user_rtl(paths: list, top: str | None, kind: str) -> tuple[dict[str, st
     files: dict[str, str] = {}
     for p in map(Path, paths):
         if not p.is_file():
-            raise ValueError(f"{p}: RTL file not found (or not a regular file)")
+            raise UsageError(f"{p}: RTL file not found (or not a regular file)")
         if p.suffix not in (".v", ".sv", ".vh", ".svh"):
-            raise ValueError(f"{p}: not a Verilog file (.v, .sv, .vh or .svh)")
+            raise UsageError(f"{p}: not a Verilog file (.v, .sv, .vh or .svh)")
         if p.name in files:
-            raise ValueError(f"{p}: two files named {p.name!r}; the run folder keeps files by name")
+            raise UsageError(f"{p}: two files named {p.name!r}; the run folder keeps files by name")
         if p.stat().st_size > MAX_FILE_BYTES:
-            raise ValueError(f"{p}: {p.stat().st_size:,} bytes, over the per-file limit of {MAX_FILE_BYTES:,}")
+            raise UsageError(f"{p}: {p.stat().st_size:,} bytes, over the per-file limit of {MAX_FILE_BYTES:,}")
         files[p.name] = p.read_bytes().decode("utf-8", errors="replace")
     modules = [m for text in files.values() for m in module_names(text)]
     if top:
         if top not in modules:
-            raise ValueError(f"no module named {top!r} in {', '.join(files)} (modules: {', '.join(modules) or 'none'})")
+            raise UsageError(f"no module named {top!r} in {', '.join(files)} (modules: {', '.join(modules) or 'none'})")
         return files, top
     text = "\n".join(files.values())
     # the roots of the hierarchy: modules no other module instantiates (the name appears only where it is defined)
@@ -49,7 +50,7 @@ def load_user_rtl(paths: list, top: str | None, kind: str) -> tuple[dict[str, st
     usual = f"{kind}_top"
     if usual in modules:
         return files, usual
-    raise ValueError(f"{len(modules)} modules in {', '.join(files)} ({', '.join(modules[:8]) or 'none'}): "
+    raise UsageError(f"{len(modules)} modules in {', '.join(files)} ({', '.join(modules[:8]) or 'none'}): "
                      f"name the one the bench drives with --top")
 
 
@@ -73,33 +74,33 @@ def load_designs(path: Path) -> list[UserDesign]:
 
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path}: designs file not found")
+        raise UsageError(f"{path}: designs file not found")
     if path.stat().st_size > 1 << 20:
-        raise ValueError(f"{path}: over 1 MiB; a designs file lists paths, not designs")
+        raise UsageError(f"{path}: over 1 MiB; a designs file lists paths, not designs")
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: not a YAML designs file ({str(err).splitlines()[0]})") from None
+        raise UsageError(f"{path}: not a YAML designs file ({str(err).splitlines()[0]})") from None
     entries = doc.get("designs") if isinstance(doc, dict) else None
     if not isinstance(entries, list) or not entries:
-        raise ValueError(f"{path}: expected 'designs:' with a list of {{spec, rtl, top}} entries")
+        raise UsageError(f"{path}: expected 'designs:' with a list of {{spec, rtl, top}} entries")
     out, names = [], set()
     for i, e in enumerate(entries, 1):
         where = f"{path}: design {i}"
         if not isinstance(e, dict) or not isinstance(e.get("spec"), str) or not isinstance(e.get("rtl"), list) \
                 or not e["rtl"] or not all(isinstance(r, str) for r in e["rtl"]):
-            raise ValueError(f"{where}: needs 'spec: FILE' and 'rtl: [FILE, ...]'")
+            raise UsageError(f"{where}: needs 'spec: FILE' and 'rtl: [FILE, ...]'")
         unknown = set(e) - {"spec", "rtl", "top", "name"}
         if unknown:
-            raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+            raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         try:
             spec = load_spec(path.parent / e["spec"])
             files, top = load_user_rtl([path.parent / r for r in e["rtl"]], e.get("top"), spec.kind)
         except (SpecError, ValueError) as err:
-            raise ValueError(f"{where}: {str(err).splitlines()[0]}") from None
+            raise UsageError(f"{where}: {str(err).splitlines()[0]}") from None
         name = str(e.get("name") or Path(e["spec"]).stem)
         if name in names:
-            raise ValueError(f"{where}: a second design named {name!r}; give each a unique 'name'")
+            raise UsageError(f"{where}: a second design named {name!r}; give each a unique 'name'")
         names.add(name)
         out.append(UserDesign(name=name, spec=spec, files=files, top=top))
     return out

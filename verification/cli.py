@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from accelsmith.errors import AccelsmithError, UsageError
 from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 from rich.table import Table
 
@@ -28,7 +29,7 @@ def _spec_for(template: str, spec_path: Path | None):
     hw_templates.get(template)  # a miss lists the known templates
     spec = load_spec(spec_path) if spec_path else spec_class(template)()
     if spec.kind != template:
-        raise ValueError(f"{spec_path}: spec kind {spec.kind!r} does not match template {template!r}")
+        raise UsageError(f"{spec_path}: spec kind {spec.kind!r} does not match template {template!r}")
     return spec
 
 
@@ -52,16 +53,14 @@ def mutate_cmd(
     Equivalent (unscored) mutants: parameters unchanged (pyslang), a yosys proof, or a reviewed argument in
     hw_templates/<kind>/<file>.equivalents.yaml (reported apart, with the rate counting them as survivors).
     """
-    from accelsmith.errors import SpecError
     from accelsmith.verification.campaigns.mutate import mutate, mutate_across
     from accelsmith.verification.campaigns.regress import grid_sharing
 
-    from accelsmith.errors import ToolMissing
 
     try:
         sandbox_policy(unsafe_no_sandbox)
         spec = _spec_for(template, spec_path)
-    except (SpecError, ValueError, ToolMissing) as err:
+    except AccelsmithError as err:
         raise _fail(str(err)) from None
     if grid:
         specs = grid_sharing(spec)
@@ -94,19 +93,17 @@ def ppa_cmd(
 ) -> None:
     """Synthesis (cells, flip-flops, logic depth) and, with --sim, simulated throughput/latency."""
     from accelsmith import hw_templates
-    from accelsmith.errors import SpecError
     from accelsmith.spec import load_spec
     from accelsmith.verification._derive import derive
     from accelsmith.verification._ppa import ppa
     from accelsmith.verification._sim import run_bench
 
-    from accelsmith.errors import ToolMissing
 
     try:
         sandbox_policy(unsafe_no_sandbox)
         spec = load_spec(spec_path)
         bundle = hw_templates.get(spec.kind).render(spec)
-    except (SpecError, ValueError, ToolMissing) as err:
+    except AccelsmithError as err:
         raise _fail(str(err)) from None
     workdir = workdir or Path("runs") / "ppa" / f"{spec.kind}_{spec.spec_hash}"
     cases = None
@@ -140,7 +137,6 @@ def regress_cmd(
 
     Icarus cross-checks large designs on a reduced plan (every corner case, fewer random jobs). With --formal a
     counterexample to a handshake property fails the run; bounded and timed-out proofs are counted, not failed."""
-    from accelsmith.errors import ToolMissing
     from accelsmith.verification._formal import formal_summary
     from accelsmith.verification.campaigns.regress import regress
     from accelsmith.verification._user import load_designs
@@ -156,7 +152,7 @@ def regress_cmd(
                              f"{', reduced plan' if r.get('reduced_plan') else ''}] {r['seconds']:.1f} s"
                              f"{' ' + r['summary'] if 'formal' in r else ''}",
                              markup=False))
-    except (ValueError, ToolMissing) as err:
+    except AccelsmithError as err:
         raise _fail(str(err)) from None
     table = Table("kind", "specs", "runs", "failed", *(["formal properties"] if formal else []))
     for kind, row in report["by_kind"].items():
@@ -184,7 +180,6 @@ def formal_cmd(
     induction not closed), FAILED (the cycle; a VCD in the spec's folder), timeout, error. Exit 1 when any
     property fails or errors.
     """
-    from accelsmith.errors import SpecError, ToolMissing, UnsafeRTL
     from accelsmith.spec import load_spec
     from accelsmith.verification._formal import ASSUMPTIONS, PROPERTIES, verdict_text
     from accelsmith.verification.campaigns.formal import prove_handshake
@@ -196,7 +191,7 @@ def formal_cmd(
             specs = [load_spec(spec_path)]
         else:
             specs = grid_specs(templates.split(",") if templates else None, tier)
-    except (SpecError, ValueError, ToolMissing) as err:
+    except AccelsmithError as err:
         raise _fail(str(err)) from None
     console.print(f"formal: {len(specs)} specs, depth {depth}, {timeout_s:.0f} s per property; assumed: {ASSUMPTIONS}",
                   markup=False)
@@ -205,7 +200,7 @@ def formal_cmd(
     for spec in specs:
         try:
             rep = prove_handshake(spec, workdir / spec.label, depth=depth, timeout_s=timeout_s)
-        except (UnsafeRTL, ToolMissing) as err:
+        except AccelsmithError as err:
             raise _fail(str(err)) from None
         reports.append(rep)
         bad += not rep["passed"]

@@ -8,6 +8,7 @@ import re
 import time
 from pathlib import Path
 
+from accelsmith.errors import UsageError
 from accelsmith.verification.campaigns.mutate.operators import Mutant, _balanced, _blank_comments
 
 
@@ -146,10 +147,10 @@ def reviewed_equivalents(file_names) -> dict[tuple[str, str, str], str]:
             try:
                 entries = yaml.safe_load(path.read_text()) or []
             except yaml.YAMLError as err:
-                raise ValueError(f"{path.name}: not YAML ({str(err).splitlines()[0]})") from None
+                raise UsageError(f"{path.name}: not YAML ({str(err).splitlines()[0]})") from None
             for k, e in enumerate(entries):
                 if not isinstance(e, dict) or set(e) != {"file", "line", "mutated", "why"} or not str(e["why"]).strip():
-                    raise ValueError(f"{path.name}: entry {k + 1} needs exactly file, line, mutated and a non-empty why")
+                    raise UsageError(f"{path.name}: entry {k + 1} needs exactly file, line, mutated and a non-empty why")
                 if e["file"] == name:
                     out[(e["file"], str(e["line"]).strip(), str(e["mutated"]).strip())] = " ".join(str(e["why"]).split())
     return out

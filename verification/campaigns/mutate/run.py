@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from accelsmith.errors import UsageError
 from accelsmith.spec import BlockSpec
 from accelsmith.verification._derive import derive
 from accelsmith.verification._sim import run_bench
@@ -107,11 +108,11 @@ def mutate_across(specs: list[BlockSpec], *, jobs: int = 2, timeout_s: float = 1
     from accelsmith import hw_templates
 
     if not specs or len({s.kind for s in specs}) != 1:
-        raise ValueError("mutate_across needs one or more specs of one kind")
+        raise UsageError("mutate_across needs one or more specs of one kind")
     bundles = [hw_templates.get(s.kind).render(s) for s in specs]
     shared = sorted(n for n in bundles[0].files if all(b.files.get(n) == bundles[0].files[n] for b in bundles))
     if not shared:
-        raise ValueError(f"no {specs[0].kind} RTL file renders the same for every spec")
+        raise UsageError(f"no {specs[0].kind} RTL file renders the same for every spec")
     mutants = generate_mutants({n: bundles[0].files[n] for n in shared})
     if only is not None:
         mutants = [m for m in mutants if m.id in set(only)]
