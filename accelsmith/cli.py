@@ -83,6 +83,7 @@ def _print_summary(final: dict, store) -> None:
 
 @app.command()
 def design(
+    ctx: typer.Context,
     spec_path: Annotated[Optional[Path], typer.Argument(metavar="SPEC", help="block spec YAML")] = None,
     from_profile: Annotated[Optional[Path], typer.Option("--from-profile", help="WorkloadProfile JSON: one design per block")] = None,
     backend: Annotated[str, typer.Option(help="drafting backend")] = "expert",
@@ -107,6 +108,7 @@ def design(
 ) -> None:
     """Design and verify RTL for a block spec (or every block of a workload profile)."""
     from accelsmith.agents import design as run_design
+    from accelsmith.agents.cli import llm_of
     from accelsmith.runstore import RunStore
     from accelsmith.spec import load_spec
 
@@ -135,7 +137,8 @@ def design(
             final = run_design(spec, store=store, backend=backend, sim=sim, cross_check=others,
                                max_iterations=max_iterations, bench_timeout_s=bench_timeout,
                                build_timeout_s=build_timeout, lint_timeout_s=lint_timeout, memory_mb=memory_mb,
-                               allow_large=allow_large, estimate=estimate, on_progress=_progress_printer())
+                               allow_large=allow_large, estimate=estimate, llm=llm_of(ctx),
+                               on_progress=_progress_printer())
             _print_summary(final, store)
             all_ok &= final.get("status") == "verified"
     except (SpecError, ToolMissing, ValueError, ImportError, StoreError) as err:

@@ -12,15 +12,15 @@ def tokens_used(cost: dict) -> int:
     return int((cost or {}).get("tokens_in", 0)) + int((cost or {}).get("tokens_out", 0))
 
 
-def exhausted(state: dict, *, before_draft: bool = True) -> str | None:
-    """Why no further draft may start (None: the budget allows one)."""
+def exhausted(state: dict, cfg, *, before_draft: bool = True) -> str | None:
+    """Why no further draft may start (None: the budget allows one); ``cfg`` is the run's ``RunConfig``."""
     cost = state.get("cost") or {}
-    if before_draft and state.get("iteration", 0) >= state.get("max_iterations", 1):
-        return f"max_iterations={state['max_iterations']} reached"
-    max_tokens = state.get("max_tokens") or 0
+    if before_draft and state.get("iteration", 0) >= cfg.max_iterations:
+        return f"max_iterations={cfg.max_iterations} reached"
+    max_tokens = cfg.max_tokens
     if max_tokens and tokens_used(cost) >= max_tokens:
         return f"max_tokens={max_tokens} reached ({tokens_used(cost)} used)"
-    wall = state.get("wall_clock_s") or 0
+    wall = cfg.wall_clock_s
     if wall and elapsed_s(cost) >= wall:
         return f"wall_clock_s={wall:g} reached ({elapsed_s(cost):.1f} s used)"
     return None

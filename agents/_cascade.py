@@ -106,5 +106,5 @@ class CascadeBackend:
 @register_backend("cascade")
 def cascade_backend(**options) -> CascadeBackend:
     shared = dict(options)
-    stages = shared.pop("stages", None) or os.environ.get(ENV_STAGES, "")
+    stages = shared.pop("stages", None) or ""
     return CascadeBackend(parse_stages(stages) if isinstance(stages, str) else stages, shared)

@@ -44,8 +44,8 @@ class OpenAIChat:
                  retries: int = 4, backoff_s: float = 1.0, temperature: float = 0.0):
         import openai
 
-        self.base_url = base_url or os.environ.get(ENV_BASE_URL) or "https://api.openai.com/v1"
-        self.model = model or os.environ.get(ENV_MODEL) or "gpt-4o-mini"
+        self.base_url = base_url or "https://api.openai.com/v1"
+        self.model = model or "gpt-4o-mini"
         self.retries, self.backoff_s, self.temperature = retries, backoff_s, temperature
         self._openai = openai
         # the key is read here and kept only inside the client; local servers accept any key
@@ -108,7 +108,7 @@ class LocalChat:
 
     def __init__(self, model_path: str | None = None, *, n_ctx: int = 4096, threads: int | None = None,
                  temperature: float = 0.0, repeat_penalty: float = 1.1):
-        path = model_path or os.environ.get("ACCELSMITH_LLM_LOCAL_MODEL")
+        path = model_path
         if not path or not Path(path).exists():
             raise LLMError(f"local model {path!r} not found; give a .gguf file or a Hugging Face model folder")
         self.path, self.n_ctx, self.temperature = str(Path(path).resolve()), n_ctx, temperature

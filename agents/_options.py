@@ -1,37 +1,46 @@
-"""Backend and run options from explicit values or the environment; secrets are never kept."""
+"""The LLM options a command line gives (base URL, model, local model, cascade, reply tokens, budgets, scratch,
+waves) as one value handed down to ``design``; secrets are never kept."""
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 
 from accelsmith.agents._env import (ENV_BASE_URL, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL,  # noqa: F401
                                     ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_STAGES, ENV_WALL_CLOCK,
                                     ENV_WAVES)
+
 _SECRET_NAMES = {"api_key", "key", "password", "secret"}
 
 
-def resolve_backend_options(backend: str, options: dict | None) -> dict:
-    """Explicit options win; missing ones come from the environment. Secret-looking keys are dropped so
-    they never reach the checkpoint, the run store or a log (the client reads OPENAI_API_KEY itself)."""
+@dataclass(frozen=True)
+class LlmOptions:
+    """What ``accelsmith --llm-... design`` was given (each also settable from its environment variable, read
+    once by the command line); None: not given."""
+
+    base_url: str | None = None
+    model: str | None = None
+    local_model: str | None = None
+    cascade: str | None = None
+    reply_tokens: int | None = None
+    max_tokens: int | None = None
+    wall_clock_s: float | None = None
+    scratch: bool = False
+    waves: bool = True
+
+
+def resolve_backend_options(backend: str, options: dict | None, llm: LlmOptions | None = None) -> dict:
+    """Explicit options win; missing ones come from ``llm``. Secret-looking keys are dropped so they never reach
+    the run configuration, the checkpoint, the run store or a log (the client reads OPENAI_API_KEY itself)."""
     out = {k: v for k, v in (options or {}).items() if k not in _SECRET_NAMES and v is not None}
-    env = os.environ
-    if backend in ("openai", "cascade"):
-        if env.get(ENV_BASE_URL):
-            out.setdefault("base_url", env[ENV_BASE_URL])
-    if backend == "openai" and env.get(ENV_MODEL):
-        out.setdefault("model", env[ENV_MODEL])
-    if backend == "local" and env.get(ENV_LOCAL_MODEL):
-        out.setdefault("model_path", env[ENV_LOCAL_MODEL])
-    if backend == "cascade" and env.get(ENV_STAGES):
-        out.setdefault("stages", env[ENV_STAGES])
-    if backend != "expert" and env.get(ENV_REPLY_TOKENS):
-        out.setdefault("max_reply_tokens", int(env[ENV_REPLY_TOKENS]))
+    llm = llm or LlmOptions()
+    if backend in ("openai", "cascade") and llm.base_url:
+        out.setdefault("base_url", llm.base_url)
+    if backend == "openai" and llm.model:
+        out.setdefault("model", llm.model)
+    if backend == "local" and llm.local_model:
+        out.setdefault("model_path", str(llm.local_model))
+    if backend == "cascade" and llm.cascade:
+        out.setdefault("stages", llm.cascade)
+    if backend != "expert" and llm.reply_tokens:
+        out.setdefault("max_reply_tokens", int(llm.reply_tokens))
     return out
-
-
-def run_options_from_env() -> dict:
-    env = os.environ
-    return {"max_tokens": int(env.get(ENV_MAX_TOKENS) or 0),
-            "wall_clock_s": float(env.get(ENV_WALL_CLOCK) or 0),
-            "force_scratch": env.get(ENV_FORCE_SCRATCH, "").lower() in ("1", "true", "yes"),
-            "waves": env.get(ENV_WAVES, "1").lower() not in ("0", "false", "no")}

@@ -33,7 +33,7 @@ def _md_table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def write_final_artifacts(state: dict) -> str:
+def write_final_artifacts(state: dict, cfg) -> str:
     run_dir = Path(state["run_dir"])
     spec = spec_from_dict(state["spec"])
     it = state.get("iteration", 0)
@@ -44,14 +44,14 @@ def write_final_artifacts(state: dict) -> str:
         shutil.copytree(it_dir / "rtl", run_dir / "rtl")
     write_json(run_dir / "diagnostics.json", state.get("diagnostics", []))
     bench = state.get("bench") or {}
-    primary = bench.get(state["sim"])
+    primary = bench.get(cfg.sim)
     if primary and primary.get("junit") and Path(primary["junit"]).exists():
         shutil.copyfile(primary["junit"], run_dir / "results.xml")
     write_json(run_dir / "cost.json", state.get("cost", {}))
 
     lines = [f"# {spec.label}: {state.get('status', 'failed').upper()}", "",
              f"- spec: `{spec.kind}` {spec.summary()} (hash `{spec.spec_hash}`)",
-             f"- backend: {state['backend']}; approach: {state.get('plan', {}).get('approach')}",
+             f"- backend: {cfg.backend}; approach: {state.get('plan', {}).get('approach')}",
              f"- stop reason: {state.get('stop_reason') or 'n/a'}"
              + (f" ({state['stop_detail']})" if state.get("stop_detail") else "") + f"; iterations: {it}",
              f"- top module: `{state.get('top', '')}`", ""]

@@ -9,11 +9,13 @@ from contextlib import closing
 from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
+from pydantic import ValidationError
 
 from accelsmith.agents._backends import get_backend
-from accelsmith.agents._options import resolve_backend_options, run_options_from_env
+from accelsmith.agents._options import LlmOptions, resolve_backend_options
+from accelsmith.agents.config import CONFIG_FILE, Limits, RunConfig
 from accelsmith.agents.graph import build_graph
-from accelsmith.errors import StoreError
+from accelsmith.errors import ConfigError, StoreError
 from accelsmith.runstore import RunStore, write_json
 from accelsmith.spec import BlockSpec
 from accelsmith.tools import tool_versions
@@ -27,14 +29,16 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
            on_progress: ProgressFn | None = None, backend_options: dict | None = None,
            max_tokens: int | None = None, wall_clock_s: float | None = None, force_scratch: bool | None = None,
            waves: bool | None = None, estimate: bool = False, lint_timeout_s: float | None = None,
-           build_timeout_s: float | None = None, memory_mb: int | None = None, allow_large: bool = False) -> dict:
+           build_timeout_s: float | None = None, memory_mb: int | None = None, allow_large: bool = False,
+           llm: LlmOptions | None = None) -> dict:
     """Run the design graph for one spec; returns the final state (with ``run_id``).
 
     ``bench_timeout_s`` (each simulation), ``build_timeout_s`` and ``lint_timeout_s`` left as None scale with the
     design (``verification._limits``); ``memory_mb`` bounds each sandboxed build and simulation (default 12 GiB
     and 8 GiB). A spec too large to verify here (``verification._limits.check_effort``) is refused before the run
-    exists unless ``allow_large``. Options left as None come from the environment (see ``run_options_from_env``), which is how the
-    ``design`` command's users set them. API keys are never part of the state.
+    exists unless ``allow_large``. Options left as None come from ``llm`` (the command line's LLM options), else
+    their defaults. The run's configuration (``agents.config.RunConfig``) is saved as ``config.json`` in the run
+    folder and handed to the graph as configuration; API keys are never part of it or of the state.
     """
     from accelsmith import sandbox
 
@@ -43,27 +47,28 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
     sandbox.require()  # before the run exists: no sandbox and no --unsafe-no-sandbox is a one-line error
     if not allow_large:
         check_effort(spec, spec.name or "")
-    env = run_options_from_env()
-    backend_options = resolve_backend_options(backend, backend_options)
+    llm = llm or LlmOptions()
+    backend_options = resolve_backend_options(backend, backend_options, llm)
     get_backend(backend, **backend_options)  # fail early on an unknown backend or a missing model
     for s in [sim, *(cross_check or [])]:
         get_simulator(s)
+    try:
+        cfg = RunConfig(
+            backend=backend, backend_options=backend_options, sim=sim, cross_check=tuple(cross_check or ()),
+            max_iterations=max_iterations, max_tokens=(llm.max_tokens or 0) if max_tokens is None else max_tokens,
+            wall_clock_s=(llm.wall_clock_s or 0.0) if wall_clock_s is None else wall_clock_s,
+            force_scratch=llm.scratch if force_scratch is None else force_scratch,
+            waves=llm.waves if waves is None else waves, estimate=estimate, bench_timeout_s=bench_timeout_s,
+            limits=Limits(lint_s=lint_timeout_s, build_s=build_timeout_s, sim_s=bench_timeout_s, memory_mb=memory_mb))
+    except ValidationError as err:
+        raise ConfigError(f"run configuration: {err.errors()[0]['msg']}") from None
     store = store or RunStore()
     run_id = store.create(spec, backend)
     run_dir = store.folder(run_id)
     write_json(run_dir / "tools.json", tool_versions())
-    state = {"run_id": run_id, "run_dir": str(run_dir.resolve()), "spec": spec.to_json(), "backend": backend,
-             "backend_options": backend_options,
-             "sim": sim, "cross_check": list(cross_check or []), "max_iterations": max_iterations,
-             "max_tokens": env["max_tokens"] if max_tokens is None else max_tokens,
-             "wall_clock_s": env["wall_clock_s"] if wall_clock_s is None else wall_clock_s,
-             "force_scratch": env["force_scratch"] if force_scratch is None else force_scratch,
-             "waves": env["waves"] if waves is None else waves, "estimate": estimate,
-             "bench_timeout_s": bench_timeout_s,
-             "limits": {"lint_s": lint_timeout_s, "build_s": build_timeout_s, "sim_s": bench_timeout_s,
-                        "memory_mb": memory_mb},
-             "history": [], "cost": {}}
-    return _stream(store, run_id, state, on_progress)
+    cfg.save(run_dir)
+    state = {"run_id": run_id, "run_dir": str(run_dir.resolve()), "spec": spec.to_json(), "history": [], "cost": {}}
+    return _stream(store, run_id, state, cfg, on_progress)
 
 
 def resume_plan(run_id: str, store: RunStore) -> str:
@@ -97,18 +102,37 @@ def resume(run_id: str, *, store: RunStore | None = None, on_progress: ProgressF
     """Continue a run from its last checkpoint (finished nodes are not redone)."""
     store = store or RunStore()
     resume_plan(run_id, store)  # refuses a run that cannot resume, in one line
+    cfg = _saved_config(run_id, store)
     store.claim(run_id)
-    return _stream(store, run_id, None, on_progress)
+    return _stream(store, run_id, None, cfg, on_progress)
 
 
-def _config(run_id: str) -> dict:
-    return {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
+def _saved_config(run_id: str, store: RunStore) -> RunConfig:
+    """The run's saved configuration; a run from before ``config.json`` existed kept it in its checkpoint state."""
+    run_dir = store.folder(run_id)
+    if (run_dir / CONFIG_FILE).exists():
+        return RunConfig.load(run_dir)
+    ckpt = run_dir / "checkpoints.sqlite"
+    with closing(sqlite3.connect(f"{ckpt.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        saved = SqliteSaver(conn).get_tuple(_config(run_id))  # raw channels: the old keys left the state's schema
+    values = dict(saved.checkpoint.get("channel_values") or {}) if saved else {}
+    if "backend" not in values:
+        return RunConfig.load(run_dir)  # neither: the missing file's one-line error
+    cfg = RunConfig.from_old_state(values)
+    cfg.save(run_dir)
+    return cfg
 
 
-def _stream(store: RunStore, run_id: str, state: dict | None, on_progress: ProgressFn | None) -> dict:
+def _config(run_id: str, cfg: RunConfig | None = None) -> dict:
+    return {"configurable": {"thread_id": run_id, **({"run": cfg} if cfg is not None else {})},
+            "recursion_limit": 200}
+
+
+def _stream(store: RunStore, run_id: str, state: dict | None, cfg: RunConfig,
+            on_progress: ProgressFn | None) -> dict:
     run_dir = store.folder(run_id)
     t0 = time.perf_counter()
-    config = _config(run_id)
+    config = _config(run_id, cfg)
     try:
         conn = sqlite3.connect(Path(run_dir) / "checkpoints.sqlite", check_same_thread=False)
     except sqlite3.Error as err:

@@ -149,9 +149,9 @@ def grade(files: dict[str, str] | None, problem: Problem, work: Path, timeout_s:
 
 
 def run_bench_suite(problems: list[Problem], *, backend: str, max_iterations: int, work_dir: Path,
-                    backend_options: dict | None = None,
+                    backend_options: dict | None = None, llm=None,
                     on_result: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    be = get_backend(backend, **resolve_backend_options(backend, backend_options))
+    be = get_backend(backend, **resolve_backend_options(backend, backend_options, llm))
     if not hasattr(be, "complete"):
         raise ValueError(f"backend {backend!r} cannot write free-form RTL; use openai, local or cascade")
     outcomes = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,12 +10,14 @@ import typer
 from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 
 from accelsmith.agents._env import (ENV_BASE_URL, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL, ENV_MAX_TOKENS, ENV_MODEL,
-                                    ENV_REPLY_TOKENS, ENV_STAGES, ENV_WALL_CLOCK)
+                                    ENV_REPLY_TOKENS, ENV_STAGES, ENV_WALL_CLOCK, ENV_WAVES)
+from accelsmith.agents._options import LlmOptions
 
 LLM = "LLM options (before the command: accelsmith --llm-model M design ...)"
 
 
 def llm_options(
+    ctx: typer.Context,
     llm_base_url: Annotated[Optional[str], typer.Option(envvar=ENV_BASE_URL, rich_help_panel=LLM,
                                                         help="OpenAI-compatible base URL (backend openai)")] = None,
     llm_model: Annotated[Optional[str], typer.Option(envvar=ENV_MODEL, rich_help_panel=LLM,
@@ -33,21 +34,27 @@ def llm_options(
                                                         help="wall-clock budget per run, seconds")] = None,
     scratch: Annotated[bool, typer.Option("--scratch", envvar=ENV_FORCE_SCRATCH, rich_help_panel=LLM,
                                           help="withhold the kind's template: draft from the spec alone")] = False,
+    waves: Annotated[bool, typer.Option("--waves/--no-waves", envvar=ENV_WAVES, rich_help_panel=LLM,
+                                        help="cut a waveform window around the first mismatch for repair")] = True,
 ) -> None:
     """LLM-aided design and verification of accelerator RTL for transformer blocks.
 
     The API key is read from OPENAI_API_KEY only; it never reaches the run store."""
-    # design() reads these from the environment, so the core CLI needs no LLM knowledge
-    for name, value in ((ENV_BASE_URL, llm_base_url), (ENV_MODEL, llm_model), (ENV_LOCAL_MODEL, llm_local_model),
-                        (ENV_STAGES, llm_cascade), (ENV_REPLY_TOKENS, llm_reply_tokens),
-                        (ENV_MAX_TOKENS, max_tokens), (ENV_WALL_CLOCK, wall_clock)):
-        if value is not None:
-            os.environ[name] = str(value)
-    if scratch:
-        os.environ[ENV_FORCE_SCRATCH] = "1"
+    # handed down as one value (ctx.obj): commands pass it to design(), nothing travels through os.environ
+    ctx.obj = LlmOptions(base_url=llm_base_url, model=llm_model,
+                         local_model=str(llm_local_model) if llm_local_model else None, cascade=llm_cascade,
+                         reply_tokens=llm_reply_tokens, max_tokens=max_tokens, wall_clock_s=wall_clock, scratch=scratch,
+                         waves=waves)
+
+
+def llm_of(ctx: typer.Context | None) -> LlmOptions:
+    """The global LLM options of this command line (defaults when none were given)."""
+    obj = ctx.find_root().obj if ctx is not None else None
+    return obj if isinstance(obj, LlmOptions) else LlmOptions()
 
 
 def bench(
+    ctx: typer.Context,
     problems: Annotated[Path, typer.Argument(metavar="DIR", help="VerilogEval spec-to-RTL folder (ProbNNN_*_prompt.txt)")],
     backend: Annotated[str, typer.Option(help="drafting backend (an LLM: openai, local, cascade)")] = "openai",
     max_iterations: Annotated[int, typer.Option(min=1, help="draft + compile-repair attempts per problem")] = 3,
@@ -70,7 +77,7 @@ def bench(
         Console(stderr=True).print(f"[bold red]error:[/] {err}")
         raise typer.Exit(2) from None
     out_dir = work_dir or Path("runs") / "bench"
-    results = run_bench_suite(found, backend=backend, max_iterations=max_iterations, work_dir=out_dir,
+    results = run_bench_suite(found, backend=backend, max_iterations=max_iterations, work_dir=out_dir, llm=llm_of(ctx),
                               on_result=lambda r: console.print(r.line(), markup=False))
     for line in summary_lines(results):
         console.print(line, markup=False)
@@ -128,6 +135,7 @@ def flow(
 
 
 def verify(
+    ctx: typer.Context,
     spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="block spec YAML the design must meet")],
     rtl: Annotated[list[Path], typer.Argument(metavar="RTL...", help="your Verilog/SystemVerilog files (.v .sv .vh)")],
     top: Annotated[Optional[str], typer.Option(help="module the bench drives [default: KIND_top, else the only module]")] = None,
@@ -168,7 +176,7 @@ def verify(
         final = run_design(spec, store=store, backend="user", backend_options={"files": files, "top": top_name},
                            sim=sim, cross_check=others, max_iterations=1, bench_timeout_s=sim_timeout,
                            build_timeout_s=build_timeout, lint_timeout_s=lint_timeout, memory_mb=memory_mb,
-                           allow_large=allow_large, on_progress=_progress_printer())
+                           allow_large=allow_large, llm=llm_of(ctx), on_progress=_progress_printer())
     except (SpecError, ToolMissing, ValueError) as err:
         Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {str(err).splitlines()[0]}")
         raise typer.Exit(2) from None

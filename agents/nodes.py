@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END
 from langgraph.types import Command
 
@@ -17,6 +18,7 @@ from accelsmith.agents._chat import LLMError
 from accelsmith.agents._feedback import build_feedback, failure_window, rtl_sources
 from accelsmith.agents._prompting import port_header
 from accelsmith.agents._report import write_final_artifacts
+from accelsmith.agents.config import RunConfig, run_config
 from accelsmith.agents.state import DesignState
 from accelsmith.diagnostics import Diagnostic
 from accelsmith.errors import ToolMissing
@@ -29,17 +31,19 @@ from accelsmith.verification import (TestPlan, derive, lint_pyslang, lint_verila
 
 
 def timed(fn):
-    """Adds the node's wall time to ``cost['seconds.<node>']``."""
+    """Hands the node the run's configuration (``config['configurable']['run']``) beside its state, and adds the
+    node's wall time to ``cost['seconds.<node>']``."""
 
     @functools.wraps(fn)
-    def wrapper(state: DesignState) -> Command:
+    def wrapper(state: DesignState, config: RunnableConfig) -> Command:
         t0 = time.perf_counter()
-        cmd = fn(state)
+        cmd = fn(state, run_config(config))
         dt = round(time.perf_counter() - t0, 3)
         update = dict(cmd.update or {})
         update["cost"] = {**update.get("cost", {}), f"seconds.{fn.__name__}": dt}
         return Command(goto=cmd.goto, update=update)
 
+    del wrapper.__wrapped__  # LangGraph reads the wrapper's own signature: it takes ``config``
     return wrapper
 
 
@@ -47,8 +51,8 @@ def _iter_dir(state: DesignState, iteration: int | None = None) -> Path:
     return Path(state["run_dir"]) / f"iter_{(iteration or state['iteration']):02d}"
 
 
-def _backend(state: DesignState):
-    return get_backend(state["backend"], **(state.get("backend_options") or {}))
+def _backend(cfg: RunConfig):
+    return get_backend(cfg.backend, **cfg.backend_options)
 
 
 def _testplan(state: DesignState) -> TestPlan:
@@ -60,17 +64,17 @@ def _stop(reason: str, detail: str, **update) -> Command:
 
 
 @timed
-def plan(state: DesignState) -> Command[Literal["draft", "report"]]:
+def plan(state: DesignState, cfg: RunConfig) -> Command[Literal["draft", "report"]]:
     spec = spec_from_dict(state["spec"])
     run_dir = Path(state["run_dir"])
-    scratch = state.get("force_scratch") or spec.kind not in known_templates()
+    scratch = cfg.force_scratch or spec.kind not in known_templates()
     testplan = derive(spec)
     testplan_path = testplan.save(run_dir / "testplan.json")
-    backend = _backend(state)
+    backend = _backend(cfg)
     chosen = {"approach": "scratch" if scratch else "template", "kind": spec.kind,
               "cases": [c.name for c in testplan.cases], "coverage": testplan.coverage,
-              "testplan_path": str(testplan_path), "work_dir": str(run_dir), "sim": state["sim"],
-              "template_withheld": bool(state.get("force_scratch")) and spec.kind in known_templates()}
+              "testplan_path": str(testplan_path), "work_dir": str(run_dir), "sim": cfg.sim,
+              "template_withheld": cfg.force_scratch and spec.kind in known_templates()}
     top = f"{spec.kind}_top"
     if backend.name == "user":  # the user's own RTL, verified as given
         chosen["approach"] = "user"
@@ -82,7 +86,7 @@ def plan(state: DesignState) -> Command[Literal["draft", "report"]]:
             chosen["template_rtl"] = dict(bundle.files)
     chosen.update(top=top, header=port_header(testplan, top))
     cost: dict = {}
-    if backend.name != "user" and hasattr(backend, "plan") and (state.get("backend_options") or {}).get("llm_plan", True):
+    if backend.name != "user" and hasattr(backend, "plan") and cfg.backend_options.get("llm_plan", True):
         try:
             llm_plan, usage = backend.plan(spec, {"approach": chosen["approach"]})
         except LLMError as err:
@@ -94,12 +98,12 @@ def plan(state: DesignState) -> Command[Literal["draft", "report"]]:
 
 
 @timed
-def draft(state: DesignState) -> Command[Literal["check", "debug", "report"]]:
-    why = exhausted(state)
+def draft(state: DesignState, cfg: RunConfig) -> Command[Literal["check", "debug", "report"]]:
+    why = exhausted(state, cfg)
     if why:
         return _stop("budget", why)
     spec = spec_from_dict(state["spec"])
-    backend = _backend(state)
+    backend = _backend(cfg)
     iteration = state["iteration"] + 1
     it_dir = _iter_dir(state, iteration)
     try:
@@ -124,19 +128,19 @@ def draft(state: DesignState) -> Command[Literal["check", "debug", "report"]]:
 
 
 @timed
-def check(state: DesignState) -> Command[Literal["verify", "debug"]]:
+def check(state: DesignState, cfg: RunConfig) -> Command[Literal["verify", "debug"]]:
     it_dir = _iter_dir(state)
     sources = rtl_sources(it_dir / "rtl")
     findings = scan_rtl(state["rtl"])
     if not findings:  # as each simulator's own preprocessor (sandboxed) makes it: names assembled by macros
-        pp = scan_preprocessed(sources, it_dir, tools=tuple(dict.fromkeys([state["sim"], *state.get("cross_check", [])])))
+        pp = scan_preprocessed(sources, it_dir, tools=tuple(dict.fromkeys([cfg.sim, *cfg.cross_check])))
         findings = refusals(pp)
     if findings:  # unsafe RTL never reaches a tool
         write_json(it_dir / "diagnostics.json", [d.model_dump() for d in findings])
         return Command(goto="debug", update={"diagnostics": [d.model_dump() for d in findings],
                                              "stop_reason": "unsafe_rtl"})
     spec = spec_from_dict(state["spec"])
-    lint_s = (state.get("limits") or {}).get("lint_s") or limits_for(spec.design_units, _testplan(state), state["sim"]).lint_s
+    lint_s = cfg.limits.lint_s or limits_for(spec.design_units, _testplan(state), cfg.sim).lint_s
     diags: list[Diagnostic] = lint_pyslang(sources, state["top"], it_dir) + lint_verilator(
         sources, state["top"], it_dir, timeout_s=lint_s, size=spec.size_label)
     write_json(it_dir / "diagnostics.json", [d.model_dump() for d in diags])
@@ -147,49 +151,49 @@ def check(state: DesignState) -> Command[Literal["verify", "debug"]]:
 
 
 @timed
-def verify(state: DesignState) -> Command[Literal["estimate", "report", "debug"]]:
+def verify(state: DesignState, cfg: RunConfig) -> Command[Literal["estimate", "report", "debug"]]:
     it_dir = _iter_dir(state)
     testplan = _testplan(state)
     sources = rtl_sources(it_dir / "rtl")
     results = {}
     diags = list(state.get("diagnostics", []))
     spec = spec_from_dict(state["spec"])
-    limits = state.get("limits") or {}
-    for sim in [state["sim"], *state.get("cross_check", [])]:
+    limits = cfg.limits
+    for sim in [cfg.sim, *cfg.cross_check]:
         # a slow second simulator on a large design runs every corner case but fewer random jobs
-        plan = testplan if sim == state["sim"] else cross_check_plan(sim, spec.design_units, testplan)
+        plan = testplan if sim == cfg.sim else cross_check_plan(sim, spec.design_units, testplan)
         res = run_bench(sources, state["top"], plan, it_dir / f"bench_{sim}", sim=sim,
-                        timeout_s=limits.get("sim_s") or state.get("bench_timeout_s"),
-                        build_timeout_s=limits.get("build_s"), units=spec.design_units, size=spec.size_label,
-                        memory_mb=limits.get("memory_mb"))
+                        timeout_s=limits.sim_s or cfg.bench_timeout_s,
+                        build_timeout_s=limits.build_s, units=spec.design_units, size=spec.size_label,
+                        memory_mb=limits.memory_mb)
         results[sim] = {**res.model_dump(), "reduced_plan": plan is not testplan}
         diags += [d.model_dump() for d in res.diagnostics]
         if not res.passed:
             break  # a failing primary result is what the next step needs; cross-checks add nothing
     write_json(it_dir / "diagnostics.json", diags)
-    passed = all(r["passed"] for r in results.values()) and len(results) == 1 + len(state.get("cross_check", []))
+    passed = all(r["passed"] for r in results.values()) and len(results) == 1 + len(cfg.cross_check)
     record = {"iteration": state["iteration"], "passed": passed,
               "sims": {s: {"passed": r["passed"], "failed_cases": [c["case"] for c in r["cases"] if not c["passed"]]}
                        for s, r in results.items()}}
     update = {"bench": results, "diagnostics": diags}
     if passed:
-        return Command(goto="estimate" if state.get("estimate") else "report",
+        return Command(goto="estimate" if cfg.estimate else "report",
                        update={**update, "history": [record], "status": "verified", "stop_reason": "verified",
                                "stop_detail": ""})
     return Command(goto="debug", update={**update, "history": [record]})
 
 
 @timed
-def estimate(state: DesignState) -> Command[Literal["report"]]:
+def estimate(state: DesignState, cfg: RunConfig) -> Command[Literal["report"]]:
     """Synthesis (yosys cells, flip-flops, depth) and simulated cycles of the verified design -> ppa.json."""
-    bench = (state.get("bench") or {}).get(state["sim"], {})
+    bench = (state.get("bench") or {}).get(cfg.sim, {})
     lanes = None
     out_fields = _testplan(state).out.fields.values()
     if out_fields:
         lanes = sum(f.lanes for f in out_fields)
     try:
         figures = ppa(RtlBundle(files=state["rtl"], top=state["top"]), _iter_dir(state) / "ppa",
-                      bench_cases=bench.get("cases"), lanes_out=lanes, timeout_s=state.get("bench_timeout_s") or 600)
+                      bench_cases=bench.get("cases"), lanes_out=lanes, timeout_s=cfg.bench_timeout_s or 600)
     except ToolMissing as err:  # a missing synthesiser costs the figures, not the verified design
         figures = {"top": state["top"], "synth": {"ok": False, "error": str(err)}}
     write_json(Path(state["run_dir"]) / "ppa.json", figures)
@@ -197,15 +201,15 @@ def estimate(state: DesignState) -> Command[Literal["report"]]:
 
 
 @timed
-def debug(state: DesignState) -> Command[Literal["draft", "report"]]:
+def debug(state: DesignState, cfg: RunConfig) -> Command[Literal["draft", "report"]]:
     testplan = _testplan(state)
     feedback = build_feedback(state, testplan)
-    backend = _backend(state)
+    backend = _backend(cfg)
     history = []
     if not state.get("bench"):  # failed before simulation: record this iteration here
         history = [{"iteration": state["iteration"], "passed": False, "errors": len(feedback["errors"])}]
-    why = exhausted(state)
-    if state.get("waves", True) and feedback["failing_cases"] and not (why and "wall_clock" in why):
+    why = exhausted(state, cfg)
+    if cfg.waves and feedback["failing_cases"] and not (why and "wall_clock" in why):
         window = failure_window(Path(state["run_dir"]), _iter_dir(state), state["top"], testplan,
                                 feedback["failing_cases"])
         feedback["failure_window"] = window
@@ -220,6 +224,6 @@ def debug(state: DesignState) -> Command[Literal["draft", "report"]]:
 
 
 @timed
-def report(state: DesignState) -> Command[Literal["__end__"]]:
-    write_final_artifacts(state)
+def report(state: DesignState, cfg: RunConfig) -> Command[Literal["__end__"]]:
+    write_final_artifacts(state, cfg)
     return Command(goto=END, update={"status": state.get("status") or "failed"})

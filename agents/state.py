@@ -1,4 +1,5 @@
-"""Graph state: one TypedDict; list/dict fields merge through reducers so nodes return only changes."""
+"""Graph state: what a run has done (typed run data); list/dict fields merge through reducers so nodes return only
+changes. What the run was asked to do is its configuration, ``agents.config.RunConfig``, passed beside the state."""
 
 from __future__ import annotations
 
@@ -21,19 +22,7 @@ class DesignState(TypedDict, total=False):
     run_id: str
     run_dir: str
     spec: dict                      # spec.to_json()
-    backend: str
-    backend_options: dict           # non-secret options (base URL, model, paths); keys come from env
-    sim: str                        # primary simulator
-    cross_check: list[str]          # further simulators that must agree
-    max_iterations: int
-    max_tokens: int                 # 0: no token budget (tokens in + out, all models)
-    wall_clock_s: float             # 0: no wall-clock budget (sum of node seconds, survives resume)
-    force_scratch: bool             # withhold the kind's template: draft from the spec alone
-    waves: bool                     # cut a waveform window around the first mismatch for debug
-    estimate: bool                  # synthesise a verified design (yosys) and record ppa.json
     ppa: dict                       # what estimate measured
-    bench_timeout_s: float | None   # each simulation's limit (None: scaled with the design)
-    limits: dict                    # lint_s / build_s / sim_s set by hand (None: scaled with the design)
     plan: dict                      # what plan chose: template or from-scratch
     iteration: int
     top: str
