@@ -108,7 +108,7 @@ def design(
 ) -> None:
     """Design and verify RTL for a block spec (or every block of a workload profile)."""
     from accelsmith.agents import design as run_design
-    from accelsmith.agents.cli import llm_of
+    from accelsmith.agents._options import llm_of
     from accelsmith.runstore import RunStore
     from accelsmith.spec import load_spec
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from accelsmith.hw_templates import RtlBundle, get as get_template
+from accelsmith.registry import Registry
 from accelsmith.spec import BlockSpec
 
 
@@ -53,15 +54,9 @@ class Backend(Protocol):
     def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None) -> Draft: ...
 
 
-_BACKENDS: dict[str, Callable[..., Backend]] = {}
-
-
 def register_backend(name: str):
-    def deco(factory: Callable[..., Backend]) -> Callable[..., Backend]:
-        _BACKENDS[name] = factory
-        return factory
-
-    return deco
+    """``@register_backend(name)``: the decorated factory builds that backend; a second one for a name is refused."""
+    return BACKENDS.decorator(name)
 
 
 _CACHE: dict[tuple, Backend] = {}
@@ -69,12 +64,8 @@ _CACHE: dict[tuple, Backend] = {}
 
 def get_backend(name: str, **options) -> Backend:
     """The backend ``name`` built with ``options``; the same options give the same (cached) object,
-    so a local model is loaded once per process."""
-    _load_builtin_backends()
-    try:
-        factory = _BACKENDS[name]
-    except KeyError:
-        raise ValueError(f"unknown backend {name!r}; known: {', '.join(sorted(_BACKENDS))}") from None
+    so a local model is loaded once per process. A miss (``UnknownName``) lists the known backends."""
+    factory = BACKENDS.get(name)
     key = (name, repr(sorted(options.items())))
     if key not in _CACHE:
         _CACHE[key] = factory(**options)
@@ -82,14 +73,16 @@ def get_backend(name: str, **options) -> Backend:
 
 
 def known_backends() -> list[str]:
-    _load_builtin_backends()
-    return sorted(_BACKENDS)
+    return BACKENDS.names()
 
 
 def _load_builtin_backends() -> None:
     # openai/local (_llm) and cascade (_cascade) register on import; loaded on first lookup
     import accelsmith.agents._cascade  # noqa: F401
     import accelsmith.agents._llm  # noqa: F401
+
+
+BACKENDS: Registry[Callable[..., Backend]] = Registry("backend", load=_load_builtin_backends)
 
 
 @register_backend("expert")

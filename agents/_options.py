@@ -28,6 +28,12 @@ class LlmOptions:
     waves: bool = True
 
 
+def llm_of(ctx) -> LlmOptions:
+    """The global LLM options of this command line (a typer/click context; defaults when none were given)."""
+    obj = ctx.find_root().obj if ctx is not None else None
+    return obj if isinstance(obj, LlmOptions) else LlmOptions()
+
+
 def resolve_backend_options(backend: str, options: dict | None, llm: LlmOptions | None = None) -> dict:
     """Explicit options win; missing ones come from ``llm``. Secret-looking keys are dropped so they never reach
     the run configuration, the checkpoint, the run store or a log (the client reads OPENAI_API_KEY itself)."""

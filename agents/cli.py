@@ -11,7 +11,7 @@ from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 
 from accelsmith.agents._env import (ENV_BASE_URL, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL, ENV_MAX_TOKENS, ENV_MODEL,
                                     ENV_REPLY_TOKENS, ENV_STAGES, ENV_WALL_CLOCK, ENV_WAVES)
-from accelsmith.agents._options import LlmOptions
+from accelsmith.agents._options import LlmOptions, llm_of
 
 LLM = "LLM options (before the command: accelsmith --llm-model M design ...)"
 
@@ -46,11 +46,6 @@ def llm_options(
                          reply_tokens=llm_reply_tokens, max_tokens=max_tokens, wall_clock_s=wall_clock, scratch=scratch,
                          waves=waves)
 
-
-def llm_of(ctx: typer.Context | None) -> LlmOptions:
-    """The global LLM options of this command line (defaults when none were given)."""
-    obj = ctx.find_root().obj if ctx is not None else None
-    return obj if isinstance(obj, LlmOptions) else LlmOptions()
 
 
 def bench(
