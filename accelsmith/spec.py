@@ -47,6 +47,18 @@ def lsb_tolerance(max_abs_error: float, frac_bits: int) -> int:
     return int(lsb - 0.5 + 1e-9) if lsb >= 0.5 - 1e-9 else -1
 
 
+def check_error_bound(spec: Any, measure: Any, atol: int, hint: str = "") -> None:
+    """A spec's stated ``max_abs_error`` against what its golden model can meet: below half an output LSB, or
+    above the error ``measure(spec) -> (worst LSB, vector)`` finds, is a ``ValueError`` (a field validator's)."""
+    if atol < 0:
+        raise ValueError(f"max_abs_error={spec.max_abs_error!r} is below half an output LSB "
+                         f"(2**-{spec.out_frac + 1}); no rounded output can meet it")
+    worst, vec = measure(spec)
+    if worst > atol:
+        raise ValueError(f"measured error {worst} LSB (vector {vec!r}) exceeds atol={atol} LSB from "
+                         f"max_abs_error={spec.max_abs_error!r}{hint}")
+
+
 class Rate(NamedTuple):
     """A block's stated throughput. Jobs fed back to back with an always-ready sink: the last output beat of job
     n (0-based) comes at most ``first_job_cycles + ceil(n * ii_cycles)`` cycles after the first input beat is

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, lsb_tolerance, register_spec, stream_ports
+from accelsmith.spec import BlockSpec, Rate, check_error_bound, lsb_tolerance, register_spec, stream_ports
 
 RSQRT_BITS = 16  # fraction bits of the reciprocal square root and of the normalised variance
 NEWTON_STEPS = 2  # Newton iterations after the 6-entry seed table (one cycle each)
@@ -80,14 +80,9 @@ class NormSpec(BlockSpec):
                 raise ValueError(f"{name} entry {bad[0]!r} does not fit {bits} signed bits")
         if self.norm == "rmsnorm" and any(self.beta):
             raise ValueError(f"rmsnorm has no beta; got beta={self.beta!r}")
-        if self.atol < 0:
-            raise ValueError(f"max_abs_error={self.max_abs_error!r} is below half an output LSB")
         from accelsmith.kinds.norm.model import bound_check
 
-        worst, vec = bound_check(self)
-        if worst > self.atol:
-            raise ValueError(f"measured error {worst} LSB (vector {vec!r}) exceeds atol={self.atol} LSB from "
-                             f"max_abs_error={self.max_abs_error!r}")
+        check_error_bound(self, bound_check, self.atol)
         return self
 
     @property

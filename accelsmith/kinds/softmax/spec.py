@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, lsb_tolerance, register_spec, stream_ports
+from accelsmith.spec import BlockSpec, Rate, check_error_bound, lsb_tolerance, register_spec, stream_ports
 
 GUARD_BITS = 4  # reciprocal guard bits: its floor costs at most 2^-4 output LSB
 LOG2E_BITS = 16  # fraction bits of the log2(e) constant
@@ -62,15 +62,9 @@ class SoftmaxSpec(BlockSpec):
         if self.out_frac > self.out_bits:
             raise ValueError(f"out_frac={self.out_frac!r} exceeds out_bits={self.out_bits!r}; "
                              "probabilities are unsigned Q(out_bits-out_frac).out_frac")
-        if self.atol < 0:
-            raise ValueError(f"max_abs_error={self.max_abs_error!r} is below half an output LSB "
-                             f"(2**-{self.out_frac + 1}); no rounded output can meet it")
         from accelsmith.kinds.softmax.model import bound_check
 
-        worst, vec = bound_check(self)
-        if worst > self.atol:
-            raise ValueError(f"measured error {worst} LSB (vector {vec!r}) exceeds atol={self.atol} LSB from "
-                             f"max_abs_error={self.max_abs_error!r}; raise the bound or exp_table_bits")
+        check_error_bound(self, bound_check, self.atol, "; raise the bound or exp_table_bits")
         return self
 
     @property
