@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from accelsmith.errors import SpecError
 from accelsmith.registry import Registry
@@ -147,6 +147,86 @@ def stream_ports(inp: dict[str, tuple[int, int, bool]], out: dict[str, tuple[int
     return {"clock": "clk", "reset_n": "rst_n",
             "in": {"valid": "in_valid", "ready": "in_ready", "fields": fields("in", inp)},
             "out": {"valid": "out_valid", "ready": "out_ready", "fields": fields("out", out)}}
+
+
+class StreamSpec(BlockSpec):
+    """A block that answers every input beat with one output beat, in order, at one beat per cycle in the steady
+    state (any latency)."""
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(ii_cycles=1)
+
+
+class LaneSpec(BlockSpec):
+    """A block whose beats carry ``lanes`` signed ``in_bits`` codes in (``in_data``) and ``lanes`` ``out_bits``
+    codes out (``out_data``, unsigned where ``out_signed`` is False); its size is its lanes."""
+
+    out_signed: ClassVar[bool] = True
+
+    @property
+    def design_units(self) -> int:
+        return self.lanes
+
+    @property
+    def size_label(self) -> str:
+        return f"{self.lanes} lanes"
+
+    def ports(self) -> dict:
+        return stream_ports({"data": (self.lanes, self.in_bits, True)},
+                            {"data": (self.lanes, self.out_bits, self.out_signed)})
+
+
+class VectorSpec(LaneSpec):
+    """A lane block whose job is one vector of ``vector_length`` elements (the field named ``length_field``):
+    ``beats`` input beats are read whole into one vector buffer, then ``beats`` output beats leave; the next job
+    is taken once the last output beat has left, ``job_cycles`` (unstalled) after the first input beat.
+    ``max_abs_error`` (real output units) sets ``atol`` in output LSBs."""
+
+    length_field: ClassVar[str] = "length"
+
+    @model_validator(mode="after")
+    def _whole_beats(self) -> VectorSpec:
+        if self.vector_length % self.lanes:
+            raise ValueError(f"{self.length_field}={self.vector_length!r} is not a multiple of lanes={self.lanes!r}")
+        return self
+
+    @property
+    def vector_length(self) -> int:
+        return getattr(self, self.length_field)
+
+    @property
+    def beats(self) -> int:
+        return self.vector_length // self.lanes
+
+    @property
+    def beats_per_job(self) -> int:
+        return 2 * self.beats
+
+    @property
+    def atol(self) -> int:
+        return lsb_tolerance(self.max_abs_error, self.out_frac)
+
+    @property
+    def job_cycles(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def latency_cycles(self) -> int:
+        return self.job_cycles
+
+    @property
+    def rate(self) -> Rate:
+        """Jobs do not overlap: the next vector is taken once the last output beat has left."""
+        return Rate(ii_cycles=self.job_cycles, first_job_cycles=self.job_cycles)
+
+    @property
+    def design_units(self) -> int:
+        return self.lanes * 4 + self.vector_length // 8  # datapath lanes plus the vector buffer
+
+    @property
+    def size_label(self) -> str:
+        return f"{self.length_field} {self.vector_length}, {self.lanes} lanes"
 
 
 def register_spec(cls: type[BlockSpec]) -> type[BlockSpec]:

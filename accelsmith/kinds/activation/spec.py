@@ -6,11 +6,11 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
+from accelsmith.spec import LaneSpec, Rate, register_spec
 
 
 @register_spec
-class ActivationSpec(BlockSpec):
+class ActivationSpec(LaneSpec):
     """y = f(x) for f in {gelu (erf form), silu, tanh}, x in signed Q(in_bits-in_frac).in_frac, y in Q(.).out_frac.
 
     Interface (ready/valid both ways, II=1, one register stage): ``in_data`` carries ``lanes`` signed
@@ -45,10 +45,6 @@ class ActivationSpec(BlockSpec):
         return self
 
     @property
-    def design_units(self) -> int:
-        return self.lanes
-
-    @property
     def size_label(self) -> str:
         return f"{self.lanes} lanes, {2 ** self.in_bits}-entry table"
 
@@ -64,6 +60,3 @@ class ActivationSpec(BlockSpec):
     def rate(self) -> Rate:
         """II = 1 beat (one element per lane) per cycle; a beat's result leaves the cycle after it is taken."""
         return Rate(ii_cycles=1, first_job_cycles=1 + self.latency_cycles)
-
-    def ports(self) -> dict[str, dict]:
-        return stream_ports({"data": (self.lanes, self.in_bits, True)}, {"data": (self.lanes, self.out_bits, True)})

@@ -6,11 +6,11 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports, value_range
+from accelsmith.spec import StreamSpec, register_spec, stream_ports, value_range
 
 
 @register_spec
-class ClampSpec(BlockSpec):
+class ClampSpec(StreamSpec):
     """Each input beat carries ``lanes`` values on ``in_x``; the matching output beat carries, per lane,
     y = min(max(x, lo), hi) on ``out_y`` (same width and signedness). One output beat per input beat.
     """
@@ -41,11 +41,6 @@ class ClampSpec(BlockSpec):
 
     def summary(self) -> str:
         return f"clamp {self.lanes} x {'int' if self.signed else 'uint'}{self.bits} to [{self.lo}, {self.upper}]"
-
-    @property
-    def rate(self) -> Rate:
-        """II = 1: one beat per cycle in the steady state, at any latency."""
-        return Rate(ii_cycles=1)
 
     def ports(self) -> dict:
         return stream_ports({"x": (self.lanes, self.bits, self.signed)}, {"y": (self.lanes, self.bits, self.signed)})

@@ -6,11 +6,11 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
+from accelsmith.spec import StreamSpec, register_spec, stream_ports
 
 
 @register_spec
-class DotSpec(BlockSpec):
+class DotSpec(StreamSpec):
     """Each input beat carries vectors a and b (``length`` lanes each); the matching output beat carries
     their dot product sum(a[i] * b[i]) on ``out_dot`` (one lane of ``out_bits``), wrapping modulo
     2^out_bits. One output beat per input beat, in order.
@@ -25,11 +25,6 @@ class DotSpec(BlockSpec):
 
     def summary(self) -> str:
         return f"dot L={self.length} {'int' if self.signed else 'uint'}{self.in_bits} -> {self.out_bits} bits"
-
-    @property
-    def rate(self) -> Rate:
-        """II = 1: one beat per cycle in the steady state, at any latency."""
-        return Rate(ii_cycles=1)
 
     def ports(self) -> dict:
         s = self.signed

@@ -6,11 +6,11 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
+from accelsmith.spec import StreamSpec, register_spec, stream_ports
 
 
 @register_spec
-class FifoSpec(BlockSpec):
+class FifoSpec(StreamSpec):
     """Beats on ``in_data`` leave on ``out_data`` unchanged and in order. The FIFO holds up to ``depth``
     beats: in_ready is high whenever it is not full; out_valid is high whenever it is not empty.
     """
@@ -22,11 +22,6 @@ class FifoSpec(BlockSpec):
 
     def summary(self) -> str:
         return f"fifo {self.depth} x {self.width} bits"
-
-    @property
-    def rate(self) -> Rate:
-        """II = 1: one beat per cycle in the steady state, at any latency."""
-        return Rate(ii_cycles=1)
 
     def ports(self) -> dict:
         return stream_ports({"data": (1, self.width, False)}, {"data": (1, self.width, False)})

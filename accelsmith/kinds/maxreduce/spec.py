@@ -6,11 +6,11 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
+from accelsmith.spec import StreamSpec, register_spec, stream_ports
 
 
 @register_spec
-class MaxReduceSpec(BlockSpec):
+class MaxReduceSpec(StreamSpec):
     """Each input beat carries ``lanes`` values on ``in_x``; the matching output beat carries their
     maximum on ``out_max`` (one lane, same width and signedness). One output beat per input beat, in order.
     """
@@ -23,11 +23,6 @@ class MaxReduceSpec(BlockSpec):
 
     def summary(self) -> str:
         return f"max of {self.lanes} x {'int' if self.signed else 'uint'}{self.bits}"
-
-    @property
-    def rate(self) -> Rate:
-        """II = 1: one beat per cycle in the steady state, at any latency."""
-        return Rate(ii_cycles=1)
 
     def ports(self) -> dict:
         return stream_ports({"x": (self.lanes, self.bits, self.signed)}, {"max": (1, self.bits, self.signed)})

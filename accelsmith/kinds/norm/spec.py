@@ -6,14 +6,14 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, check_error_bound, lsb_tolerance, register_spec, stream_ports
+from accelsmith.spec import VectorSpec, check_error_bound, register_spec
 
 RSQRT_BITS = 16  # fraction bits of the reciprocal square root and of the normalised variance
 NEWTON_STEPS = 2  # Newton iterations after the 6-entry seed table (one cycle each)
 
 
 @register_spec
-class NormSpec(BlockSpec):
+class NormSpec(VectorSpec):
     """y = (x - mean) / sqrt(var + eps) * gamma + beta (layernorm) or x / sqrt(mean(x^2) + eps) * gamma (rmsnorm).
 
     x: signed ``in_bits`` codes, value code / 2**in_frac; y: signed ``out_bits`` codes, value code /
@@ -31,6 +31,7 @@ class NormSpec(BlockSpec):
     """
 
     kind: ClassVar[str] = "norm"
+    length_field: ClassVar[str] = "hidden"
     # regression corners (accelsmith regress --tier fast|scale): widths, rounding, dataflow, sizes
     grid: ClassVar[dict[str, tuple[dict, ...]]] = {
         "fast": (
@@ -70,8 +71,6 @@ class NormSpec(BlockSpec):
 
     @model_validator(mode="after")
     def _consistent(self) -> NormSpec:
-        if self.hidden % self.lanes:
-            raise ValueError(f"hidden={self.hidden!r} is not a multiple of lanes={self.lanes!r}")
         for name, vals, bits in (("gamma", self.gamma, self.gamma_bits), ("beta", self.beta, self.out_bits)):
             if len(vals) not in (1, self.hidden):
                 raise ValueError(f"{name} has {len(vals)} entries; give 1 or hidden={self.hidden}")
@@ -86,21 +85,9 @@ class NormSpec(BlockSpec):
         return self
 
     @property
-    def beats_per_job(self) -> int:
-        return 2 * self.beats
-
-    @property
-    def beats(self) -> int:
-        return self.hidden // self.lanes
-
-    @property
     def eps_codes(self) -> int:
         """E = round(eps * 4**in_frac * H**2), at least 1 so V > 0."""
         return max(1, round(self.eps * (1 << (2 * self.in_frac)) * self.hidden ** 2))
-
-    @property
-    def atol(self) -> int:
-        return lsb_tolerance(self.max_abs_error, self.out_frac)
 
     def per_element(self, vals: list[int]) -> list[int]:
         return vals * self.hidden if len(vals) == 1 else list(vals)
@@ -110,22 +97,6 @@ class NormSpec(BlockSpec):
         """Unstalled cycles from the first input beat to the last output beat (load, V, normalise, Newton steps, out)."""
         return 2 * self.beats + 2 + NEWTON_STEPS
 
-    @property
-    def rate(self) -> Rate:
-        """Jobs do not overlap: the next vector is taken once the last output beat has left."""
-        return Rate(ii_cycles=self.job_cycles, first_job_cycles=self.job_cycles)
-
-    @property
-    def design_units(self) -> int:
-        return self.lanes * 4 + self.hidden // 8  # datapath lanes plus the vector buffer
-
-    @property
-    def size_label(self) -> str:
-        return f"H {self.hidden}, {self.lanes} lanes"
-
     def summary(self) -> str:
         return (f"{self.norm} H={self.hidden} {self.lanes} lanes Q{self.in_bits - self.in_frac}.{self.in_frac} -> "
                 f"Q{self.out_bits - self.out_frac}.{self.out_frac} err<={self.max_abs_error}")
-
-    def ports(self) -> dict[str, dict]:
-        return stream_ports({"data": (self.lanes, self.in_bits, True)}, {"data": (self.lanes, self.out_bits, True)})

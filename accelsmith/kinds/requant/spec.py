@@ -6,14 +6,14 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, register_spec, stream_ports
+from accelsmith.spec import LaneSpec, Rate, register_spec
 
 MULT_BITS = 32  # multipliers are non-negative and fit a signed 32-bit word
 SHIFT_BITS = 6  # shifts 0..62
 
 
 @register_spec
-class RequantSpec(BlockSpec):
+class RequantSpec(LaneSpec):
     """y = clamp(round(x * multiplier[c] / 2**shift[c]) + zero_point) per element.
 
     Interface (ready/valid both ways, II=1): each input beat carries ``lanes`` signed ``in_bits``
@@ -98,17 +98,6 @@ class RequantSpec(BlockSpec):
         """II = 1 beat per cycle; a job is one channel group sweep (``groups`` beats)."""
         return Rate(ii_cycles=self.groups, first_job_cycles=self.groups + self.latency_cycles)
 
-    @property
-    def design_units(self) -> int:
-        return self.lanes
-
-    @property
-    def size_label(self) -> str:
-        return f"{self.lanes} lanes"
-
     def summary(self) -> str:
         return (f"{self.lanes} lanes int{self.in_bits}->int{self.out_bits} {self.channels} ch "
                 f"{self.rounding} {'sat' if self.saturation else 'wrap'} zp={self.zero_point}")
-
-    def ports(self) -> dict[str, dict]:
-        return stream_ports({"data": (self.lanes, self.in_bits, True)}, {"data": (self.lanes, self.out_bits, True)})

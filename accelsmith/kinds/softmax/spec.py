@@ -6,14 +6,14 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from accelsmith.spec import BlockSpec, Rate, check_error_bound, lsb_tolerance, register_spec, stream_ports
+from accelsmith.spec import VectorSpec, check_error_bound, register_spec
 
 GUARD_BITS = 4  # reciprocal guard bits: its floor costs at most 2^-4 output LSB
 LOG2E_BITS = 16  # fraction bits of the log2(e) constant
 
 
 @register_spec
-class SoftmaxSpec(BlockSpec):
+class SoftmaxSpec(VectorSpec):
     """p_i = exp(x_i) / sum_j exp(x_j) for one vector of ``length`` logits per job.
 
     Logits are signed ``in_bits`` codes with value code / 2**in_frac (Q(in_bits-in_frac).in_frac);
@@ -34,6 +34,7 @@ class SoftmaxSpec(BlockSpec):
     """
 
     kind: ClassVar[str] = "softmax"
+    out_signed: ClassVar[bool] = False  # probabilities
     # regression corners (accelsmith regress --tier fast|scale): widths, rounding, dataflow, sizes
     grid: ClassVar[dict[str, tuple[dict, ...]]] = {
         "fast": (
@@ -57,8 +58,6 @@ class SoftmaxSpec(BlockSpec):
 
     @model_validator(mode="after")
     def _consistent(self) -> SoftmaxSpec:
-        if self.length % self.lanes:
-            raise ValueError(f"length={self.length!r} is not a multiple of lanes={self.lanes!r}")
         if self.out_frac > self.out_bits:
             raise ValueError(f"out_frac={self.out_frac!r} exceeds out_bits={self.out_bits!r}; "
                              "probabilities are unsigned Q(out_bits-out_frac).out_frac")
@@ -66,14 +65,6 @@ class SoftmaxSpec(BlockSpec):
 
         check_error_bound(self, bound_check, self.atol, "; raise the bound or exp_table_bits")
         return self
-
-    @property
-    def beats_per_job(self) -> int:
-        return 2 * self.beats
-
-    @property
-    def beats(self) -> int:
-        return self.length // self.lanes
 
     @property
     def exp_bits(self) -> int:
@@ -85,35 +76,11 @@ class SoftmaxSpec(BlockSpec):
         return self.out_frac + GUARD_BITS + 1
 
     @property
-    def atol(self) -> int:
-        return lsb_tolerance(self.max_abs_error, self.out_frac)
-
-    @property
     def job_cycles(self) -> int:
         """Unstalled cycles from the first input beat to the last output beat of one vector."""
         return 3 * self.beats + self.div_iterations
-
-    @property
-    def rate(self) -> Rate:
-        """Jobs do not overlap: the next vector is taken once the last output beat has left."""
-        return Rate(ii_cycles=self.job_cycles, first_job_cycles=self.job_cycles)
-
-    @property
-    def latency_cycles(self) -> int:
-        return self.job_cycles
-
-    @property
-    def design_units(self) -> int:
-        return self.lanes * 4 + self.length // 8  # datapath lanes plus the vector buffer
-
-    @property
-    def size_label(self) -> str:
-        return f"length {self.length}, {self.lanes} lanes"
 
     def summary(self) -> str:
         return (f"L={self.length} {self.lanes} lanes Q{self.in_bits - self.in_frac}.{self.in_frac} -> "
                 f"uQ{self.out_bits - self.out_frac}.{self.out_frac} table 2^{self.exp_table_bits} "
                 f"err<={self.max_abs_error}")
-
-    def ports(self) -> dict[str, dict]:
-        return stream_ports({"data": (self.lanes, self.in_bits, True)}, {"data": (self.lanes, self.out_bits, False)})
