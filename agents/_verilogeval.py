@@ -1,4 +1,4 @@
-"""``accelsmith bench``: VerilogEval spec-to-RTL problems, honest oracle.
+"""``accelsmith problems``: VerilogEval spec-to-RTL problems, honest oracle.
 
 The agent gets the problem's prompt only; during repair it sees the security scan, pyslang lint and
 Icarus' compile messages of its own candidate. The problem's testbench and reference RTL are read

@@ -48,16 +48,16 @@ def llm_options(
 
 
 
-def bench(
+def problems(
     ctx: typer.Context,
-    problems: Annotated[Path, typer.Argument(metavar="DIR", help="VerilogEval spec-to-RTL folder (ProbNNN_*_prompt.txt)")],
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="VerilogEval spec-to-RTL folder (ProbNNN_*_prompt.txt)")],
     backend: Annotated[str, typer.Option(help="drafting backend (an LLM: openai, local, cascade)")] = "openai",
     max_iterations: Annotated[int, typer.Option(min=1, help="draft + compile-repair attempts per problem")] = 3,
     only: Annotated[Optional[str], typer.Option(help="substring filter on problem names")] = None,
     work_dir: Annotated[Optional[Path], typer.Option(help="where candidates and grading logs go")] = None,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
-    """Run the agent on every problem (it sees only the prompt), grade with each problem's own testbench."""
+    """Spec-to-RTL problems (VerilogEval layout): the agent sees only each prompt; each problem's own testbench grades."""
     from rich.console import Console
 
     from accelsmith.agents._verilogeval import find_problems, run_bench_suite, summary_lines
@@ -67,11 +67,11 @@ def bench(
     console = Console(highlight=False)
     try:
         sandbox_policy(unsafe_no_sandbox)
-        found = find_problems(problems, only)
+        found = find_problems(folder, only)
     except (ValueError, ToolMissing) as err:
         Console(stderr=True).print(f"[bold red]error:[/] {err}")
         raise typer.Exit(2) from None
-    out_dir = work_dir or Path("runs") / "bench"
+    out_dir = work_dir or Path("runs") / "problems"
     results = run_bench_suite(found, backend=backend, max_iterations=max_iterations, work_dir=out_dir, llm=llm_of(ctx),
                               on_result=lambda r: console.print(r.line(), markup=False))
     for line in summary_lines(results):
@@ -183,5 +183,5 @@ def register(app: typer.Typer) -> None:
     if app.registered_callback is None:  # another package may own the global options
         app.callback()(llm_options)
     app.command("verify")(verify)
-    app.command("bench")(bench)
+    app.command("problems")(problems)
     app.command("flow")(flow)

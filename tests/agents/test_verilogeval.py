@@ -1,4 +1,4 @@
-"""``accelsmith bench DIR``: prompt-only drafting, compile-only repair, hidden grading."""
+"""``accelsmith problems DIR``: prompt-only drafting, compile-only repair, hidden grading."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_bench_grades_with_hidden_harness_and_reports_pass_at_1(tmp_path, monkey
     with ScriptedServer(responder) as srv:
         monkeypatch.setenv("ACCELSMITH_LLM_BASE_URL", srv.base_url)
         monkeypatch.setenv("ACCELSMITH_LLM_MODEL", "bench-model")
-        result = CliRunner().invoke(app, ["bench", str(DATA), "--backend", "openai", "--max-iterations", "2",
+        result = CliRunner().invoke(app, ["problems", str(DATA), "--backend", "openai", "--max-iterations", "2",
                                           "--work-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     out = result.output
@@ -51,5 +51,5 @@ def test_bench_grades_with_hidden_harness_and_reports_pass_at_1(tmp_path, monkey
 
 
 def test_bench_rejects_a_folder_without_problems(tmp_path):
-    result = CliRunner().invoke(app, ["bench", str(tmp_path)])
+    result = CliRunner().invoke(app, ["problems", str(tmp_path)])
     assert result.exit_code == 2 and "no ProbNNN_*_prompt.txt" in result.output
