@@ -10,6 +10,7 @@ themselves.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
@@ -27,6 +28,15 @@ def as_name(key: Any) -> str:
     if isinstance(kind, str) and kind:
         return kind
     raise TypeError(f"a registry key is a name or has a non-empty 'kind'; got {key!r}")
+
+
+def importing(*modules: str) -> Callable[[], None]:
+    """A ``load`` for a registry whose plug-ins are modules that register themselves on import: the host module
+    names them (so it does not import its own plug-ins, which import it)."""
+    def load() -> None:
+        for name in modules:
+            importlib.import_module(name)
+    return load
 
 
 class Registry(Generic[V]):

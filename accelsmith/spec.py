@@ -165,6 +165,11 @@ class LaneSpec(BlockSpec):
     out_signed: ClassVar[bool] = True
 
     @property
+    def in_range(self) -> tuple[int, int]:
+        """The smallest and largest input code."""
+        return value_range(self.in_bits, True)
+
+    @property
     def design_units(self) -> int:
         return self.lanes
 
@@ -227,6 +232,12 @@ class VectorSpec(LaneSpec):
     @property
     def size_label(self) -> str:
         return f"{self.length_field} {self.vector_length}, {self.lanes} lanes"
+
+    def sample_generator(self):
+        """The torch generator of the validator's dense sample (seeded by the vector's size and input format)."""
+        import torch
+
+        return torch.Generator().manual_seed(self.vector_length * 1009 + self.in_bits * 31 + self.in_frac)
 
 
 def register_spec(cls: type[BlockSpec]) -> type[BlockSpec]:

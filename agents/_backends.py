@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from accelsmith.hw_templates import RtlBundle, get as get_template
-from accelsmith.registry import Registry
+from accelsmith.registry import Registry, importing
 from accelsmith.spec import BlockSpec
 
 
@@ -76,13 +76,9 @@ def known_backends() -> list[str]:
     return BACKENDS.names()
 
 
-def _load_builtin_backends() -> None:
-    # openai/local (_llm) and cascade (_cascade) register on import; loaded on first lookup
-    import accelsmith.agents._cascade  # noqa: F401
-    import accelsmith.agents._llm  # noqa: F401
-
-
-BACKENDS: Registry[Callable[..., Backend]] = Registry("backend", load=_load_builtin_backends)
+# openai/local (_llm) and cascade (_cascade) register on import; loaded on the first lookup
+BACKENDS: Registry[Callable[..., Backend]] = Registry("backend", load=importing("accelsmith.agents._cascade",
+                                                                               "accelsmith.agents._llm"))
 
 
 @register_backend("expert")

@@ -9,21 +9,17 @@ import torch
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
-from accelsmith.registry import Registry
+from accelsmith.registry import Registry, importing
 from accelsmith.model_opt._state import opt_state
 
 Handler = Callable[[nn.Module, Any, list[dict[str, torch.Tensor]]], dict[str, Any]]
 
 
-def _load_builtin_handlers() -> None:
-    # each config module registers its handler on import; the package itself loads lazily
-    import accelsmith.model_opt._lora  # noqa: F401
-    import accelsmith.model_opt._prune  # noqa: F401
-    import accelsmith.model_opt._quantize  # noqa: F401
-
-
-# keyed by the config class's name (a config's type is its identity)
-HANDLERS: Registry[Handler] = Registry("compression config", load=_load_builtin_handlers,
+# keyed by the config class's name (a config's type is its identity); each config module registers its handler
+# on import, loaded on the first lookup
+HANDLERS: Registry[Handler] = Registry("compression config", load=importing(
+                                           "accelsmith.model_opt._lora", "accelsmith.model_opt._prune",
+                                           "accelsmith.model_opt._quantize"),
                                        key=lambda k: k if isinstance(k, str) else k.__name__)
 
 

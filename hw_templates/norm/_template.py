@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accelsmith.hw_templates._base import Core, VerilogTemplate, packed_literal, register_template
-from accelsmith.kinds.norm.spec import NEWTON_STEPS, RSQRT_BITS, NormSpec
+from accelsmith.kinds.norm import NEWTON_STEPS, RSQRT_BITS, NormSpec
 
 
 def v_width(spec: NormSpec) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accelsmith.hw_templates._base import Core, VerilogTemplate, lane_luts, lookup_function, register_template
 from accelsmith.kinds.softmax.model import LOG2E, exp_table
-from accelsmith.kinds.softmax.spec import GUARD_BITS, LOG2E_BITS, SoftmaxSpec
+from accelsmith.kinds.softmax import GUARD_BITS, LOG2E_BITS, SoftmaxSpec
 
 
 def softmax_core(spec: SoftmaxSpec) -> Core:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from accelsmith.spec import BlockSpec, value_range  # noqa: F401 - re-exported for the plans
+from collections.abc import Callable
+
+import torch
+
+from accelsmith.spec import BlockSpec, VectorSpec, value_range  # noqa: F401 - re-exported for the plans
 from accelsmith.verification._testplan import LaneField, StreamPort, TestCase, TestPlan
 
 
@@ -46,6 +50,42 @@ def stream_case(name: str, inputs: list[dict], expected: list[dict], *, jobs: in
     timeout = int((beats * cycles_per_beat + latency * jobs) * slow * 4) + 200
     return TestCase(name=name, inputs=inputs, expected=expected, in_bubble_prob=bubbles, out_stall_prob=stalls,
                     atol=atol, jobs=jobs, timeout_cycles=timeout, tags=tags or [])
+
+
+def vector_beats(spec: VectorSpec, vecs: list[list[int]]) -> list[dict]:
+    """Whole vectors as ``data`` beats of ``spec.lanes`` elements."""
+    P = spec.lanes
+    return [{"data": v[b * P:(b + 1) * P]} for v in vecs for b in range(spec.beats)]
+
+
+Golden = Callable[[torch.Tensor, VectorSpec], torch.Tensor]
+
+
+def vector_cases(spec: VectorSpec, golden: Golden, rounded: Golden) -> Callable[..., TestCase | None]:
+    """A case maker for a vector kind: ``case(name, vecs, bubbles, stalls, tags, bound=False)`` expects the golden
+    model's vectors (``bound``: the float result rounded, within ``spec.atol``); no vectors make no case."""
+    def case(name: str, vecs: list[list[int]], bubbles: float, stalls: float, tags: list[str],
+             bound: bool = False) -> TestCase | None:
+        if not vecs:
+            return None
+        x = torch.tensor(vecs, dtype=torch.int64)
+        y = rounded(x, spec) if bound else golden(x, spec)
+        return stream_case(name, vector_beats(spec, vecs), vector_beats(spec, y.tolist()), jobs=len(vecs),
+                           latency=spec.job_cycles, bubbles=bubbles, stalls=stalls, atol=spec.atol if bound else 0,
+                           tags=tags)
+    return case
+
+
+def bound_picks(spec: VectorSpec, sample: torch.Tensor, golden: Golden, rounded: Golden, n: int) -> list[list[int]]:
+    """From the validator's dense sample: the ``n`` vectors whose golden result lies furthest from the float
+    result rounded (worst first), then ``n`` spread evenly over the sample."""
+    err = (golden(sample, spec) - rounded(sample, spec)).abs().max(dim=1).values
+    worst = sample[err.argsort(descending=True, stable=True)[:n]].tolist()
+    return worst + sample[torch.linspace(0, len(sample) - 1, n).long()].tolist()
+
+
+def random_vectors(rng, count: int, length: int, lo: int, hi: int) -> list[list[int]]:
+    return [[rng.randint(lo, hi) for _ in range(length)] for _ in range(count)]
 
 
 def with_schedule(cases: list[TestCase], latency: int, *, single_job_only: bool = False) -> list[TestCase]:

@@ -27,7 +27,7 @@ def expected_codes(x: torch.Tensor, spec: ActivationSpec) -> torch.Tensor:
 @register_deriver(ActivationSpec)
 def derive_activation(spec: ActivationSpec) -> TestPlan:
     rng = random.Random(spec.seed)
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     allcodes = list(range(lo, hi + 1))
     # every code in every lane: shift the sweep by one per lane so lanes see different codes per beat
     sweep = [[allcodes[(t + 7 * i) % len(allcodes)] for i in range(spec.lanes)] for t in range(len(allcodes))]

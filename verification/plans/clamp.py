@@ -9,7 +9,7 @@ import torch
 from accelsmith.kinds.clamp import ClampSpec, clamp_golden
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestCase, TestPlan
-from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, value_range
+from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, random_vectors, value_range
 
 
 @register_deriver(ClampSpec)
@@ -22,9 +22,6 @@ def derive_clamp(spec: ClampSpec) -> TestPlan:
         y = clamp_golden(torch.tensor(xs), spec).tolist()
         return beat_case(name, [{"x": x} for x in xs], [{"y": v} for v in y], **kw)
 
-    def rand(k: int) -> list[list[int]]:
-        return [[rng.randint(vmin, vmax) for _ in range(n)] for _ in range(k)]
-
     edges = sorted({v for b in (spec.lo, spec.upper) for v in (b - 1, b, b + 1) if vmin <= v <= vmax}
                    | {vmin, vmax, 0 if vmin <= 0 <= vmax else vmin})
     # every edge value in every lane position
@@ -32,6 +29,6 @@ def derive_clamp(spec: ClampSpec) -> TestPlan:
     cases = [case("bounds_and_extremes", edge_beats, tags=["corner"]),
              case("all_max", [[vmax] * n] * 2, tags=["corner"]),
              case("all_min", [[vmin] * n] * 2, tags=["corner"])]
-    cases += [case(name, rand(24), bubbles=b, stalls=s, tags=t) for name, b, s, t in PROTOCOL_MIXES]
-    cases.append(case("throughput", rand(32), tags=["perf"]))
+    cases += [case(name, random_vectors(rng, 24, n, vmin, vmax), bubbles=b, stalls=s, tags=t) for name, b, s, t in PROTOCOL_MIXES]
+    cases.append(case("throughput", random_vectors(rng, 32, n, vmin, vmax), tags=["perf"]))
     return build_plan(spec, cases, {"both_bounds": True, "extremes": True, "backpressure": True})

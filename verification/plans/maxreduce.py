@@ -9,7 +9,7 @@ import torch
 from accelsmith.kinds.maxreduce import MaxReduceSpec, maxreduce_golden
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestCase, TestPlan
-from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, value_range
+from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, random_vectors, value_range
 
 
 @register_deriver(MaxReduceSpec)
@@ -22,9 +22,6 @@ def derive_maxreduce(spec: MaxReduceSpec) -> TestPlan:
         m = maxreduce_golden(torch.tensor(xs), spec).tolist()
         return beat_case(name, [{"x": x} for x in xs], [{"max": [v]} for v in m], **kw)
 
-    def rand(k: int) -> list[list[int]]:
-        return [[rng.randint(lo, hi) for _ in range(n)] for _ in range(k)]
-
     # the winner sits in each lane in turn, so a tree that drops a lane is caught
     winner_each_lane = [[(hi if j == i else rng.randint(lo, hi - 1)) for j in range(n)] for i in range(n)]
     cases = [case("winner_in_each_lane", winner_each_lane, tags=["corner"]),
@@ -32,7 +29,7 @@ def derive_maxreduce(spec: MaxReduceSpec) -> TestPlan:
              case("all_equal_ties", [[rng.randint(lo, hi)] * n for _ in range(3)], tags=["corner"]),
              case("min_and_max", [[lo if j % 2 else hi for j in range(n)], [hi if j % 2 else lo for j in range(n)]],
                   tags=["corner", "sign"])]
-    cases += [case(name, rand(24), bubbles=b, stalls=s, tags=t) for name, b, s, t in PROTOCOL_MIXES]
-    cases.append(case("throughput", rand(32), tags=["perf"]))
+    cases += [case(name, random_vectors(rng, 24, n, lo, hi), bubbles=b, stalls=s, tags=t) for name, b, s, t in PROTOCOL_MIXES]
+    cases.append(case("throughput", random_vectors(rng, 32, n, lo, hi), tags=["perf"]))
     return build_plan(spec, cases, {"winner_in_every_lane": True, "signed_compare": spec.signed,
                                          "backpressure": True})

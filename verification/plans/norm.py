@@ -17,15 +17,15 @@ import random
 import torch
 
 from accelsmith.kinds.norm import NormSpec, norm_golden, rounded_float_codes
-from accelsmith.kinds.norm.spec import RSQRT_BITS
-from accelsmith.kinds.norm.model import SEEDS, bound_vectors, rsqrt_fixed
+from accelsmith.kinds.norm.model import RSQRT_BITS, SEEDS, bound_vectors, rsqrt_fixed
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
-from accelsmith.verification.plans._common import covering_positions, build_plan, with_schedule, stream_case
+from accelsmith.verification.plans._common import (bound_picks, build_plan, covering_positions, random_vectors,
+                                                    vector_cases, with_schedule)
 
 
 def _corners(spec: NormSpec, rng: random.Random) -> list[list[int]]:
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     H = spec.hidden
     vecs = [[0] * H, [lo] * H, [hi] * H, [lo, hi] * (H // 2) + [0] * (H % 2), [hi - 1, hi] * (H // 2) + [hi] * (H % 2)]
     for pos in covering_positions(H, spec.lanes):  # a spike in every lane of every beat
@@ -36,7 +36,7 @@ def _corners(spec: NormSpec, rng: random.Random) -> list[list[int]]:
 
 
 def _extremes(spec: NormSpec, rng: random.Random) -> list[list[int]]:
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     H, P = spec.hidden, spec.lanes
     gam = spec.per_element(spec.gamma)
     top = max(range(H), key=lambda i: abs(gam[i]))
@@ -72,7 +72,7 @@ def _seed_sensitive(spec: NormSpec, rng: random.Random, bases: int | None = None
     sweeps one element of seeded random vectors over the input codes (V is quadratic in it), keeps the V
     whose m is sensitive to an entry not yet covered, and checks the outputs with the golden model.
     """
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     H, ln, E = spec.hidden, spec.norm == "layernorm", spec.eps_codes
     codes = list(range(lo, hi + 1)) if hi - lo < 512 else sorted({rng.randint(lo, hi) for _ in range(512)})
     entry = {m: j for j, ms in enumerate(_bump_sensitive()) for m in ms}
@@ -117,7 +117,7 @@ def _exact_ties(spec: NormSpec, bases: int = 4000) -> dict[bool, list[int]]:
 def _exact_ties_cached(spec_json: str, bases: int) -> dict[bool, tuple[int, ...]]:
     spec = NormSpec.model_validate_json(spec_json)
     rng = random.Random(f"exact-ties-{spec.seed}")
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     olo, ohi = -(1 << (spec.out_bits - 1)), (1 << (spec.out_bits - 1)) - 1
     H, ln = spec.hidden, spec.norm == "layernorm"
     gam = torch.tensor(spec.per_element(spec.gamma), dtype=torch.int64)
@@ -156,7 +156,7 @@ def _near_ties(spec: NormSpec, rng: random.Random, per_side: int = 3) -> tuple[l
     at 2^(sh-1)), from below and from above, for positive and for negative products; exact ties first when the
     search meets one. Returns (vectors, exact ties found, the product signs met: True positive). Random vectors
     rarely hold an exact tie; ``_exact_ties`` searches for them."""
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     H, ln = spec.hidden, spec.norm == "layernorm"
     gam = spec.per_element(spec.gamma)
     best: dict[tuple[bool, bool], list[tuple[int, list[int]]]] = {}
@@ -191,29 +191,18 @@ def _near_ties(spec: NormSpec, rng: random.Random, per_side: int = 3) -> tuple[l
 @register_deriver(NormSpec)
 def derive_norm(spec: NormSpec) -> TestPlan:
     rng = random.Random(spec.seed)
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
-    H, P = spec.hidden, spec.lanes
+    lo, hi = spec.in_range
     sample = bound_vectors(spec)
-    err = (norm_golden(sample, spec) - rounded_float_codes(sample, spec)).abs().max(dim=1).values
-    worst = sample[err.argsort(descending=True, stable=True)[:16]].tolist()
-    spaced = sample[torch.linspace(0, len(sample) - 1, 16).long()].tolist()
-    rand = [[rng.randint(lo, hi) for _ in range(H)] for _ in range(16)]
-
-    def beats(vecs: list[list[int]]) -> list[dict]:
-        return [{"data": v[b * P:(b + 1) * P]} for v in vecs for b in range(spec.beats)]
-
-    def case(name, vecs, bubbles, stalls, tags, bound=False):
-        x = torch.tensor(vecs, dtype=torch.int64)
-        y = rounded_float_codes(x, spec) if bound else norm_golden(x, spec)
-        return stream_case(name, beats(vecs), beats(y.tolist()), jobs=len(vecs), latency=spec.job_cycles,
-                           bubbles=bubbles, stalls=stalls, atol=spec.atol if bound else 0, tags=tags)
+    bound = bound_picks(spec, sample, norm_golden, rounded_float_codes, 16)
+    rand = random_vectors(rng, 16, spec.hidden, lo, hi)
+    case = vector_cases(spec, norm_golden, rounded_float_codes)
 
     seeded = _seed_sensitive(spec, rng)
     ties, exact_ties, tie_signs = _near_ties(spec, rng)
     exact = _exact_ties(spec)
     ties = [exact[sign] for sign in sorted(exact)] + [v for v in ties if v not in exact.values()]
     cases = [c for c in [
-        case("bound_vs_float", worst + spaced, 0.2, 0.2, ["bound"], bound=True),
+        case("bound_vs_float", bound, 0.2, 0.2, ["bound"], bound=True),
         case("corners", _corners(spec, rng), 0.3, 0.3, ["corner"]),
         case("extremes", _extremes(spec, rng), 0.2, 0.2, ["corner"]),
         case("seed_sensitive", seeded, 0.1, 0.1, ["corner"]) if seeded else None,

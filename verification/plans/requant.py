@@ -46,7 +46,7 @@ def _beats(per_channel: list[list[int]], spec: RequantSpec, rng: random.Random, 
 @register_deriver(RequantSpec)
 def derive_requant(spec: RequantSpec) -> TestPlan:
     rng = random.Random(spec.seed)
-    ilo, ihi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    ilo, ihi = spec.in_range
     olo, ohi = spec.out_range
     params = spec.lane_params()
     zp = spec.zero_point

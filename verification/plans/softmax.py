@@ -14,16 +14,16 @@ import random
 import torch
 
 from accelsmith.kinds.softmax import SoftmaxSpec, rounded_float_codes, softmax_golden
-from accelsmith.kinds.softmax.spec import GUARD_BITS
-from accelsmith.kinds.softmax.model import bound_vectors, exp_table, exps
+from accelsmith.kinds.softmax.model import GUARD_BITS, bound_vectors, exp_table, exps
 from accelsmith.verification._derive import register_deriver
 from accelsmith.verification._testplan import TestPlan
-from accelsmith.verification.plans._common import covering_positions, build_plan, with_schedule, stream_case
+from accelsmith.verification.plans._common import (bound_picks, build_plan, covering_positions, random_vectors,
+                                                    vector_cases, with_schedule)
 
 
 def _distance_sweep(spec: SoftmaxSpec, rng: random.Random) -> list[list[int]]:
     """Vectors holding the maximum and then every distance d = max - x once (all exp shifts and indices)."""
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     dists = list(range(1, hi - lo + 1))
     vecs = []
     for k in range(0, len(dists), spec.length - 1):
@@ -36,7 +36,7 @@ def _distance_sweep(spec: SoftmaxSpec, rng: random.Random) -> list[list[int]]:
 
 
 def _corners(spec: SoftmaxSpec) -> list[list[int]]:
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     L = spec.length
     vecs = [[0] * L, [lo] * L, [hi] * L, [lo, hi] * (L // 2) + [lo] * (L % 2)]
     for pos in covering_positions(L, spec.lanes):  # the maximum in every lane of every beat, others close/far below
@@ -58,7 +58,7 @@ def _divider_sensitive(spec: SoftmaxSpec, tries: int = 4096) -> list[list[int]]:
     codes; this searches seeded candidates (few large terms, many small ones, sums that are powers of two)
     for each such slip, then adds the sums at the top of their range.
     """
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     L, eb = spec.length, spec.exp_bits
     k = eb + spec.out_frac + GUARD_BITS
     g = torch.Generator().manual_seed((spec.seed ^ 0x5F3) % (1 << 62))
@@ -96,7 +96,7 @@ def _table_sensitive(spec: SoftmaxSpec, rng: random.Random, tries: int = 1024) -
     A +1 on an entry moves an output by about 2^-(log2 L + 4) LSB, so random vectors almost never see
     it; this searches seeded candidates that place the distances using entry j next to random ones.
     """
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     L = spec.length
     table = exp_table(spec)
     d = torch.arange(hi - lo + 1)
@@ -126,7 +126,7 @@ def _table_sensitive(spec: SoftmaxSpec, rng: random.Random, tries: int = 1024) -
 def _rounding_ties(spec: SoftmaxSpec, count: int = 8, tries: int = 4000) -> tuple[list[list[int]], int]:
     """Searched vectors where p_i = round(e_i * recip) meets an exact tie (the product's residue is exactly half,
     rounded up), then vectors one step below a tie; returns (vectors, vectors with an exact tie)."""
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     g = torch.Generator().manual_seed(spec.seed % (1 << 62) + 1)
     narrow = (hi - torch.randint(0, 1 << max(1, spec.in_frac + 3), (tries, spec.length), generator=g)).clamp(min=lo)
     x = torch.cat([torch.randint(lo, hi + 1, (tries, spec.length), generator=g), narrow])
@@ -142,29 +142,17 @@ def _rounding_ties(spec: SoftmaxSpec, count: int = 8, tries: int = 4000) -> tupl
 @register_deriver(SoftmaxSpec)
 def derive_softmax(spec: SoftmaxSpec) -> TestPlan:
     rng = random.Random(spec.seed)
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
-    L, P = spec.length, spec.lanes
+    lo, hi = spec.in_range
+    L = spec.length
     sample = bound_vectors(spec)
-    err = (softmax_golden(sample, spec) - rounded_float_codes(sample, spec)).abs().max(dim=1).values
-    worst = sample[err.argsort(descending=True, stable=True)[:24]].tolist()
-    spaced = sample[torch.linspace(0, len(sample) - 1, 24).long()].tolist()
-    rand = [[rng.randint(lo, hi) for _ in range(L)] for _ in range(16)]
+    bound = bound_picks(spec, sample, softmax_golden, rounded_float_codes, 24)
+    rand = random_vectors(rng, 16, L, lo, hi)
     narrow = [[max(lo, hi - rng.randint(0, 1 << (spec.in_frac + 2))) for _ in range(L)] for _ in range(16)]
-
-    def beats(vecs: list[list[int]]) -> list[dict]:
-        return [{"data": v[b * P:(b + 1) * P]} for v in vecs for b in range(spec.beats)]
-
-    def case(name, vecs, bubbles, stalls, tags, bound=False):
-        if not vecs:
-            return None  # e.g. no exp-table entry whose +1 is visible
-        x = torch.tensor(vecs, dtype=torch.int64)
-        y = rounded_float_codes(x, spec) if bound else softmax_golden(x, spec)
-        return stream_case(name, beats(vecs), beats(y.tolist()), jobs=len(vecs), latency=spec.job_cycles,
-                           bubbles=bubbles, stalls=stalls, atol=spec.atol if bound else 0, tags=tags)
+    case = vector_cases(spec, softmax_golden, rounded_float_codes)
 
     ties, exact_ties = _rounding_ties(spec)
     cases = [c for c in [
-        case("bound_vs_float", worst + spaced, 0.2, 0.2, ["bound"], bound=True),
+        case("bound_vs_float", bound, 0.2, 0.2, ["bound"], bound=True),
         case("rounding_ties", ties, 0.2, 0.2, ["corner", "rounding"]),
         case("distance_sweep", _distance_sweep(spec, rng), 0.2, 0.2, ["corner", "exhaustive"]),
         case("corners", _corners(spec), 0.3, 0.3, ["corner"]),

@@ -6,7 +6,8 @@ import math
 
 import torch
 
-from accelsmith.kinds.norm.spec import NEWTON_STEPS, RSQRT_BITS
+RSQRT_BITS = 16  # fraction bits of the reciprocal square root and of the normalised variance
+NEWTON_STEPS = 2  # Newton iterations after the 6-entry seed table (one cycle each)
 
 R = RSQRT_BITS
 # seed for m in [1 + j/2, 1.5 + j/2): 2^16 / sqrt(bucket midpoint)
@@ -68,9 +69,9 @@ def rounded_float_codes(x: torch.Tensor, spec) -> torch.Tensor:
 
 def bound_vectors(spec, count: int = 300) -> torch.Tensor:
     """Deterministic dense sample: random, near-constant (tiny variance), spikes, extremes."""
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     H = spec.hidden
-    g = torch.Generator().manual_seed(H * 1009 + spec.in_bits * 31 + spec.in_frac)
+    g = spec.sample_generator()
     rand = torch.randint(lo, hi + 1, (count, H), generator=g)
     base = torch.randint(lo, max(hi - 3, lo + 1), (count, 1), generator=g)
     flat = base + torch.randint(0, 4, (count, H), generator=g)

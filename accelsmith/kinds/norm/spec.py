@@ -6,10 +6,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from accelsmith.kinds.norm.model import NEWTON_STEPS, RSQRT_BITS, bound_check
 from accelsmith.spec import VectorSpec, check_error_bound, register_spec
-
-RSQRT_BITS = 16  # fraction bits of the reciprocal square root and of the normalised variance
-NEWTON_STEPS = 2  # Newton iterations after the 6-entry seed table (one cycle each)
 
 
 @register_spec
@@ -79,8 +77,6 @@ class NormSpec(VectorSpec):
                 raise ValueError(f"{name} entry {bad[0]!r} does not fit {bits} signed bits")
         if self.norm == "rmsnorm" and any(self.beta):
             raise ValueError(f"rmsnorm has no beta; got beta={self.beta!r}")
-        from accelsmith.kinds.norm.model import bound_check
-
         check_error_bound(self, bound_check, self.atol)
         return self
 

@@ -1,6 +1,6 @@
 """Softmax: the spec and its golden model."""
 
+from accelsmith.kinds.softmax.model import GUARD_BITS, LOG2E_BITS, rounded_float_codes, softmax_float_codes, softmax_golden
 from accelsmith.kinds.softmax.spec import SoftmaxSpec
-from accelsmith.kinds.softmax.model import rounded_float_codes, softmax_float_codes, softmax_golden
 
-__all__ = ["SoftmaxSpec", "rounded_float_codes", "softmax_float_codes", "softmax_golden"]
+__all__ = ["GUARD_BITS", "LOG2E_BITS", "SoftmaxSpec", "rounded_float_codes", "softmax_float_codes", "softmax_golden"]

@@ -6,7 +6,8 @@ import math
 
 import torch
 
-from accelsmith.kinds.softmax.spec import GUARD_BITS, LOG2E_BITS
+GUARD_BITS = 4  # reciprocal guard bits: its floor costs at most 2^-4 output LSB
+LOG2E_BITS = 16  # fraction bits of the log2(e) constant
 
 LOG2E = round(math.log2(math.e) * (1 << LOG2E_BITS))
 
@@ -51,9 +52,9 @@ def rounded_float_codes(x: torch.Tensor, spec) -> torch.Tensor:
 
 def bound_vectors(spec, count: int = 600) -> torch.Tensor:
     """Deterministic dense sample: every max-minus-x distance as a two-level vector, peaks, flat, random."""
-    lo, hi = -(1 << (spec.in_bits - 1)), (1 << (spec.in_bits - 1)) - 1
+    lo, hi = spec.in_range
     L = spec.length
-    g = torch.Generator().manual_seed(L * 1009 + spec.in_bits * 31 + spec.in_frac)
+    g = spec.sample_generator()
     d = torch.arange(hi - lo + 1).unsqueeze(1)
     at = torch.arange(L).unsqueeze(0) == d % L  # the odd element's position moves with d
     one_high = torch.where(at, hi, hi - d)  # one element at hi, the rest d below it

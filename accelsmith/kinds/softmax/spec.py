@@ -6,10 +6,8 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
+from accelsmith.kinds.softmax.model import GUARD_BITS, LOG2E_BITS, bound_check
 from accelsmith.spec import VectorSpec, check_error_bound, register_spec
-
-GUARD_BITS = 4  # reciprocal guard bits: its floor costs at most 2^-4 output LSB
-LOG2E_BITS = 16  # fraction bits of the log2(e) constant
 
 
 @register_spec
@@ -61,8 +59,6 @@ class SoftmaxSpec(VectorSpec):
         if self.out_frac > self.out_bits:
             raise ValueError(f"out_frac={self.out_frac!r} exceeds out_bits={self.out_bits!r}; "
                              "probabilities are unsigned Q(out_bits-out_frac).out_frac")
-        from accelsmith.kinds.softmax.model import bound_check
-
         check_error_bound(self, bound_check, self.atol, "; raise the bound or exp_table_bits")
         return self
 
