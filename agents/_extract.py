@@ -16,6 +16,7 @@ from itertools import chain
 
 from pydantic import BaseModel, ValidationError
 
+from accelsmith.agents._fixers import close_module
 from accelsmith.errors import AccelsmithError
 
 MAX_REPLY_CHARS = 512 * 1024
@@ -122,6 +123,11 @@ def extract_files(reply: str, top: str) -> tuple[dict[str, str], list[str]]:
     if not blocks and (spans := _module_spans(reply)):  # prose with bare modules
         blocks.append((None, "\n\n".join(spans)))
     code_blocks = [(n, b, s) for n, b in blocks if (s := _module_spans(b))]
+    if not code_blocks and blocks:  # the model stopped at a finished statement but never wrote `endmodule`
+        closed = [(n, c) for n, b in blocks if (c := close_module(b))]
+        code_blocks = [(n, b, s) for n, b in closed if (s := _module_spans(b))]
+        if code_blocks:
+            notes.append("fixer close_module: appended the missing `endmodule`")
     if not code_blocks:
         if blocks:
             raise UnusableReply("the Verilog is cut off: a `module` without its `endmodule`")

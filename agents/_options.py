@@ -26,6 +26,7 @@ class LlmOptions:
     wall_clock_s: float | None = None
     scratch: bool = False
     waves: bool = True
+    fixers: bool = True
 
 
 def llm_of(ctx) -> LlmOptions:

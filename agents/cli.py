@@ -9,8 +9,8 @@ import typer
 
 from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 
-from accelsmith.agents._env import (ENV_BASE_URL, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL, ENV_MAX_TOKENS, ENV_MODEL,
-                                    ENV_REPLY_TOKENS, ENV_STAGES, ENV_WALL_CLOCK, ENV_WAVES)
+from accelsmith.agents._env import (ENV_BASE_URL, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL, ENV_MAX_TOKENS,
+                                    ENV_MODEL, ENV_REPLY_TOKENS, ENV_STAGES, ENV_WALL_CLOCK, ENV_WAVES)
 from accelsmith.agents._options import LlmOptions, llm_of
 
 LLM = "LLM options (before the command: accelsmith --llm-model M design ...)"
@@ -36,6 +36,8 @@ def llm_options(
                                           help="withhold the kind's template: draft from the spec alone")] = False,
     waves: Annotated[bool, typer.Option("--waves/--no-waves", envvar=ENV_WAVES, rich_help_panel=LLM,
                                         help="cut a waveform window around the first mismatch for repair")] = True,
+    fixers: Annotated[bool, typer.Option("--fixers/--no-fixers", envvar=ENV_FIXERS, rich_help_panel=LLM,
+                                         help="fix an LLM draft's lint errors mechanically before asking again")] = True,
 ) -> None:
     """LLM-aided design and verification of accelerator RTL for transformer blocks.
 
@@ -44,7 +46,7 @@ def llm_options(
     ctx.obj = LlmOptions(base_url=llm_base_url, model=llm_model,
                          local_model=str(llm_local_model) if llm_local_model else None, cascade=llm_cascade,
                          reply_tokens=llm_reply_tokens, max_tokens=max_tokens, wall_clock_s=wall_clock, scratch=scratch,
-                         waves=waves)
+                         waves=waves, fixers=fixers)
 
 
 

@@ -42,6 +42,7 @@ class RunConfig(BaseModel):
     wall_clock_s: float = Field(0.0, ge=0, description="0: no wall-clock budget (sum of node seconds)")
     force_scratch: bool = False   # withhold the kind's template: draft from the spec alone
     waves: bool = True            # cut a waveform window around the first mismatch for debug
+    fixers: bool = True           # mechanical fixes of an LLM draft's lint errors before it is asked again
     estimate: bool = False        # synthesise a verified design (yosys) and record ppa.json
     bench_timeout_s: float | None = None
     limits: Limits = Limits()

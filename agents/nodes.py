@@ -16,11 +16,12 @@ from accelsmith.agents._backends import get_backend
 from accelsmith.agents._budget import exhausted
 from accelsmith.agents._chat import LLMError
 from accelsmith.agents._feedback import build_feedback, failure_window, rtl_sources
+from accelsmith.agents._fixers import apply_fixers
 from accelsmith.agents._prompting import port_header
 from accelsmith.agents._report import write_final_artifacts
 from accelsmith.agents.config import RunConfig, run_config
 from accelsmith.agents.state import DesignState
-from accelsmith.diagnostics import Diagnostic
+from accelsmith.diagnostics import Diagnostic, has_errors
 from accelsmith.errors import ToolMissing
 from accelsmith.hw_templates import RtlBundle, get as get_template, known_templates
 from accelsmith.runstore import write_json
@@ -141,13 +142,45 @@ def check(state: DesignState, cfg: RunConfig) -> Command[Literal["verify", "debu
                                              "stop_reason": "unsafe_rtl"})
     spec = spec_from_dict(state["spec"])
     lint_s = cfg.limits.lint_s or limits_for(spec.design_units, _testplan(state), cfg.sim).lint_s
-    diags: list[Diagnostic] = lint_pyslang(sources, state["top"], it_dir) + lint_verilator(
-        sources, state["top"], it_dir, timeout_s=lint_s, size=spec.size_label)
+
+    def lint(folder: Path) -> list[Diagnostic]:
+        srcs = rtl_sources(folder)
+        return lint_pyslang(srcs, state["top"], folder.parent) + lint_verilator(
+            srcs, state["top"], folder.parent, timeout_s=lint_s, size=spec.size_label)
+
+    diags = lint(it_dir / "rtl")
+    update: dict = {}
+    if has_errors(diags) and cfg.fixers and cfg.backend not in ("expert", "user"):  # never rewrite a user's RTL
+        fixed, diags, records = _fix(state["rtl"], diags, it_dir, lint)
+        write_json(it_dir / "fixes.json", records)
+        kept = sum(r["kept"] for r in records)
+        update["cost"] = {"fixes_applied": kept, "fixes_undone": len(records) - kept}
+        if fixed != state["rtl"]:
+            update["rtl"] = fixed
     write_json(it_dir / "diagnostics.json", [d.model_dump() for d in diags])
-    dumped = [d.model_dump() for d in diags]
-    if any(d.severity == "error" for d in diags):
-        return Command(goto="debug", update={"diagnostics": dumped})
-    return Command(goto="verify", update={"diagnostics": dumped})
+    update["diagnostics"] = [d.model_dump() for d in diags]
+    return Command(goto="debug" if has_errors(diags) else "verify", update=update)
+
+
+def _fix(files: dict[str, str], diags: list[Diagnostic], it_dir: Path, lint) -> tuple[dict, list[Diagnostic], list]:
+    """Mechanical fixes (``agents._fixers``): each trial is linted in its own folder; the draft as written stays in
+    ``rtl_as_drafted/`` and the fixed files replace ``rtl/``. Returns (files, their diagnostics, fix records)."""
+    trials = 0
+
+    def relint(trial: dict[str, str]) -> list[Diagnostic]:
+        nonlocal trials
+        trials += 1
+        folder = it_dir / f"fix_{trials:02d}" / "rtl"
+        RtlBundle(files=trial, top="").write(folder)
+        return lint(folder)
+
+    fixed, records = apply_fixers(files, diags, relint)
+    if fixed == files or scan_rtl(fixed):  # a rewrite adds no construct the scan refuses; checked all the same
+        return files, diags, records
+    shutil.copytree(it_dir / "rtl", it_dir / "rtl_as_drafted", dirs_exist_ok=True)
+    shutil.rmtree(it_dir / "rtl")
+    RtlBundle(files=fixed, top="").write(it_dir / "rtl")
+    return fixed, lint(it_dir / "rtl"), records
 
 
 @timed

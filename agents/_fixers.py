@@ -1,0 +1,253 @@
+"""Mechanical fixes: deterministic rewrites of a drafted module, keyed on the diagnostic codes of the mistakes small
+code models make (a net driven in a procedural block, JSON's ``true``/``false``/``null``, a port declared again in
+the body, an instance without a name, a module whose ``endmodule`` was never written).
+
+A fixer sees one file's text and the diagnostics on it and returns new text, or the same text when it has nothing
+to do. ``apply_fixers`` keeps a fixer's edit only when re-linting shows fewer of the errors it answers and fewer errors
+in all: a fix that does not clear its diagnostic is undone. The model is asked
+again only for what no fixer cleared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from accelsmith.diagnostics import Diagnostic
+from accelsmith.registry import Registry
+
+
+@dataclass(frozen=True)
+class Fixer:
+    name: str
+    codes: frozenset[str]     # diagnostic codes it answers (pyslang / verilator / the reply extractor)
+    messages: tuple[str, ...]  # or message fragments, for tools that give no code
+    rewrite: Callable[[str, list[Diagnostic]], str]
+
+    def answers(self, d: Diagnostic) -> bool:
+        return d.severity == "error" and ((d.code or "") in self.codes or any(m in d.message for m in self.messages))
+
+
+FIXERS: Registry[Fixer] = Registry("fixer")
+
+
+def fixer(name: str, codes: tuple[str, ...] = (), messages: tuple[str, ...] = ()):
+    def wrap(fn: Callable[[str, list[Diagnostic]], str]) -> Fixer:
+        return FIXERS.register(name, Fixer(name, frozenset(codes), messages, fn))
+    return wrap
+
+
+_ID = r"[A-Za-z_][A-Za-z0-9_$]*"
+_QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_$]*)'")
+
+
+def _lines(text: str) -> list[str]:
+    return text.split("\n")
+
+
+def _named(d: Diagnostic) -> str | None:
+    m = _QUOTED.search(d.message)
+    return m.group(1) if m else None
+
+
+def _strip_comment(line: str) -> str:
+    return line.split("//", 1)[0]
+
+
+# --- a net driven in a procedural block -> a variable (reg) ----------------------------------------------------------
+
+_PROC_LHS = re.compile(rf"(?:^|[\s;(])({_ID})\s*(?:\[[^\]]*\]\s*)*(?:<=|=)(?!=)")
+
+
+def _procedural_targets(text: str, diags: list[Diagnostic]) -> set[str]:
+    names: set[str] = set()
+    lines = _lines(text)
+    for d in diags:
+        named = _named(d)
+        if named and "wire" in d.message.lower():  # verilator PROCASSWIRE names it
+            names.add(named)
+        elif d.line and 1 <= d.line <= len(lines):  # pyslang AssignToNet gives the line: its left-hand sides
+            code = _strip_comment(lines[d.line - 1])
+            for m in _PROC_LHS.finditer(code):
+                if m.group(1) not in ("if", "for", "while", "case", "assign"):
+                    names.add(m.group(1))
+    return names
+
+
+def _declare_as_reg(text: str, name: str) -> str:
+    lines = _lines(text)
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    for i, line in enumerate(lines):
+        code = _strip_comment(line)
+        if not word.search(code):
+            continue
+        # ANSI port: output [wire] [range] name
+        port = re.match(rf"^(\s*output\s+)(wire\s+|logic\s+)?((?:signed\s+)?(?:\[[^\]]*\]\s*)?)({_ID}\s*(?:,|\)|$).*)$", line)
+        if port and re.match(rf"{re.escape(name)}\b", port.group(4)):
+            lines[i] = f"{port.group(1)}reg {port.group(3)}{port.group(4)}"
+            return "\n".join(lines)
+        decl = re.match(rf"^(\s*)wire(\s+(?:signed\s+)?(?:\[[^\]]*\]\s*)?)([^;=]*);(.*)$", line)
+        if decl:
+            names = [n.strip() for n in decl.group(3).split(",")]
+            if name in names:
+                rest = [n for n in names if n != name]
+                out = f"{decl.group(1)}reg{decl.group(2)}{name};{decl.group(4)}"
+                if rest:
+                    out += f"\n{decl.group(1)}wire{decl.group(2)}{', '.join(rest)};"
+                lines[i] = out
+                return "\n".join(lines)
+    return text
+
+
+@fixer("net_to_reg", codes=("AssignToNet", "PROCASSWIRE"), messages=("Procedural assignment to wire",))
+def net_to_reg(text: str, diags: list[Diagnostic]) -> str:
+    for name in sorted(_procedural_targets(text, diags)):
+        text = _declare_as_reg(text, name)
+    return text
+
+
+# --- JSON literals -> Verilog -----------------------------------------------------------------------------------------
+
+_JSON = {"true": "1'b1", "false": "1'b0", "null": "0", "True": "1'b1", "False": "1'b0", "None": "0"}
+
+
+@fixer("json_literals", codes=("UndeclaredIdentifier",), messages=("Can't find definition of variable",))
+def json_literals(text: str, diags: list[Diagnostic]) -> str:
+    words = {w for d in diags if (w := _named(d)) in _JSON}
+    if not words:
+        return text
+    pat = re.compile(r"\b(" + "|".join(sorted(words)) + r")\b")
+    out = []
+    for line in _lines(text):
+        code, sep, comment = line.partition("//")
+        out.append(pat.sub(lambda m: _JSON[m.group(1)], code) + sep + comment)
+    return "\n".join(out)
+
+
+# --- a port declared again in the body -> one declaration ----------------------------------------------------------
+
+_BODY_DECL = re.compile(rf"^\s*(reg|wire|logic)\b\s*(?:signed\s+)?(?:\[[^\]]*\]\s*)?({_ID})\s*;\s*(//.*)?$")
+
+
+@fixer("duplicate_declaration", codes=("Redefinition", "DuplicateDefinition"), messages=("Duplicate declaration of",))
+def duplicate_declaration(text: str, diags: list[Diagnostic]) -> str:
+    names = {n for d in diags if (n := _named(d))}
+    lines = _lines(text)
+    for name in sorted(names):
+        seen_port = None
+        for i, line in enumerate(lines):
+            code = _strip_comment(line)
+            if seen_port is None and re.match(rf"^\s*(input|output|inout)\b.*\b{re.escape(name)}\b", code):
+                seen_port = i
+                continue
+            m = _BODY_DECL.match(line)
+            if seen_port is not None and m and m.group(2) == name:
+                lines[i] = None  # the port already declares it
+                if m.group(1) == "reg" and re.match(r"^\s*output\b", lines[seen_port]) \
+                        and not re.search(r"\b(reg|logic)\b", lines[seen_port]):
+                    lines[seen_port] = re.sub(r"^(\s*output)(\s+wire)?\b", r"\1 reg", lines[seen_port], count=1)
+                break
+    return "\n".join(ln for ln in lines if ln is not None)
+
+
+# --- an instance without a name -> u_<module>_<line> ------------------------------------------------------------------
+
+def _matching_paren(text: str, start: int) -> int:
+    depth = 0
+    for j in range(start, len(text)):
+        if text[j] == "(":
+            depth += 1
+        elif text[j] == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1
+
+
+@fixer("instance_name", codes=("InstanceNameRequired",), messages=("instance name is required",))
+def instance_name(text: str, diags: list[Diagnostic]) -> str:
+    for ln in sorted({d.line for d in diags if d.line}, reverse=True):
+        lines = _lines(text)
+        if not 1 <= ln <= len(lines):
+            continue
+        at = ln - 1
+        if lines[at].lstrip().startswith(("(", "#")) and at > 0:  # the module's name ends the line above
+            at -= 1
+        offset = sum(len(x) + 1 for x in lines[:at])
+        m = re.compile(rf"[ \t]*({_ID})").match(text, offset)
+        if not m:
+            continue
+        pos = m.end(1)
+        after = text[pos:].lstrip()
+        if after.startswith("#"):  # a parameter list first: the name goes after it
+            open_at = text.find("(", pos)
+            close = _matching_paren(text, open_at) if open_at >= 0 else -1
+            if close < 0:
+                continue
+            pos = close + 1
+            after = text[pos:].lstrip()
+        if not after.startswith("("):
+            continue
+        gap = "" if text[pos] in " \t\n" else " "
+        text = text[:pos] + f" u_{m.group(1)}_{ln}{gap}" + text[pos:]
+    return text
+
+
+# --- a module whose endmodule was never written ---------------------------------------------------------------------
+
+_OPENERS = re.compile(r"\b(begin|case|casez|casex|function|task|generate|fork)\b")
+_CLOSERS = re.compile(r"\b(end|endcase|endfunction|endtask|endgenerate|join)\b")
+
+
+def close_module(text: str) -> str | None:
+    """``text`` + ``endmodule`` when its last module lacks one and the text stops at a finished statement (blocks
+    balanced, last line ends a statement); None when the reply was cut off mid-statement."""
+    code = "\n".join(_strip_comment(ln) for ln in _lines(text))
+    modules, ends = len(re.findall(r"\bmodule\b", code)), len(re.findall(r"\bendmodule\b", code))
+    if modules != ends + 1:
+        return None
+    tail = code[code.rfind("module"):]
+    if len(_OPENERS.findall(tail)) != len(_CLOSERS.findall(tail)) or tail.count("(") != tail.count(")"):
+        return None
+    last = code.rstrip().split("\n")[-1].strip()
+    if not re.search(r"(;|\bend\w*)$", last):
+        return None
+    return text.rstrip() + "\nendmodule\n"
+
+
+ORDER = ("json_literals", "duplicate_declaration", "instance_name", "net_to_reg")
+
+
+def errors(diags: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diags if d.severity == "error" and d.code != "BUILD"]
+
+
+def apply_fixers(files: dict[str, str], diags: list[Diagnostic], relint: Callable[[dict[str, str]], list[Diagnostic]],
+                 order: tuple[str, ...] = ORDER) -> tuple[dict[str, str], list[dict]]:
+    """Try each fixer that answers one of ``diags``' errors, file by file; keep an edit only when ``relint`` of the
+    edited files shows fewer errors. Returns the files (fixed or as given) and one record per kept or undone fix."""
+    applied: list[dict] = []
+    current, now = dict(files), errors(diags)
+    for name in order:
+        fx = FIXERS.get(name)
+        hits = [d for d in now if fx.answers(d)]
+        if not hits:
+            continue
+        trial = dict(current)
+        for fname, text in current.items():
+            mine = [d for d in hits if d.file in (None, fname) or (d.file or "").endswith(fname)]
+            if mine:
+                trial[fname] = fx.rewrite(text, mine)
+        if trial == current:
+            applied.append({"fixer": name, "kept": False, "why": "no edit matched", "errors_before": len(now)})
+            continue
+        after = errors(relint(trial))
+        # kept: fewer of the errors it answers, and fewer errors in all (trading one error for another is undone)
+        kept = sum(fx.answers(d) for d in after) < len(hits) and len(after) < len(now)
+        applied.append({"fixer": name, "kept": kept, "errors_before": len(now), "errors_after": len(after)})
+        if kept:
+            current, now = trial, after
+        if not now:
+            break
+    return current, applied

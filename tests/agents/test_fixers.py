@@ -1,0 +1,189 @@
+"""Mechanical fixes of drafted RTL, judged by the real linters (pyslang, Verilator), and in the design loop against a
+real HTTP server: a draft whose only errors a fixer clears is verified without asking the model again."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from agents_designs import GOOD_RTL, SPEC, fenced
+from agents_oai_server import ScriptedServer, sequence
+from accelsmith.agents._extract import UnusableReply, extract_files
+from accelsmith.agents._fixers import apply_fixers, close_module
+from accelsmith.verification import lint_pyslang, lint_verilator
+
+HEADER = """module clamp_top (
+    input  wire clk,
+    input  wire rst_n,
+    input  wire in_valid,
+    output wire in_ready,
+    input  wire [31:0] in_x,
+    output wire out_valid,
+    input  wire out_ready,
+    output wire [31:0] out_y
+);
+"""
+# a registered ReLU with the mistakes the small models made (bench/results/llm_eval_*.json: "cannot assign to a
+# net within a procedural context", "use of undeclared identifier 'true'", "Duplicate declaration of signal",
+# "instance name is required", replies ending without `endmodule`)
+REGISTERED = HEADER + """    wire v, y_valid;
+    wire [31:0] y_q;
+    assign in_ready = !v || out_ready;
+    integer i;
+    always @(posedge clk) begin
+        if (!rst_n) v <= 1'b0;
+        else if (in_ready) begin
+            v <= in_valid;
+            for (i = 0; i < 4; i = i + 1)
+                y_q[i*8 +: 8] <= in_x[i*8 + 7] ? 8'd0 : in_x[i*8 +: 8];
+        end
+    end
+    assign y_valid = v;
+    assign out_valid = y_valid;
+    assign out_y = y_q;
+endmodule
+"""
+
+
+def lint(files: dict[str, str], folder: Path) -> list:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    paths = []
+    for name, text in files.items():
+        (folder / name).write_text(text)
+        paths.append(folder / name)
+    return lint_pyslang(paths, "clamp_top", folder) + lint_verilator(paths, "clamp_top", folder)
+
+
+def fix(text: str, tmp_path: Path) -> tuple[str, list[dict]]:
+    files = {"clamp_top.v": text}
+    n = iter(range(100))
+    fixed, records = apply_fixers(files, lint(files, tmp_path / "as_drafted"),
+                                  lambda f: lint(f, tmp_path / f"trial_{next(n)}"))
+    return fixed["clamp_top.v"], records
+
+
+def errors(text: str, folder: Path) -> list[str]:
+    return [d.message for d in lint({"clamp_top.v": text}, folder) if d.severity == "error"]
+
+
+def test_a_net_driven_in_an_always_block_becomes_a_reg(tmp_path):
+    assert any("procedural" in e for e in errors(REGISTERED, tmp_path / "before"))
+    fixed, records = fix(REGISTERED, tmp_path)
+    assert errors(fixed, tmp_path / "after") == []
+    assert "    reg v;\n    wire y_valid;" in fixed and "    reg [31:0] y_q;" in fixed  # y_valid stays a wire
+    assert records == [{"fixer": "net_to_reg", "kept": True, "errors_before": 6, "errors_after": 0}]
+
+
+def test_an_output_port_driven_in_an_always_block_becomes_output_reg(tmp_path):
+    text = REGISTERED.replace("assign out_y = y_q;\n", "").replace("y_q[i*8 +: 8] <=", "out_y[i*8 +: 8] <=")
+    fixed, records = fix(text, tmp_path)
+    assert "    output reg [31:0] out_y\n" in fixed and records[-1]["kept"]
+    assert errors(fixed, tmp_path / "after") == []
+
+
+def test_json_literals_become_verilog_constants_outside_comments(tmp_path):
+    text = GOOD_RTL.replace("assign in_ready = out_ready;", "localparam SIGNED = true;  // true: two's complement\n"
+                            "    localparam WRAP = false;\n    assign in_ready = out_ready;")
+    assert any("'true'" in e for e in errors(text, tmp_path / "before"))
+    fixed, records = fix(text, tmp_path)
+    assert "localparam SIGNED = 1'b1;  // true: two's complement" in fixed and "WRAP = 1'b0;" in fixed
+    assert records[0]["fixer"] == "json_literals" and records[0]["kept"]
+    assert errors(fixed, tmp_path / "after") == []
+
+
+def test_a_port_declared_again_in_the_body_is_declared_once(tmp_path):
+    text = HEADER.replace("output wire [31:0] out_y", "output [31:0] out_y") + """    reg [31:0] out_y;
+    reg v;
+    assign in_ready = !v || out_ready;
+    assign out_valid = v;
+    always @(posedge clk) begin
+        if (!rst_n) v <= 1'b0;
+        else if (in_ready) begin
+            v <= in_valid;
+            out_y <= in_x;
+        end
+    end
+endmodule
+"""
+    fixed, records = fix(text, tmp_path)
+    assert "reg [31:0] out_y;" not in fixed and "    output reg [31:0] out_y\n" in fixed
+    assert [r["fixer"] for r in records if r["kept"]] == ["duplicate_declaration"]
+    assert errors(fixed, tmp_path / "after") == []
+
+
+def test_an_instance_without_a_name_gets_one(tmp_path):
+    text = ("module lane (input wire [7:0] x, output wire [7:0] y);\n    assign y = x[7] ? 8'd0 : x;\nendmodule\n"
+            + HEADER + "    assign in_ready = out_ready;\n    assign out_valid = in_valid;\n"
+            "    lane (.x(in_x[7:0]), .y(out_y[7:0]));\n    lane (.x(in_x[15:8]), .y(out_y[15:8]));\n"
+            "    lane\n        (.x(in_x[23:16]), .y(out_y[23:16]));\n    lane (.x(in_x[31:24]), .y(out_y[31:24]));\n"
+            "endmodule\n")
+    assert sum("instance name is required" in e for e in errors(text, tmp_path / "before")) == 4
+    fixed, records = fix(text, tmp_path)
+    assert "lane u_lane_16 (.x(in_x[7:0])" in fixed and "lane u_lane_19\n" in fixed
+    assert errors(fixed, tmp_path / "after") == []
+
+
+def test_a_fixer_with_no_matching_declaration_leaves_the_draft_as_written(tmp_path):
+    # the model drove an input port from its always block: no declaration a fixer may turn into a reg
+    text = REGISTERED.replace("if (!rst_n) v <= 1'b0;", "if (!rst_n) begin v <= 1'b0; in_valid <= 1'b0; end")
+    text = text.replace("wire v, y_valid;\n    wire [31:0] y_q;", "reg v;\n    wire y_valid;\n    reg [31:0] y_q;")
+    assert any("procedural" in e for e in errors(text, tmp_path / "before"))
+    fixed, records = fix(text, tmp_path)
+    assert fixed == text and records == [{"fixer": "net_to_reg", "kept": False, "why": "no edit matched",
+                                          "errors_before": 2}]
+
+
+def test_an_edit_that_does_not_lower_the_errors_is_undone(tmp_path):
+    """The rule itself, with the real linters: a rewrite that trades the error it answers for another is undone."""
+    from accelsmith.agents._fixers import fixer
+
+    fixer("rename_to_another_undeclared", codes=("UndeclaredIdentifier",))(
+        lambda text, diags: text.replace("x_undeclared", "y_undeclared"))
+    from agents_designs import LINT_BROKEN_RTL
+
+    files = {"clamp_top.v": LINT_BROKEN_RTL}
+    before = lint(files, tmp_path / "as_drafted")
+    fixed, records = apply_fixers(files, before, lambda f: lint(f, tmp_path / "trial"),
+                                  order=("rename_to_another_undeclared",))
+    assert fixed == files
+    assert records == [{"fixer": "rename_to_another_undeclared", "kept": False,
+                        "errors_before": len([d for d in before if d.severity == "error" and d.code != "BUILD"]),
+                        "errors_after": len([d for d in before if d.severity == "error" and d.code != "BUILD"])}]
+
+
+def test_a_reply_that_forgot_endmodule_is_closed_but_a_cut_off_one_is_not():
+    body = GOOD_RTL.rstrip().removesuffix("endmodule")
+    files, notes = extract_files(f"```verilog\n{body}```\n", "clamp_top")
+    assert files["clamp_top.v"].rstrip().endswith("endgenerate\nendmodule")
+    assert "fixer close_module" in notes[0]
+    cut = body.rsplit("endgenerate", 1)[0] + "            assign out_y[i*8 +: 8] = x[7] ?"
+    assert close_module(cut) is None
+    with pytest.raises(UnusableReply, match="cut off"):
+        extract_files(f"```verilog\n{cut}\n```\n", "clamp_top")
+
+
+@pytest.mark.sim
+def test_the_loop_verifies_a_fixable_draft_without_asking_again(run_design):
+    with ScriptedServer(sequence(fenced(REGISTERED), fenced(GOOD_RTL))) as srv:
+        final = run_design(srv, SPEC)
+    assert (final["status"], final["iteration"]) == ("verified", 1), final.get("stop_detail")
+    assert len(srv.draft_requests()) == 1
+    assert final["cost"]["fixes_applied"] == 1 and final["cost"]["fixes_undone"] == 0
+    it = Path(final["run_dir"]) / "iter_01"
+    assert (it / "rtl_as_drafted" / "clamp_top.v").read_text() == REGISTERED  # the draft as written is kept
+    assert "reg [31:0] y_q;" in (it / "rtl" / "clamp_top.v").read_text()
+    assert json.loads((it / "fixes.json").read_text())[0]["fixer"] == "net_to_reg"
+    cost = json.loads((Path(final["run_dir"]) / "cost.json").read_text())
+    assert cost["fixes_applied"] == 1
+
+
+@pytest.mark.sim
+def test_without_fixers_the_same_draft_goes_back_to_the_model(run_design):
+    with ScriptedServer(sequence(fenced(REGISTERED), fenced(GOOD_RTL))) as srv:
+        final = run_design(srv, SPEC, fixers=False)
+    assert (final["status"], final["iteration"]) == ("verified", 2)
+    assert len(srv.draft_requests()) == 2 and "fixes_applied" not in final["cost"]
