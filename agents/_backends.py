@@ -11,6 +11,31 @@ from accelsmith.registry import Registry, importing
 from accelsmith.spec import BlockSpec
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """How many candidates one draft step asks for: candidate 0 is greedy (temperature 0), the others sample at
+    ``temperature`` with seeds ``seed + i`` (recorded per candidate)."""
+
+    n: int = 1
+    temperature: float = 0.7
+    seed: int = 0
+    greedy_first: bool = True  # False: every candidate samples (the loop changing strategy after a repeat)
+
+    def settings(self) -> list[tuple[float, int | None]]:
+        """(temperature, seed) per candidate."""
+        first = 1 if self.greedy_first else 0
+        return [(0.0, None)] * first + [(self.temperature, self.seed + i) for i in range(first, self.n)]
+
+
+@dataclass
+class Candidate:
+    bundle: RtlBundle | None
+    temperature: float = 0.0
+    seed: int | None = None
+    model: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
 @dataclass
 class Draft:
     bundle: RtlBundle | None
@@ -21,6 +46,7 @@ class Draft:
     usage: dict[str, list[int]] = field(default_factory=dict)   # model -> [tokens_in, tokens_out]
     counters: dict[str, int] = field(default_factory=dict)      # format_retries, http_retries, escalations
     replies: list[dict] = field(default_factory=list)           # raw replies, kept in the run folder
+    candidates: list[Candidate] = field(default_factory=list)   # every usable reply of this step (sampling)
 
     def add_usage(self, model: str, tokens_in: int, tokens_out: int) -> None:
         self.tokens_in += tokens_in
@@ -36,6 +62,7 @@ class Draft:
             self.counters[k] = self.counters.get(k, 0) + v
         self.notes += other.notes
         self.replies += other.replies
+        self.candidates += other.candidates
 
     def cost(self) -> dict[str, int]:
         """Cost entries for the graph state (numbers add up across nodes)."""
@@ -51,7 +78,8 @@ class Backend(Protocol):
     can_repair: bool
     model: str
 
-    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None) -> Draft: ...
+    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None, sampling: Sampling | None = None) -> Draft:
+        ...
 
 
 def register_backend(name: str):
@@ -92,7 +120,7 @@ class ExpertBackend:
     def __init__(self, **_options):
         pass
 
-    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None) -> Draft:
+    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None, sampling: Sampling | None = None) -> Draft:
         if plan.get("approach") == "scratch":
             return Draft(bundle=None, model="template",
                          notes=[f"kind {spec.kind!r} has no template here (or it was withheld); "
@@ -114,7 +142,7 @@ class UserBackend:
             raise ValueError("the user backend needs the design's files and its top module (accelsmith verify)")
         self.files, self.top = dict(files), top
 
-    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None) -> Draft:
+    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None, sampling: Sampling | None = None) -> Draft:
         return Draft(bundle=RtlBundle(files=dict(self.files), top=self.top), model="user",
                      notes=[f"the user's RTL: {', '.join(sorted(self.files))} (top {self.top})"])
 

@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from accelsmith.agents._backends import Draft, get_backend, register_backend
+from accelsmith.agents._backends import Draft, Sampling, get_backend, register_backend
 from accelsmith.agents._chat import LLMError
 from accelsmith.diagnostics import Diagnostic
 from accelsmith.hw_templates import RtlBundle
@@ -77,11 +77,11 @@ class CascadeBackend:
     def plan(self, spec: BlockSpec, context: dict):
         return self.stages[0].plan(spec, context)  # planning is cheap: the small model does it
 
-    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None) -> Draft:
+    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None, sampling: Sampling | None = None) -> Draft:
         total = Draft(bundle=None, model=self.stages[0].model)
         for i, stage in enumerate(self.stages):
             try:
-                d = stage.draft(spec, plan, feedback)
+                d = stage.draft(spec, plan, feedback, sampling)
             except LLMError as err:  # a stage that cannot answer passes the work up
                 if i == len(self.stages) - 1:
                     raise

@@ -63,14 +63,18 @@ class OpenAIChat:
             hinted = 0.0
         return min(MAX_BACKOFF_S, max(hinted, self.backoff_s * (2 ** attempt)))
 
-    def chat(self, messages: list[dict], max_tokens: int) -> ChatReply:
+    def chat(self, messages: list[dict], max_tokens: int, *, temperature: float | None = None,
+             seed: int | None = None) -> ChatReply:
+        """One completion; ``temperature`` (default: the client's) and ``seed`` (sampling) apply to this call."""
         oa = self._openai
+        extra = {} if seed is None else {"seed": seed}
         transient = (oa.RateLimitError, oa.APITimeoutError, oa.APIConnectionError, oa.InternalServerError)
         waits: list[float] = []
         for attempt in range(self.retries + 1):
             try:
-                resp = self._client.chat.completions.create(model=self.model, messages=messages,
-                                                            max_tokens=max_tokens, temperature=self.temperature)
+                resp = self._client.chat.completions.create(
+                    model=self.model, messages=messages, max_tokens=max_tokens,
+                    temperature=self.temperature if temperature is None else temperature, **extra)
             except transient as err:
                 if attempt == self.retries:
                     raise LLMUnavailable(f"{self.base_url!r} still failing after {attempt + 1} attempts: "
@@ -117,20 +121,22 @@ class LocalChat:
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.model = Path(path).name
 
-    def chat(self, messages: list[dict], max_tokens: int) -> ChatReply:
+    def chat(self, messages: list[dict], max_tokens: int, *, temperature: float | None = None,
+             seed: int | None = None) -> ChatReply:
+        temperature = self.temperature if temperature is None else temperature
         if self.path.endswith(".gguf"):
             with _LOAD_LOCK:
                 llm = _llama(self.path, self.n_ctx, self.threads)
                 try:
                     out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
-                                                     temperature=self.temperature,
+                                                     temperature=temperature, seed=seed,
                                                      repeat_penalty=self.repeat_penalty)
                 except (ValueError, RuntimeError) as err:  # e.g. the prompt outgrew the context window
                     raise LLMError(f"{self.model}: {type(err).__name__}: {str(err)[:200]}") from None
             usage = out.get("usage") or {}
             return ChatReply(text=out["choices"][0]["message"]["content"] or "", model=self.model,
                              tokens_in=usage.get("prompt_tokens", 0), tokens_out=usage.get("completion_tokens", 0))
-        return _hf_chat(self.path, messages, max_tokens, self.model, self.repeat_penalty)
+        return _hf_chat(self.path, messages, max_tokens, self.model, self.repeat_penalty, temperature, seed)
 
 
 @functools.cache
@@ -140,13 +146,17 @@ def _hf_model(path: str):
     return AutoTokenizer.from_pretrained(path), AutoModelForCausalLM.from_pretrained(path)
 
 
-def _hf_chat(path: str, messages: list[dict], max_tokens: int, name: str, repeat_penalty: float = 1.0) -> ChatReply:
+def _hf_chat(path: str, messages: list[dict], max_tokens: int, name: str, repeat_penalty: float = 1.0,
+             temperature: float = 0.0, seed: int | None = None) -> ChatReply:
     import torch
 
     tok, model = _hf_model(path)
     ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
+    sample = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
+    if temperature > 0 and seed is not None:
+        torch.manual_seed(seed)
     with torch.no_grad():
-        out = model.generate(ids, max_new_tokens=max_tokens, do_sample=False, repetition_penalty=repeat_penalty)
+        out = model.generate(ids, max_new_tokens=max_tokens, repetition_penalty=repeat_penalty, **sample)
     new = out[0, ids.shape[-1]:]
     return ChatReply(text=tok.decode(new, skip_special_tokens=True), model=name,
                      tokens_in=int(ids.shape[-1]), tokens_out=int(new.shape[-1]))

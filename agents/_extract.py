@@ -123,7 +123,8 @@ def extract_files(reply: str, top: str) -> tuple[dict[str, str], list[str]]:
     if not blocks and (spans := _module_spans(reply)):  # prose with bare modules
         blocks.append((None, "\n\n".join(spans)))
     code_blocks = [(n, b, s) for n, b in blocks if (s := _module_spans(b))]
-    if not code_blocks and blocks:  # the model stopped at a finished statement but never wrote `endmodule`
+    if not code_blocks and blocks and reply.count("```") % 2 == 0:
+        # the model closed its block at a finished statement but never wrote `endmodule` (an open fence: cut off)
         closed = [(n, c) for n, b in blocks if (c := close_module(b))]
         code_blocks = [(n, b, s) for n, b in closed if (s := _module_spans(b))]
         if code_blocks:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from accelsmith.agents._backends import Draft, register_backend
+from accelsmith.agents._backends import Candidate, Draft, Sampling, register_backend
 from accelsmith.agents._chat import ChatReply, LocalChat, OpenAIChat
 from accelsmith.agents._extract import UnusableReply, extract_files, extract_json
 from accelsmith.agents._prompting import describe_spec, feedback_text, rtl_text
@@ -41,14 +41,15 @@ class LLMBackend:
         return self.chat.model
 
     def _ask(self, messages: list[dict], parse: Callable[[str], object], wanted: str, max_tokens: int,
-             draft: Draft) -> object | None:
+             draft: Draft, temperature: float | None = None, seed: int | None = None) -> object | None:
         """Ask; on an unusable reply, remind the model of the format and ask again (counted)."""
         messages = list(messages)
+        sampling = {} if temperature is None else {"temperature": temperature, "seed": seed}
         for attempt in range(self.format_retries + 1):
-            reply: ChatReply = self.chat.chat(messages, max_tokens)
+            reply: ChatReply = self.chat.chat(messages, max_tokens, **sampling)
             draft.add_usage(reply.model, reply.tokens_in, reply.tokens_out)
             draft.counters["http_retries"] = draft.counters.get("http_retries", 0) + reply.retries
-            draft.replies.append({"model": reply.model, "text": reply.text})
+            draft.replies.append({"model": reply.model, "text": reply.text, **sampling})
             try:
                 return parse(reply.text)
             except UnusableReply as err:
@@ -68,7 +69,7 @@ class LLMBackend:
                           self.plan_tokens, usage)
         return (reply.model_dump() if reply is not None else None), usage
 
-    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None) -> Draft:
+    def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None, sampling: Sampling | None = None) -> Draft:
         out = Draft(bundle=None, model=self.model)
         top = plan["top"]
         llm_plan = plan.get("llm_plan")
@@ -85,12 +86,15 @@ class LLMBackend:
                                       previous_rtl=rtl_text(feedback["previous_rtl"]),
                                       feedback_text=feedback_text(feedback), top=top)
         msgs = [{"role": "system", "content": render("system")}, {"role": "user", "content": prompt}]
-        parsed = self._ask(msgs, lambda t: extract_files(t, top), "the complete Verilog in one ```verilog block",
-                           self.max_reply_tokens, out)
-        if parsed is not None:
-            files, notes = parsed
-            out.bundle = RtlBundle(files=files, top=top)
-            out.notes += notes
+        for temperature, seed in (sampling or Sampling()).settings():
+            parsed = self._ask(msgs, lambda t: extract_files(t, top), "the complete Verilog in one ```verilog block",
+                               self.max_reply_tokens, out, temperature=temperature if sampling else None, seed=seed)
+            if parsed is not None:
+                files, notes = parsed
+                out.candidates.append(Candidate(RtlBundle(files=files, top=top), temperature, seed, self.model, notes))
+                out.notes += notes
+        if out.candidates:
+            out.bundle = out.candidates[0].bundle
         return out
 
     def complete(self, messages: list[dict], parse: Callable[[str], object], wanted: str, draft: Draft):

@@ -27,6 +27,8 @@ class LlmOptions:
     scratch: bool = False
     waves: bool = True
     fixers: bool = True
+    candidates: int = 1
+    temperature: float = 0.7
 
 
 def llm_of(ctx) -> LlmOptions:

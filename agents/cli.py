@@ -9,8 +9,9 @@ import typer
 
 from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 
-from accelsmith.agents._env import (ENV_BASE_URL, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL, ENV_MAX_TOKENS,
-                                    ENV_MODEL, ENV_REPLY_TOKENS, ENV_STAGES, ENV_WALL_CLOCK, ENV_WAVES)
+from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL,
+                                    ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_STAGES, ENV_TEMPERATURE,
+                                    ENV_WALL_CLOCK, ENV_WAVES)
 from accelsmith.agents._options import LlmOptions, llm_of
 
 LLM = "LLM options (before the command: accelsmith --llm-model M design ...)"
@@ -38,6 +39,11 @@ def llm_options(
                                         help="cut a waveform window around the first mismatch for repair")] = True,
     fixers: Annotated[bool, typer.Option("--fixers/--no-fixers", envvar=ENV_FIXERS, rich_help_panel=LLM,
                                          help="fix an LLM draft's lint errors mechanically before asking again")] = True,
+    candidates: Annotated[int, typer.Option(min=1, max=16, envvar=ENV_CANDIDATES, rich_help_panel=LLM,
+                                            help="designs asked for per draft step; the best by evidence goes on "
+                                                 "(the first greedy, the rest sampled)")] = 1,
+    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, envvar=ENV_TEMPERATURE, rich_help_panel=LLM,
+                                               help="sampling temperature of the candidates after the first")] = 0.7,
 ) -> None:
     """LLM-aided design and verification of accelerator RTL for transformer blocks.
 
@@ -46,7 +52,8 @@ def llm_options(
     ctx.obj = LlmOptions(base_url=llm_base_url, model=llm_model,
                          local_model=str(llm_local_model) if llm_local_model else None, cascade=llm_cascade,
                          reply_tokens=llm_reply_tokens, max_tokens=max_tokens, wall_clock_s=wall_clock, scratch=scratch,
-                         waves=waves, fixers=fixers)
+                         waves=waves, fixers=fixers,
+                         candidates=candidates, temperature=temperature)
 
 
 

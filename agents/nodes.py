@@ -12,23 +12,22 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END
 from langgraph.types import Command
 
-from accelsmith.agents._backends import get_backend
+from accelsmith.agents._backends import Candidate, Sampling, get_backend
 from accelsmith.agents._budget import exhausted
 from accelsmith.agents._chat import LLMError
 from accelsmith.agents._feedback import build_feedback, failure_window, rtl_sources
-from accelsmith.agents._fixers import apply_fixers
+from accelsmith.agents._candidates import fingerprint, judge, rank, screen
 from accelsmith.agents._prompting import port_header
 from accelsmith.agents._report import write_final_artifacts
 from accelsmith.agents.config import RunConfig, run_config
 from accelsmith.agents.state import DesignState
-from accelsmith.diagnostics import Diagnostic, has_errors
+from accelsmith.diagnostics import Diagnostic
 from accelsmith.errors import ToolMissing
 from accelsmith.hw_templates import RtlBundle, get as get_template, known_templates
 from accelsmith.runstore import write_json
 from accelsmith.spec import spec_from_dict
-from accelsmith.verification._limits import cross_check_plan, limits_for
-from accelsmith.verification import (TestPlan, derive, lint_pyslang, lint_verilator, ppa, refusals, run_bench,
-                                     scan_preprocessed, scan_rtl)
+from accelsmith.verification._limits import cross_check_plan
+from accelsmith.verification import TestPlan, derive, ppa, run_bench
 
 
 def timed(fn):
@@ -107,80 +106,92 @@ def draft(state: DesignState, cfg: RunConfig) -> Command[Literal["check", "debug
     backend = _backend(cfg)
     iteration = state["iteration"] + 1
     it_dir = _iter_dir(state, iteration)
+    tried = list(state.get("tried") or [])
+    seed = spec.seed % (1 << 30) + 1000 * iteration
+    sampling = Sampling(cfg.candidates, cfg.temperature, seed) if cfg.candidates > 1 else None
     try:
-        result = backend.draft(spec, state["plan"], state.get("feedback"))
+        result = backend.draft(spec, state["plan"], state.get("feedback"), sampling)
+        fresh = _fresh(result, tried)
+        if result.candidates and not fresh and backend.can_repair:
+            # every candidate repeats a design already checked: sample instead of checking it again
+            again = backend.draft(spec, state["plan"], state.get("feedback"),
+                                  Sampling(cfg.candidates, max(cfg.temperature, 0.8), seed + 500, greedy_first=False))
+            result.absorb(again)
+            result.counters["resampled_after_repeat"] = result.counters.get("resampled_after_repeat", 0) + 1
+            fresh = _fresh(again, tried)
     except LLMError as err:
         return _stop("unrecoverable", f"draft: {err}", iteration=iteration)
+    listed = [{"model": c.model, "temperature": c.temperature, "seed": c.seed,
+               "fingerprint": fingerprint(c.bundle.files), "repeat": c not in fresh, "notes": c.notes}
+              for c in result.candidates]
     write_json(it_dir / "draft.json", {"model": result.model, "notes": result.notes, "usage": result.usage,
-                                       "counters": result.counters, "replies": result.replies})
+                                       "counters": result.counters, "replies": result.replies, "candidates": listed})
     update = {"iteration": iteration, "cost": result.cost(), "bench": {}, "stop_reason": "", "stop_detail": ""}
-    if result.bundle is None:
-        detail = "; ".join(result.notes[-2:]) or "the backend produced no RTL"
+    if not result.candidates and result.bundle is not None:  # a backend that drafts one design, not candidates
+        fresh = [Candidate(result.bundle, model=result.model)]
+    if not fresh:
+        if result.candidates:
+            detail = (f"every candidate repeats a design already checked (fingerprints "
+                      f"{', '.join(sorted({c['fingerprint'] for c in listed}))}); not checked again")
+            code = "REPEATED"
+        else:
+            detail, code = "; ".join(result.notes[-2:]) or "the backend produced no RTL", "NO_CODE"
         if not backend.can_repair:
             return _stop("unrecoverable", detail, **update)
-        diag = Diagnostic(tool="llm", severity="error", code="NO_CODE", message=detail[:500])
+        diag = Diagnostic(tool="llm", severity="error", code=code, message=detail[:500])
         write_json(it_dir / "diagnostics.json", [diag.model_dump()])
         return Command(goto="debug", update={**update, "diagnostics": [diag.model_dump()]})
+    chosen = fresh[0]
+    if len(fresh) > 1:  # several new designs: the best by evidence goes on
+        testplan = _testplan(state)
+        judged = []
+        for i, c in enumerate(fresh):
+            _, evidence = judge(dict(c.bundle.files), c.bundle.top, it_dir / f"cand_{i:02d}", spec, testplan, cfg,
+                                fix=cfg.fixers)
+            judged.append({"candidate": i, "model": c.model, "temperature": c.temperature, "seed": c.seed,
+                           "fingerprint": fingerprint(c.bundle.files), **evidence})
+        best = max(range(len(fresh)), key=lambda i: rank(judged[i], i))
+        chosen = fresh[best]
+        write_json(it_dir / "candidates.json", {"chosen": best, "candidates": judged})
+        update["cost"] = {**update["cost"], "candidates_judged": len(fresh)}
+    tried += [fingerprint(c.bundle.files) for c in fresh]
     rtl_dir = it_dir / "rtl"
     if rtl_dir.exists():  # a resumed draft replaces a half-written one
         shutil.rmtree(rtl_dir)
-    result.bundle.write(rtl_dir)
-    return Command(goto="check", update={**update, "rtl": dict(result.bundle.files), "top": result.bundle.top})
+    chosen.bundle.write(rtl_dir)
+    return Command(goto="check", update={**update, "rtl": dict(chosen.bundle.files), "top": chosen.bundle.top,
+                                         "tried": tried})
+
+
+def _fresh(result, tried: list[str]) -> list:
+    """The draft's candidates whose design was not tried before (nor repeated within this draft)."""
+    seen, out = set(tried), []
+    for c in result.candidates:
+        f = fingerprint(c.bundle.files)
+        if f not in seen:
+            seen.add(f)
+            out.append(c)
+    return out
 
 
 @timed
 def check(state: DesignState, cfg: RunConfig) -> Command[Literal["verify", "debug"]]:
     it_dir = _iter_dir(state)
-    sources = rtl_sources(it_dir / "rtl")
-    findings = scan_rtl(state["rtl"])
-    if not findings:  # as each simulator's own preprocessor (sandboxed) makes it: names assembled by macros
-        pp = scan_preprocessed(sources, it_dir, tools=tuple(dict.fromkeys([cfg.sim, *cfg.cross_check])))
-        findings = refusals(pp)
-    if findings:  # unsafe RTL never reaches a tool
-        write_json(it_dir / "diagnostics.json", [d.model_dump() for d in findings])
-        return Command(goto="debug", update={"diagnostics": [d.model_dump() for d in findings],
-                                             "stop_reason": "unsafe_rtl"})
     spec = spec_from_dict(state["spec"])
-    lint_s = cfg.limits.lint_s or limits_for(spec.design_units, _testplan(state), cfg.sim).lint_s
-
-    def lint(folder: Path) -> list[Diagnostic]:
-        srcs = rtl_sources(folder)
-        return lint_pyslang(srcs, state["top"], folder.parent) + lint_verilator(
-            srcs, state["top"], folder.parent, timeout_s=lint_s, size=spec.size_label)
-
-    diags = lint(it_dir / "rtl")
-    update: dict = {}
-    if has_errors(diags) and cfg.fixers and cfg.backend not in ("expert", "user"):  # never rewrite a user's RTL
-        fixed, diags, records = _fix(state["rtl"], diags, it_dir, lint)
-        write_json(it_dir / "fixes.json", records)
-        kept = sum(r["kept"] for r in records)
-        update["cost"] = {"fixes_applied": kept, "fixes_undone": len(records) - kept}
-        if fixed != state["rtl"]:
-            update["rtl"] = fixed
-    write_json(it_dir / "diagnostics.json", [d.model_dump() for d in diags])
-    update["diagnostics"] = [d.model_dump() for d in diags]
-    return Command(goto="debug" if has_errors(diags) else "verify", update=update)
-
-
-def _fix(files: dict[str, str], diags: list[Diagnostic], it_dir: Path, lint) -> tuple[dict, list[Diagnostic], list]:
-    """Mechanical fixes (``agents._fixers``): each trial is linted in its own folder; the draft as written stays in
-    ``rtl_as_drafted/`` and the fixed files replace ``rtl/``. Returns (files, their diagnostics, fix records)."""
-    trials = 0
-
-    def relint(trial: dict[str, str]) -> list[Diagnostic]:
-        nonlocal trials
-        trials += 1
-        folder = it_dir / f"fix_{trials:02d}" / "rtl"
-        RtlBundle(files=trial, top="").write(folder)
-        return lint(folder)
-
-    fixed, records = apply_fixers(files, diags, relint)
-    if fixed == files or scan_rtl(fixed):  # a rewrite adds no construct the scan refuses; checked all the same
-        return files, diags, records
-    shutil.copytree(it_dir / "rtl", it_dir / "rtl_as_drafted", dirs_exist_ok=True)
-    shutil.rmtree(it_dir / "rtl")
-    RtlBundle(files=fixed, top="").write(it_dir / "rtl")
-    return fixed, lint(it_dir / "rtl"), records
+    fix = cfg.fixers and cfg.backend not in ("expert", "user")  # never rewrite a user's RTL
+    s = screen(state["rtl"], state["top"], it_dir, spec, _testplan(state), cfg, fix=fix)
+    dumped = [d.model_dump() for d in s.diagnostics]
+    write_json(it_dir / "diagnostics.json", dumped)
+    update: dict = {"diagnostics": dumped}
+    if s.unsafe:
+        return Command(goto="debug", update={**update, "stop_reason": "unsafe_rtl"})
+    if s.fixes:
+        write_json(it_dir / "fixes.json", s.fixes)
+        kept = sum(r["kept"] for r in s.fixes)
+        update["cost"] = {"fixes_applied": kept, "fixes_undone": len(s.fixes) - kept}
+    if s.files != state["rtl"]:
+        update["rtl"] = s.files
+    return Command(goto="verify" if s.compiles else "debug", update=update)
 
 
 @timed

@@ -27,6 +27,7 @@ class DesignState(TypedDict, total=False):
     iteration: int
     top: str
     rtl: dict[str, str]             # file name -> text of the current iteration
+    tried: list[str]                # fingerprints of every design checked so far (never checked twice)
     diagnostics: list[dict]         # current iteration's Diagnostic records
     bench: dict                     # current iteration's results per simulator
     feedback: dict | None           # structured feedback for the next draft

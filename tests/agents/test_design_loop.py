@@ -53,8 +53,12 @@ def test_iteration_budget_stops_with_reason(run_design):
         final = run_design(srv, SPEC, max_iterations=2)
     assert (final["status"], final["stop_reason"], final["iteration"]) == ("failed", "budget", 2)
     assert final["stop_detail"] == "max_iterations=2 reached"
-    assert len(srv.draft_requests()) == 2
+    # the second reply repeats the first design: it is not checked again; the loop samples once more (temperature,
+    # seed), gets the same design, and records that instead of simulating it twice
+    drafts = srv.draft_requests()
+    assert len(drafts) == 3 and "seed" not in drafts[1] and drafts[2]["temperature"] == 0.8 and "seed" in drafts[2]
     assert [h["iteration"] for h in final["history"]] == [1, 2]
+    assert final["diagnostics"][0]["code"] == "REPEATED" and final["cost"]["resampled_after_repeat"] == 1
 
 
 def test_token_budget_stops_before_the_next_draft(run_design):

@@ -187,3 +187,36 @@ def test_without_fixers_the_same_draft_goes_back_to_the_model(run_design):
         final = run_design(srv, SPEC, fixers=False)
     assert (final["status"], final["iteration"]) == ("verified", 2)
     assert len(srv.draft_requests()) == 2 and "fixes_applied" not in final["cost"]
+
+
+@pytest.mark.sim
+def test_candidates_are_judged_by_the_bench_and_the_best_goes_on(run_design):
+    """Three candidates per draft step: one that does not compile, one that fails cases, one right; the right one
+    is kept in the first iteration, with each candidate's temperature, seed and evidence in the run folder."""
+    from agents_designs import BROKEN_RTL, LINT_BROKEN_RTL
+
+    with ScriptedServer(sequence(fenced(LINT_BROKEN_RTL), fenced(BROKEN_RTL), fenced(GOOD_RTL))) as srv:
+        final = run_design(srv, SPEC, candidates=3, temperature=0.6)
+    assert (final["status"], final["iteration"]) == ("verified", 1), final.get("stop_detail")
+    drafts = srv.draft_requests()
+    assert [d["temperature"] for d in drafts] == [0.0, 0.6, 0.6]
+    assert "seed" not in drafts[0] and drafts[2]["seed"] == drafts[1]["seed"] + 1
+    judged = json.loads((Path(final["run_dir"]) / "iter_01" / "candidates.json").read_text())
+    assert judged["chosen"] == 2
+    ev = judged["candidates"]
+    assert [c["compiles"] for c in ev] == [False, True, True]
+    assert ev[1]["cases_passed"] < ev[1]["cases"] == ev[2]["cases_passed"]
+    assert [c["seed"] for c in ev] == [None, drafts[1]["seed"], drafts[2]["seed"]]
+    assert final["cost"]["candidates_judged"] == 3 and len(final["tried"]) == 3
+
+
+@pytest.mark.sim
+def test_a_candidate_repeated_with_other_comments_is_not_judged_twice(run_design):
+    same = GOOD_RTL.replace("assign in_ready = out_ready;", "// pass ready through\n    assign   in_ready = out_ready;")
+    with ScriptedServer(sequence(fenced(GOOD_RTL), fenced(same))) as srv:
+        final = run_design(srv, SPEC, candidates=2)
+    assert (final["status"], final["iteration"]) == ("verified", 1)
+    it = Path(final["run_dir"]) / "iter_01"
+    assert not (it / "candidates.json").exists() and len(final["tried"]) == 1
+    listed = json.loads((it / "draft.json").read_text())["candidates"]
+    assert [c["repeat"] for c in listed] == [False, True] and listed[0]["fingerprint"] == listed[1]["fingerprint"]
