@@ -42,6 +42,10 @@ def test_bench_grades_with_hidden_harness_and_reports_pass_at_1(tmp_path, monkey
     assert "tokens in" in out
     bodies = [prompt_of(r["body"]) for r in srv.requests]
     assert len(bodies) == 1 + 2 + 1  # zero ok; mux broken then repaired; counter compiles (wrong, unseen)
+    # nothing primes a clock that the problem does not name (the 2-input problems are combinational)
+    for r in srv.requests:
+        if "multiplexer" in prompt_of(r["body"]) or "always drive 0" in prompt_of(r["body"]):
+            assert "clk" not in prompt_of(r["body"]) and "posedge" not in prompt_of(r["body"])
     # the honest-oracle rule: no grading material ever reaches the model
     for text in bodies:
         assert "RefModule" not in text and "Mismatches" not in text and "module tb" not in text
