@@ -24,17 +24,17 @@ class RtlBundle:
         return paths
 
 
-def port_header(ports: dict, top: str) -> str:
-    """The Verilog-2005 module header for the common port layout (``BlockSpec.ports()``): clock, active-low reset,
-    one ready/valid stream each way, each field a packed vector of lanes. Template tops and the header an LLM
-    prompt shows both come from here."""
+def port_header(ports: dict, top: str, net: str = "wire") -> str:
+    """The module header for the common port layout (``BlockSpec.ports()``): clock, active-low reset, one ready/valid
+    stream each way, each field a packed vector of lanes. Template tops (``wire``, Verilog-2005) and the header an LLM
+    prompt shows and its reply gets back (``logic``: driven by ``assign`` or ``always`` alike) both come from here."""
     rows = [("input ", "", ports["clock"]), ("input ", "", ports["reset_n"]),
             ("input ", "", ports["in"]["valid"]), ("output", "", ports["in"]["ready"])]
     rows += [("input ", f"[{f['lanes'] * f['bits'] - 1}:0] ", f["signal"]) for f in ports["in"]["fields"].values()]
     rows += [("output", "", ports["out"]["valid"]), ("input ", "", ports["out"]["ready"])]
     rows += [("output", f"[{f['lanes'] * f['bits'] - 1}:0] ", f["signal"]) for f in ports["out"]["fields"].values()]
     w = max(len(r) for _, r, _ in rows)
-    return f"module {top} (\n" + ",\n".join(f"    {d} wire {r:<{w}}{n}" for d, r, n in rows) + "\n);"
+    return f"module {top} (\n" + ",\n".join(f"    {d} {net} {r:<{w}}{n}" for d, r, n in rows) + "\n);"
 
 
 def lane_notes(ports: dict) -> list[str]:

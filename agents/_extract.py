@@ -182,3 +182,52 @@ def extract_json(reply: str, model: type[BaseModel]) -> BaseModel:
         except RecursionError:
             problems.append("not valid JSON (nested too deeply)")
     raise UnusableReply(problems[0] if problems else "no JSON object found in the reply")
+
+
+def _header_end(text: str, start: int) -> int:
+    """The index just past the ``;`` that ends the module header beginning at ``start`` (``module`` ``name``, an
+    optional ``#( ... )`` and the port list ``( ... )``); -1 when it cannot be found."""
+    pos = start
+    for _ in range(2):  # a parameter list, then the port list
+        open_at = text.find("(", pos)
+        if open_at < 0:
+            return -1
+        depth = 0
+        for j in range(open_at, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                pos = j + 1
+                break
+        else:
+            return -1
+        rest = text[pos:].lstrip()
+        if rest.startswith(";"):
+            return text.index(";", pos) + 1
+    return -1
+
+
+def extract_with_header(reply: str, top: str, header: str) -> tuple[dict[str, str], list[str]]:
+    """``extract_files`` for a reply to a prompt that fixed the top's header: a reply holding only the body gets the
+    header in front; a reply that wrote its own header for ``top`` gets it replaced by ``header``, so port names,
+    directions and widths are the spec's whatever the model wrote (a non-ANSI header, which declares its ports in
+    the body, is left as written)."""
+    blocks = [b for _, lang, b in _fences(reply) if lang.lower() in _HDL_LANGS]
+    if blocks and not any(_MODULE.search(_strip_comments(b)) for b in blocks) and any("endmodule" in b for b in blocks):
+        body = next(b for b in blocks if "endmodule" in b)
+        reply = f"```verilog\n{header}\n{body.rstrip()}\n```\n"
+        files, notes = extract_files(reply, top)
+        return files, notes + ["the reply held the module body only: the spec's header was put in front"]
+    files, notes = extract_files(reply, top)
+    for name, text in files.items():
+        m = re.search(rf"\bmodule\s+{re.escape(top)}\b", text)
+        if not m:
+            continue
+        end = _header_end(text, m.end())
+        own = text[m.start():end] if end > 0 else ""
+        if not own or not re.search(r"\b(input|output|inout)\b", own):
+            break  # no header found, or a non-ANSI one: left as written
+        if " ".join(own.split()) != " ".join(header.split()):
+            files[name] = text[:m.start()] + header + text[end:]
+            notes.append("the top's header was replaced by the spec's (port names and widths come from the spec)")
+        break
+    return files, notes

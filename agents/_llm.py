@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from accelsmith.agents._backends import Candidate, Draft, Sampling, register_backend
 from accelsmith.agents._chat import ChatReply, LocalChat, OpenAIChat
-from accelsmith.agents._extract import UnusableReply, extract_files, extract_json
+from accelsmith.agents._extract import UnusableReply, extract_files, extract_json, extract_with_header
 from accelsmith.agents._prompting import describe_spec, feedback_text, rtl_text
 from accelsmith.hw_templates import RtlBundle
 from accelsmith.prompts import render
@@ -86,8 +86,13 @@ class LLMBackend:
                                       previous_rtl=rtl_text(feedback["previous_rtl"]),
                                       feedback_text=feedback_text(feedback), top=top)
         msgs = [{"role": "system", "content": render("system")}, {"role": "user", "content": prompt}]
+        fixed = plan.get("module_header")  # the spec's header goes back onto the reply (not on older runs' plans)
+
+        def parse(text: str):
+            return extract_with_header(text, top, fixed) if fixed else extract_files(text, top)
+
         for temperature, seed in (sampling or Sampling()).settings():
-            parsed = self._ask(msgs, lambda t: extract_files(t, top), "the complete Verilog in one ```verilog block",
+            parsed = self._ask(msgs, parse, "the complete Verilog in one ```verilog block",
                                self.max_reply_tokens, out, temperature=temperature if sampling else None, seed=seed)
             if parsed is not None:
                 files, notes = parsed

@@ -32,11 +32,17 @@ def describe_spec(spec: BlockSpec) -> str:
     return "\n".join(lines) + "\n\n" + load("protocol").strip()
 
 
-def port_header(plan: TestPlan, top: str) -> str:
-    """The exact Verilog-2005 port list the bench drives, from the spec-derived test plan (the generator the
-    template tops use, ``accelsmith.rtl.port_header``)."""
+def module_header(plan: TestPlan, top: str) -> str:
+    """The exact module header the bench drives, from the spec-derived test plan, with ``logic`` ports (the generator
+    the template tops use, ``accelsmith.rtl.port_header``): what the prompt shows and what the reply gets back."""
     ports = {"clock": plan.clock, "reset_n": plan.reset_n, "in": plan.inp.model_dump(), "out": plan.out.model_dump()}
-    return f"{rtl_port_header(ports, top)}\n" + "\n".join(lane_notes(ports)) + "\n(outputs may be `output reg`)"
+    return rtl_port_header(ports, top, net="logic")
+
+
+def port_header(plan: TestPlan, top: str) -> str:
+    """The header for the prompt: ``module_header`` and one note per stream field."""
+    ports = {"clock": plan.clock, "reset_n": plan.reset_n, "in": plan.inp.model_dump(), "out": plan.out.model_dump()}
+    return f"{module_header(plan, top)}\n" + "\n".join(lane_notes(ports))
 
 
 def rtl_text(files: dict[str, str]) -> str:

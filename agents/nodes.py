@@ -17,7 +17,7 @@ from accelsmith.agents._budget import exhausted
 from accelsmith.agents._chat import LLMError
 from accelsmith.agents._feedback import build_feedback, failure_window, rtl_sources
 from accelsmith.agents._candidates import fingerprint, judge, rank, screen
-from accelsmith.agents._prompting import port_header
+from accelsmith.agents._prompting import module_header, port_header
 from accelsmith.agents._report import write_final_artifacts
 from accelsmith.agents.config import RunConfig, run_config
 from accelsmith.agents.state import DesignState
@@ -84,7 +84,7 @@ def plan(state: DesignState, cfg: RunConfig) -> Command[Literal["draft", "report
         top = bundle.top
         if backend.name != "expert":  # an LLM adapts the template rather than copying it
             chosen["template_rtl"] = dict(bundle.files)
-    chosen.update(top=top, header=port_header(testplan, top))
+    chosen.update(top=top, header=port_header(testplan, top), module_header=module_header(testplan, top))
     cost: dict = {}
     if backend.name != "user" and hasattr(backend, "plan") and cfg.backend_options.get("llm_plan", True):
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agents_designs import GOOD_RTL, SPEC, fenced
-from agents_oai_server import ScriptedServer, sequence
+from agents_oai_server import ScriptedServer, prompt_of, sequence
 from accelsmith.agents._extract import UnusableReply, extract_files
 from accelsmith.agents._fixers import apply_fixers, close_module
 from accelsmith.verification import lint_pyslang, lint_verilator
@@ -174,7 +174,8 @@ def test_the_loop_verifies_a_fixable_draft_without_asking_again(run_design):
     assert len(srv.draft_requests()) == 1
     assert final["cost"]["fixes_applied"] == 1 and final["cost"]["fixes_undone"] == 0
     it = Path(final["run_dir"]) / "iter_01"
-    assert (it / "rtl_as_drafted" / "clamp_top.v").read_text() == REGISTERED  # the draft as written is kept
+    drafted = (it / "rtl_as_drafted" / "clamp_top.v").read_text()  # the draft as written (the spec's header on it)
+    assert drafted.split(");", 1)[1] == REGISTERED.split(");", 1)[1] and "output logic [31:0] out_y" in drafted
     assert "reg [31:0] y_q;" in (it / "rtl" / "clamp_top.v").read_text()
     assert json.loads((it / "fixes.json").read_text())[0]["fixer"] == "net_to_reg"
     cost = json.loads((Path(final["run_dir"]) / "cost.json").read_text())
@@ -220,3 +221,17 @@ def test_a_candidate_repeated_with_other_comments_is_not_judged_twice(run_design
     assert not (it / "candidates.json").exists() and len(final["tried"]) == 1
     listed = json.loads((it / "draft.json").read_text())["candidates"]
     assert [c["repeat"] for c in listed] == [False, True] and listed[0]["fingerprint"] == listed[1]["fingerprint"]
+
+
+@pytest.mark.sim
+def test_the_spec_header_replaces_a_drifted_one_and_a_body_only_reply_gets_it(run_design):
+    """Interface by construction: a reply with the wrong output width and `output reg`, and a reply holding only the
+    body, both run with the spec's `logic` header; the prompt shows that header."""
+    drifted = GOOD_RTL.replace("output wire [31:0] out_y", "output reg [7:0] out_y")
+    body = GOOD_RTL.split(");", 1)[1]
+    for reply in (drifted, body):
+        with ScriptedServer(sequence(fenced(reply))) as srv:
+            final = run_design(srv, SPEC)
+        assert (final["status"], final["iteration"]) == ("verified", 1), final.get("stop_detail")
+        assert "    output logic [31:0] out_y\n" in final["rtl"]["clamp_top.v"]
+        assert "output logic [31:0] out_y" in prompt_of(srv.draft_requests()[0])
