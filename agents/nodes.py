@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import shutil
 import time
 from pathlib import Path
@@ -110,12 +111,12 @@ def draft(state: DesignState, cfg: RunConfig) -> Command[Literal["check", "debug
     seed = spec.seed % (1 << 30) + 1000 * iteration
     sampling = Sampling(cfg.candidates, cfg.temperature, seed) if cfg.candidates > 1 else None
     try:
-        result = backend.draft(spec, state["plan"], state.get("feedback"), sampling)
+        result = _draft(backend, spec, state, sampling)
         fresh = _fresh(result, tried)
-        if result.candidates and not fresh and backend.can_repair:
+        if result.candidates and not fresh and backend.can_repair and _samples(backend):
             # every candidate repeats a design already checked: sample instead of checking it again
-            again = backend.draft(spec, state["plan"], state.get("feedback"),
-                                  Sampling(cfg.candidates, max(cfg.temperature, 0.8), seed + 500, greedy_first=False))
+            again = _draft(backend, spec, state,
+                           Sampling(cfg.candidates, max(cfg.temperature, 0.8), seed + 500, greedy_first=False))
             result.absorb(again)
             result.counters["resampled_after_repeat"] = result.counters.get("resampled_after_repeat", 0) + 1
             fresh = _fresh(again, tried)
@@ -161,6 +162,16 @@ def draft(state: DesignState, cfg: RunConfig) -> Command[Literal["check", "debug
     chosen.bundle.write(rtl_dir)
     return Command(goto="check", update={**update, "rtl": dict(chosen.bundle.files), "top": chosen.bundle.top,
                                          "tried": tried})
+
+
+def _samples(backend) -> bool:
+    """Whether the backend's ``draft`` takes ``sampling`` (a backend registered by a user may not)."""
+    return "sampling" in inspect.signature(backend.draft).parameters
+
+
+def _draft(backend, spec, state: DesignState, sampling: Sampling | None):
+    extra = {"sampling": sampling} if sampling is not None and _samples(backend) else {}
+    return backend.draft(spec, state["plan"], state.get("feedback"), **extra)
 
 
 def _fresh(result, tried: list[str]) -> list:

@@ -1,6 +1,7 @@
 """Real-model evaluation of the design loop on the kinds without a template (requant: template withheld).
 
     python bench/llm_eval.py --models /tmp/evalllm --out bench/llm_eval_results.json [--configs 0.5b,cascade,1.5b]
+        [--candidates N --temperature T] [--no-fixers]
 
 Each (config, kind) run goes through ``accelsmith.agents.design`` with the ``local`` or ``cascade``
 backend on Icarus; results are appended to the JSON file as they finish (the eval takes long on CPU).
@@ -42,6 +43,9 @@ def main() -> None:
     ap.add_argument("--reply-tokens", type=int, default=384)
     ap.add_argument("--max-tokens", type=int, default=12000)
     ap.add_argument("--wall-clock", type=float, default=900.0)
+    ap.add_argument("--candidates", type=int, default=1, help="designs per draft step (the first greedy)")
+    ap.add_argument("--temperature", type=float, default=0.7, help="sampling temperature of the other candidates")
+    ap.add_argument("--no-fixers", action="store_true", help="no mechanical fixes: every lint error goes back")
     args = ap.parse_args()
     store = RunStore(args.runs_dir)
     table = configs(args.models)
@@ -57,6 +61,7 @@ def main() -> None:
             final = design(spec, store=store, backend=backend, sim="icarus", cross_check=[],
                            max_iterations=args.max_iterations, max_tokens=args.max_tokens,
                            wall_clock_s=args.wall_clock, force_scratch=True, waves=False, bench_timeout_s=120,
+                           fixers=not args.no_fixers, candidates=args.candidates, temperature=args.temperature,
                            backend_options={**opts, "max_reply_tokens": args.reply_tokens, "llm_plan": False})
             cost = final.get("cost", {})
             bench = (final.get("bench") or {}).get("icarus") or {}
@@ -66,6 +71,7 @@ def main() -> None:
                    "tokens_out": cost.get("tokens_out", 0), "wall_s": round(time.perf_counter() - t0, 1),
                    "per_model": {k: v for k, v in cost.items() if k.startswith("tokens_")and "." in k},
                    "escalations": cost.get("escalations", 0), "format_retries": cost.get("format_retries", 0),
+                   "fixes_applied": cost.get("fixes_applied", 0), "candidates_judged": cost.get("candidates_judged", 0),
                    "cases_passed": f"{sum(c['passed'] for c in bench.get('cases', []))}/{len(bench.get('cases', []))}"
                    if bench else "not simulated",
                    "last_errors": [d["message"][:120] for d in final.get("diagnostics", [])

@@ -35,6 +35,9 @@ class Iteration:
     rtl: dict[str, str]
     diagnostics: list[dict]
     benches: dict[str, Bench]
+    candidates: list[dict] = field(default_factory=list)  # every candidate of the draft step, with its evidence
+    chosen: int | None = None
+    fixes: list[dict] = field(default_factory=list)       # mechanical fixes tried on the chosen design
 
     @property
     def passed(self) -> bool | None:
@@ -200,8 +203,21 @@ def read_iteration(folder: Path, problems: list[str]) -> Iteration:
     rtl = read_rtl(folder / "rtl", problems, f"{name}/rtl") if (folder / "rtl").is_dir() else {}
     if not rtl and not (folder / "rtl").is_dir():
         problems.append(f"{name}/rtl/: missing")
+    judged = read_json(folder / "candidates.json", problems, f"{name}/candidates.json") \
+        if (folder / "candidates.json").is_file() else None
+    drafted = read_json(folder / "draft.json", problems, f"{name}/draft.json") if (folder / "draft.json").is_file() \
+        else None
+    fixes = read_json(folder / "fixes.json", problems, f"{name}/fixes.json", want=list) \
+        if (folder / "fixes.json").is_file() else None
+    if isinstance(judged, dict) and isinstance(judged.get("candidates"), list):
+        candidates, chosen = [c for c in judged["candidates"] if isinstance(c, dict)], judged.get("chosen")
+    else:  # one candidate or none judged: what the draft step listed (repeats included)
+        listed = drafted.get("candidates") if isinstance(drafted, dict) else None
+        candidates, chosen = [c for c in listed or [] if isinstance(c, dict)], None
     return Iteration(n=int(name.split("_")[1]), name=name, rtl=rtl,
-                     diagnostics=[d for d in diags or [] if isinstance(d, dict)], benches=benches)
+                     diagnostics=[d for d in diags or [] if isinstance(d, dict)], benches=benches,
+                     candidates=candidates, chosen=chosen if isinstance(chosen, int) else None,
+                     fixes=[f for f in fixes or [] if isinstance(f, dict)])
 
 
 def load_run(root: Path, run_id: str, record: RunRecord | None) -> RunDetail | None:

@@ -57,6 +57,10 @@ DETAIL = """{% extends "base.html" %}{% block title %}{{ run.run_id }} - accelsm
 <td>{{ c.cycles if c.cycles is defined else '' }}</td>
 <td>{% if m %}beat {{ m[0].beat }} {{ m[0].field }}[{{ m[0].lane }}]: expected {{ m[0].expected }}, got {{ m[0].got }} (cycle {{ m[0].cycle }}){% elif not c.passed and b.junit.get(c.case) %}{{ b.junit[c.case].failure }}{% endif %}</td></tr>{% endfor %}
 </table>{% endfor %}
+{% if it.candidates %}<h4>candidates</h4><table class="candidates"><tr><th>#</th><th>model</th><th>temperature</th><th>seed</th><th>fingerprint</th><th>evidence</th></tr>
+{% for c in it.candidates %}<tr class="{{ 'chosen' if loop.index0 == it.chosen else '' }}"><td>{{ loop.index0 }}{% if loop.index0 == it.chosen %} (kept){% endif %}</td><td>{{ c.model or '' }}</td><td>{{ c.temperature }}</td><td>{{ c.seed if c.seed is not none else 'greedy' }}</td><td>{{ c.fingerprint or '' }}</td>
+<td>{% if c.repeat %}repeat of a design already checked{% elif c.compiles is defined %}{{ 'unsafe' if c.unsafe else ('compiles, ' ~ c.cases_passed ~ '/' ~ c.cases ~ ' cases' if c.compiles else c.lint_errors ~ ' lint errors') }}{% if c.fixes_applied %}, {{ c.fixes_applied }} fixes{% endif %}{% endif %}</td></tr>{% endfor %}</table>{% endif %}
+{% if it.fixes %}<h4>mechanical fixes</h4><ul>{% for f in it.fixes %}<li>{{ f.fixer }}: {{ 'kept' if f.kept else 'undone' }} ({{ f.errors_before }} errors{% if f.errors_after is defined %} -> {{ f.errors_after }}{% endif %}{% if f.why %}; {{ f.why }}{% endif %})</li>{% endfor %}</ul>{% endif %}
 <h4>diagnostics</h4>{{ diag_table(it.diagnostics, 'it' ~ it.n, it.rtl) }}
 {% set d = diffs.get(it.n) %}{% if d is not none %}<details class="diff" open><summary>diff from previous iteration ({{ d|length }} files changed)</summary>
 {% for f in d %}<h4>{{ f.file }}</h4>{% if f.note %}<p class="note">{{ f.note }}{% for name, url in f.links %} &middot; <a href="{{ url }}">{{ name }}/{{ f.file }}</a>{% endfor %}</p>{% endif %}<pre class="code">{% for kind, line in f.lines %}<span class="{{ kind }}">{{ line }}</span>

@@ -153,3 +153,19 @@ def test_system_report_page_links_blocks_and_escapes(tmp_path):
 def test_system_page_without_a_flow_is_a_404(client):
     r = client.get("/system")
     assert r.status_code == 404 and "accelsmith flow writes one" in r.text
+
+
+def test_candidates_and_fixes_of_an_iteration_are_shown_and_escaped(client, store):
+    run_id, folder = _run(store)
+    write_json(folder / "iter_01" / "candidates.json", {"chosen": 1, "candidates": [
+        {"candidate": 0, "model": EVIL, "temperature": 0.0, "seed": None, "fingerprint": "aaaa", "unsafe": False,
+         "compiles": False, "lint_errors": 3, "cases": 9, "cases_passed": 0, "fixes_applied": 0},
+        {"candidate": 1, "model": "m", "temperature": 0.7, "seed": 1235, "fingerprint": "bbbb", "unsafe": False,
+         "compiles": True, "lint_errors": 0, "cases": 9, "cases_passed": 7, "fixes_applied": 1}]})
+    write_json(folder / "iter_01" / "fixes.json", [{"fixer": "net_to_reg", "kept": True, "errors_before": 2,
+                                                    "errors_after": 0}])
+    r = client.get(f"/runs/{run_id}")
+    cands = r.text[r.text.index('class="candidates"'):]
+    assert "3 lint errors" in cands and "compiles, 7/9 cases, 1 fixes" in cands and "1 (kept)" in cands
+    assert "greedy" in cands and "1235" in cands and EVIL not in r.text
+    assert "net_to_reg: kept (2 errors -> 0)" in r.text
