@@ -83,7 +83,8 @@ def _declare_as_reg(text: str, name: str) -> str:
         if not word.search(code):
             continue
         # ANSI port: output [wire] [range] name
-        port = re.match(rf"^(\s*output\s+)(wire\s+|logic\s+)?((?:signed\s+)?(?:\[[^\]]*\]\s*)?)({_ID}\s*(?:,|\)|$).*)$", line)
+        port = re.match(rf"^(\s*output\s+)(wire\s+|logic\s+)?((?:signed\s+)?(?:\[[^\]]*\]\s*)?)"
+                        rf"({_ID}\s*(?:,|\)|$).*)$", line)
         if port and re.match(rf"{re.escape(name)}\b", port.group(4)):
             lines[i] = f"{port.group(1)}reg {port.group(3)}{port.group(4)}"
             return "\n".join(lines)

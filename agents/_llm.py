@@ -79,6 +79,11 @@ class LLMBackend:
         if plan.get("approach") == "template" and plan.get("template_rtl"):
             template_text = ("Adapt this expert template (it is known to work for a related spec):\n```verilog\n"
                              + rtl_text(plan["template_rtl"]) + "\n```\n")
+        elif plan.get("reference"):
+            ref = plan["reference"]
+            template_text = (f"This design passed the full test bench of a related {spec.kind} spec ({ref['summary']}; "
+                             f"it differs in: {', '.join(ref['differs']) or 'nothing but its name'}). "
+                             "Adapt it to the spec above:\n```verilog\n" + rtl_text(ref["files"]) + "\n```\n")
         prompt = render("draft", spec_text=describe_spec(spec), plan_text=plan_text, template_text=template_text,
                         top=top, header=plan["header"])
         if feedback and feedback.get("previous_rtl"):

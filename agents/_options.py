@@ -27,6 +27,7 @@ class LlmOptions:
     scratch: bool = False
     waves: bool = True
     fixers: bool = True
+    retrieve: bool = True
     candidates: int = 1
     temperature: float = 0.7
 

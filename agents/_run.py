@@ -28,7 +28,8 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
            cross_check: list[str] | None = None, max_iterations: int = 4, bench_timeout_s: float | None = None,
            on_progress: ProgressFn | None = None, backend_options: dict | None = None,
            max_tokens: int | None = None, wall_clock_s: float | None = None, force_scratch: bool | None = None,
-           waves: bool | None = None, fixers: bool | None = None, candidates: int | None = None,
+           waves: bool | None = None, fixers: bool | None = None, retrieve: bool | None = None,
+           candidates: int | None = None,
            temperature: float | None = None, estimate: bool = False,
            lint_timeout_s: float | None = None, build_timeout_s: float | None = None, memory_mb: int | None = None,
            allow_large: bool = False,
@@ -61,8 +62,10 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
             wall_clock_s=(llm.wall_clock_s or 0.0) if wall_clock_s is None else wall_clock_s,
             force_scratch=llm.scratch if force_scratch is None else force_scratch,
             waves=llm.waves if waves is None else waves, fixers=llm.fixers if fixers is None else fixers,
+            retrieve=llm.retrieve if retrieve is None else retrieve,
             candidates=llm.candidates if candidates is None else candidates,
-            temperature=llm.temperature if temperature is None else temperature, estimate=estimate, bench_timeout_s=bench_timeout_s,
+            temperature=llm.temperature if temperature is None else temperature, estimate=estimate,
+            bench_timeout_s=bench_timeout_s,
             limits=Limits(lint_s=lint_timeout_s, build_s=build_timeout_s, sim_s=bench_timeout_s, memory_mb=memory_mb))
     except ValidationError as err:
         raise ConfigError(f"run configuration: {err.errors()[0]['msg']}") from None

@@ -10,8 +10,8 @@ import typer
 from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 
 from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL,
-                                    ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_STAGES, ENV_TEMPERATURE,
-                                    ENV_WALL_CLOCK, ENV_WAVES)
+                                    ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_RETRIEVE, ENV_STAGES,
+                                    ENV_TEMPERATURE, ENV_WALL_CLOCK, ENV_WAVES)
 from accelsmith.agents._options import LlmOptions, llm_of
 
 LLM = "LLM options (before the command: accelsmith --llm-model M design ...)"
@@ -38,7 +38,11 @@ def llm_options(
     waves: Annotated[bool, typer.Option("--waves/--no-waves", envvar=ENV_WAVES, rich_help_panel=LLM,
                                         help="cut a waveform window around the first mismatch for repair")] = True,
     fixers: Annotated[bool, typer.Option("--fixers/--no-fixers", envvar=ENV_FIXERS, rich_help_panel=LLM,
-                                         help="fix an LLM draft's lint errors mechanically before asking again")] = True,
+                                         help="fix an LLM draft's lint errors mechanically before asking "
+                                              "again")] = True,
+    retrieve: Annotated[bool, typer.Option("--retrieve/--no-retrieve", envvar=ENV_RETRIEVE, rich_help_panel=LLM,
+                                           help="show a draft without a template the closest design verified in "
+                                                "this run store")] = True,
     candidates: Annotated[int, typer.Option(min=1, max=16, envvar=ENV_CANDIDATES, rich_help_panel=LLM,
                                             help="designs asked for per draft step; the best by evidence goes on "
                                                  "(the first greedy, the rest sampled)")] = 1,
@@ -52,7 +56,7 @@ def llm_options(
     ctx.obj = LlmOptions(base_url=llm_base_url, model=llm_model,
                          local_model=str(llm_local_model) if llm_local_model else None, cascade=llm_cascade,
                          reply_tokens=llm_reply_tokens, max_tokens=max_tokens, wall_clock_s=wall_clock, scratch=scratch,
-                         waves=waves, fixers=fixers,
+                         waves=waves, fixers=fixers, retrieve=retrieve,
                          candidates=candidates, temperature=temperature)
 
 

@@ -43,7 +43,9 @@ class RunConfig(BaseModel):
     force_scratch: bool = False   # withhold the kind's template: draft from the spec alone
     waves: bool = True            # cut a waveform window around the first mismatch for debug
     fixers: bool = True           # mechanical fixes of an LLM draft's lint errors before it is asked again
-    candidates: int = Field(1, ge=1, le=16, description="designs asked for per draft step; the best by evidence goes on")
+    retrieve: bool = True         # a draft without a template sees the closest design verified in this store
+    candidates: int = Field(1, ge=1, le=16,
+                            description="designs asked for per draft step; the best by evidence goes on")
     temperature: float = Field(0.7, ge=0.0, le=2.0, description="sampling temperature of candidates after the first")
     estimate: bool = False        # synthesise a verified design (yosys) and record ppa.json
     bench_timeout_s: float | None = None

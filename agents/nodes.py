@@ -20,6 +20,7 @@ from accelsmith.agents._feedback import build_feedback, failure_window, rtl_sour
 from accelsmith.agents._candidates import fingerprint, judge, rank, screen
 from accelsmith.agents._prompting import module_header, port_header
 from accelsmith.agents._report import write_final_artifacts
+from accelsmith.agents._retrieve import closest_verified
 from accelsmith.agents.config import RunConfig, run_config
 from accelsmith.agents.state import DesignState
 from accelsmith.diagnostics import Diagnostic
@@ -86,6 +87,10 @@ def plan(state: DesignState, cfg: RunConfig) -> Command[Literal["draft", "report
         if backend.name != "expert":  # an LLM adapts the template rather than copying it
             chosen["template_rtl"] = dict(bundle.files)
     chosen.update(top=top, header=port_header(testplan, top), module_header=module_header(testplan, top))
+    if chosen["approach"] == "scratch" and cfg.retrieve and backend.can_repair:  # nothing to adapt: the closest
+        ref = closest_verified(spec, run_dir)                                     # design verified here before
+        if ref:
+            chosen["reference"] = ref
     cost: dict = {}
     if backend.name != "user" and hasattr(backend, "plan") and cfg.backend_options.get("llm_plan", True):
         try:

@@ -61,7 +61,8 @@ def main() -> None:
             final = design(spec, store=store, backend=backend, sim="icarus", cross_check=[],
                            max_iterations=args.max_iterations, max_tokens=args.max_tokens,
                            wall_clock_s=args.wall_clock, force_scratch=True, waves=False, bench_timeout_s=120,
-                           fixers=not args.no_fixers, candidates=args.candidates, temperature=args.temperature,
+                           fixers=not args.no_fixers, retrieve=False,  # runs of other models must not leak in
+                           candidates=args.candidates, temperature=args.temperature,
                            backend_options={**opts, "max_reply_tokens": args.reply_tokens, "llm_plan": False})
             cost = final.get("cost", {})
             bench = (final.get("bench") or {}).get("icarus") or {}

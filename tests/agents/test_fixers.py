@@ -235,3 +235,23 @@ def test_the_spec_header_replaces_a_drifted_one_and_a_body_only_reply_gets_it(ru
         assert (final["status"], final["iteration"]) == ("verified", 1), final.get("stop_detail")
         assert "    output logic [31:0] out_y\n" in final["rtl"]["clamp_top.v"]
         assert "output logic [31:0] out_y" in prompt_of(srv.draft_requests()[0])
+
+
+@pytest.mark.sim
+def test_a_draft_without_a_template_sees_the_closest_design_verified_before(run_design):
+    """Retrieval: after relu4 is verified, a draft for a related clamp spec is shown that design (and told which
+    fields differ); with retrieval off, or for another kind, nothing is shown."""
+    from accelsmith.kinds.clamp import ClampSpec
+
+    with ScriptedServer(sequence(fenced(GOOD_RTL))) as srv:
+        first = run_design(srv, SPEC)
+    assert first["status"] == "verified"
+    related = ClampSpec(lanes=4, bits=8, signed=True, lo=-5, hi=100, name="clamp_m5_100")
+    with ScriptedServer(sequence(fenced(GOOD_RTL))) as srv:
+        run_design(srv, related)
+        shown = prompt_of(srv.draft_requests()[0])
+    assert "passed the full test bench of a related clamp spec" in shown and "differs in: hi, lo" in shown
+    assert "x[7] ? 8'd0 : x" in shown  # the verified RTL itself
+    with ScriptedServer(sequence(fenced(GOOD_RTL))) as srv:
+        run_design(srv, related, retrieve=False)
+        assert "passed the full test bench" not in prompt_of(srv.draft_requests()[0])

@@ -29,6 +29,7 @@ def derive_clamp(spec: ClampSpec) -> TestPlan:
     cases = [case("bounds_and_extremes", edge_beats, tags=["corner"]),
              case("all_max", [[vmax] * n] * 2, tags=["corner"]),
              case("all_min", [[vmin] * n] * 2, tags=["corner"])]
-    cases += [case(name, random_vectors(rng, 24, n, vmin, vmax), bubbles=b, stalls=s, tags=t) for name, b, s, t in PROTOCOL_MIXES]
+    cases += [case(name, random_vectors(rng, 24, n, vmin, vmax), bubbles=b, stalls=s, tags=t)
+              for name, b, s, t in PROTOCOL_MIXES]
     cases.append(case("throughput", random_vectors(rng, 32, n, vmin, vmax), tags=["perf"]))
     return build_plan(spec, cases, {"both_bounds": True, "extremes": True, "backpressure": True})

@@ -29,7 +29,8 @@ def derive_maxreduce(spec: MaxReduceSpec) -> TestPlan:
              case("all_equal_ties", [[rng.randint(lo, hi)] * n for _ in range(3)], tags=["corner"]),
              case("min_and_max", [[lo if j % 2 else hi for j in range(n)], [hi if j % 2 else lo for j in range(n)]],
                   tags=["corner", "sign"])]
-    cases += [case(name, random_vectors(rng, 24, n, lo, hi), bubbles=b, stalls=s, tags=t) for name, b, s, t in PROTOCOL_MIXES]
+    cases += [case(name, random_vectors(rng, 24, n, lo, hi), bubbles=b, stalls=s, tags=t)
+              for name, b, s, t in PROTOCOL_MIXES]
     cases.append(case("throughput", random_vectors(rng, 32, n, lo, hi), tags=["perf"]))
     return build_plan(spec, cases, {"winner_in_every_lane": True, "signed_compare": spec.signed,
                                          "backpressure": True})
