@@ -6,7 +6,7 @@ from accelsmith.kinds.clamp import ClampSpec
 
 SPEC = ClampSpec(lanes=4, bits=8, signed=True, name="relu4")
 
-_CLAMP = """module clamp_top (
+HEADER = """module clamp_top (
     input  wire clk,
     input  wire rst_n,
     input  wire in_valid,
@@ -16,7 +16,8 @@ _CLAMP = """module clamp_top (
     input  wire out_ready,
     output wire [31:0] out_y
 );
-    assign in_ready = out_ready;
+"""
+_CLAMP = HEADER + """    assign in_ready = out_ready;
     assign out_valid = in_valid;
     genvar i;
     generate

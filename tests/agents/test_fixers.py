@@ -9,23 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agents_designs import GOOD_RTL, SPEC, fenced
+from agents_designs import GOOD_RTL, HEADER, SPEC, fenced
 from agents_oai_server import ScriptedServer, prompt_of, sequence
 from accelsmith.agents._extract import UnusableReply, extract_files
 from accelsmith.agents._fixers import apply_fixers, close_module
 from accelsmith.verification import lint_pyslang, lint_verilator
 
-HEADER = """module clamp_top (
-    input  wire clk,
-    input  wire rst_n,
-    input  wire in_valid,
-    output wire in_ready,
-    input  wire [31:0] in_x,
-    output wire out_valid,
-    input  wire out_ready,
-    output wire [31:0] out_y
-);
-"""
 # a registered ReLU with the mistakes the small models made (bench/results/llm_eval_*.json: "cannot assign to a
 # net within a procedural context", "use of undeclared identifier 'true'", "Duplicate declaration of signal",
 # "instance name is required", replies ending without `endmodule`)
