@@ -195,6 +195,21 @@ def instance_name(text: str, diags: list[Diagnostic]) -> str:
     return text
 
 
+# --- an indexed part-select written with a space: [i*W + : W] -> [i*W +: W] ------------------------------------------
+
+_SPACED_SELECT = re.compile(r"([+-])\s+:(?=[^\[\]]*\])")
+
+
+@fixer("part_select", codes=("ExpectedExpression",), messages=("syntax error, unexpected ':'",))
+def part_select(text: str, diags: list[Diagnostic]) -> str:
+    lines = _lines(text)
+    for ln in {d.line for d in diags if d.line}:
+        if 1 <= ln <= len(lines):
+            code, sep, comment = lines[ln - 1].partition("//")
+            lines[ln - 1] = _SPACED_SELECT.sub(r"\1:", code) + sep + comment
+    return "\n".join(lines)
+
+
 # --- a module whose endmodule was never written ---------------------------------------------------------------------
 
 _OPENERS = re.compile(r"\b(begin|case|casez|casex|function|task|generate|fork)\b")
@@ -217,7 +232,7 @@ def close_module(text: str) -> str | None:
     return text.rstrip() + "\nendmodule\n"
 
 
-ORDER = ("json_literals", "duplicate_declaration", "instance_name", "net_to_reg")
+ORDER = ("json_literals", "part_select", "duplicate_declaration", "instance_name", "net_to_reg")
 
 
 def errors(diags: list[Diagnostic]) -> list[Diagnostic]:

@@ -244,3 +244,25 @@ def test_a_draft_without_a_template_sees_the_closest_design_verified_before(run_
     with ScriptedServer(sequence(fenced(GOOD_RTL))) as srv:
         run_design(srv, related, retrieve=False)
         assert "passed the full test bench" not in prompt_of(srv.draft_requests()[0])
+
+
+REPLIES = Path(__file__).parents[1] / "data" / "llm_replies"
+
+
+def test_a_real_reply_with_a_spaced_part_select_is_fixed_down_to_its_real_error(tmp_path):
+    """Qwen2.5-Coder-1.5B's reply to the relu4 draft prompt (tests/data/llm_replies/README.md): `+ :` becomes `+:`,
+    which clears the syntax error and leaves the design's own mistake (it drives the input `out_ready`) for the
+    model."""
+    from accelsmith.agents._extract import extract_with_header
+    from accelsmith.agents._prompting import module_header
+    from accelsmith.verification import derive
+
+    reply = (REPLIES / "clamp_relu4_qwen1.5b_part_select.txt").read_text()
+    files, _ = extract_with_header(reply, "clamp_top", module_header(derive(SPEC), "clamp_top"))
+    before = errors(files["clamp_top.v"], tmp_path / "before")
+    assert any("unexpected ':'" in e for e in before)
+    fixed, records = fix(files["clamp_top.v"], tmp_path)
+    assert "in_x[i * BITS +: BITS]" in fixed and records[0] == {"fixer": "part_select", "kept": True,
+                                                                "errors_before": 2, "errors_after": 1}
+    assert [e for e in errors(fixed, tmp_path / "after") if "%Error" not in e] == [
+        "Assigning to input/const variable: 'out_ready'"]
