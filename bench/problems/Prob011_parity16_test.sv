@@ -1,0 +1,19 @@
+`timescale 1 ps/1 ps
+module tb();
+  reg [15:0] in = 0;
+  wire [0:0] p_ref, p_dut;
+  integer errors = 0, samples = 0, i;
+  RefModule u_ref (.in(in), .p(p_ref));
+  TopModule u_dut (.in(in), .p(p_dut));
+  initial begin
+    for (i = 0; i < 400; i = i + 1) begin
+      in = (i % 97 == 3) ? {16{1'b1}} : (i % 97 == 5) ? 16'd0 : (i % 97 == 7) ? (16'd1 << 15) : $random;
+      #5;
+      samples = samples + 1;
+      if ((p_ref !== p_dut)) errors = errors + 1;
+      #5;
+    end
+    $display("Mismatches: %1d in %1d samples", errors, samples);
+    $finish;
+  end
+endmodule
