@@ -107,9 +107,10 @@ class LLMBackend:
             out.bundle = out.candidates[0].bundle
         return out
 
-    def complete(self, messages: list[dict], parse: Callable[[str], object], wanted: str, draft: Draft):
-        """A bare ask with format retries, for callers outside the design graph (the bench)."""
-        return self._ask(messages, parse, wanted, self.max_reply_tokens, draft)
+    def complete(self, messages: list[dict], parse: Callable[[str], object], wanted: str, draft: Draft,
+                 temperature: float | None = None, seed: int | None = None):
+        """A bare ask with format retries, for callers outside the design graph (``accelsmith problems``)."""
+        return self._ask(messages, parse, wanted, self.max_reply_tokens, draft, temperature=temperature, seed=seed)
 
 
 def _int(options: dict, key: str, default: int) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from accelsmith import sandbox
 from accelsmith.agents._backends import Draft, get_backend
 from accelsmith.agents._chat import LLMError
-from accelsmith.agents._extract import extract_files
+from accelsmith.agents._extract import UnusableReply, extract_files
 from accelsmith.agents._options import resolve_backend_options
 from accelsmith.agents._prompting import rtl_text
 from accelsmith.diagnostics import Diagnostic
@@ -46,6 +46,7 @@ class Outcome:
     seconds: float = 0.0
     cost: Draft = field(default_factory=lambda: Draft(bundle=None))
     detail: str = ""
+    steps: list[dict] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"{self.problem:<32} first {'PASS' if self.first_pass else 'fail'}  "
@@ -94,27 +95,58 @@ def compile_check(files: dict[str, str], work: Path) -> list[Diagnostic]:
     return diags
 
 
-def solve(prompt_text: str, backend, max_iterations: int, work: Path) -> tuple[list[dict[str, str]], Draft]:
-    """Draft, then repair from compile diagnostics only. Returns every candidate (first first) and the cost."""
+def solve(prompt_text: str, backend, max_iterations: int, work: Path, candidates: int = 1,
+          temperature: float = 0.7) -> tuple[list[dict[str, str]], Draft, list[dict]]:
+    """Draft ``candidates`` designs per step (the first greedy, the others sampled), keep the ones that compile and,
+    of several, the one the behavioural consensus picks; repair from compile diagnostics only. A design already
+    tried (after normalisation) is not checked again. Returns the kept design of each step (the first reply first),
+    the cost and one record per step."""
+    from accelsmith.agents._candidates import fingerprint
+    from accelsmith.agents._consensus import consensus
+
     cost = Draft(bundle=None)
-    candidates: list[dict[str, str]] = []
+    kept: list[dict[str, str]] = []
+    steps: list[dict] = []
+    tried: set[str] = set()
     user = render("verilogeval", problem=prompt_text.strip())
     for it in range(1, max_iterations + 1):
         msgs = [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
-        parsed = backend.complete(msgs, lambda t: extract_files(t, TOP), "the complete Verilog in one ```verilog block",
-                                  cost)
-        if parsed is None:
-            continue  # the format reminders ran out: try a fresh ask if the budget allows
-        files = parsed[0]
-        candidates.append(files)
-        diags = compile_check(files, work / f"iter_{it:02d}")
-        errors = [d for d in diags if d.severity == "error"]
-        if not errors:
+        drafted = []
+        for k in range(candidates):
+            temp, seed = (None, None) if k == 0 else (temperature, 1000 * it + k)
+            parsed = backend.complete(msgs, lambda t: extract_files(t, TOP),
+                                      "the complete Verilog in one ```verilog block", cost, temperature=temp, seed=seed)
+            if parsed is not None:
+                drafted.append(parsed[0])
+        step: dict = {"iteration": it, "replies": len(drafted)}
+        fresh = []
+        for files in drafted:
+            f = fingerprint(files)
+            if f not in tried:
+                tried.add(f)
+                fresh.append(files)
+        step["new"] = len(fresh)
+        if not fresh:
+            steps.append(step)
+            continue  # nothing new to check: ask again (sampling) if the budget allows
+        checked = [(files, [d for d in compile_check(files, work / f"iter_{it:02d}" / f"cand_{k:02d}")
+                            if d.severity == "error"]) for k, files in enumerate(fresh)]
+        clean = [files for files, errors in checked if not errors]
+        step["compile"] = len(clean)
+        if clean:
+            pick = consensus(clean, prompt_text, work / f"iter_{it:02d}" / "consensus") if len(clean) > 1 else \
+                {"chosen": 0, "clusters": [[0]], "why": "one candidate compiles"}
+            step["consensus"] = {"clusters": [len(c) for c in pick["clusters"]], "why": pick["why"]}
+            kept.append(clean[pick["chosen"] or 0])
+            steps.append(step)
             break
+        files, errors = min(checked, key=lambda c: len(c[1]))  # repair the one closest to compiling
+        kept.append(files)
+        steps.append(step)
         user = (render("verilogeval", problem=prompt_text.strip()) + "\n\n" + render(
             "verilogeval_repair", previous_rtl=rtl_text(files),
             diagnostics="\n".join(f"- {d.one_line()[:200]}" for d in errors[:10])))
-    return candidates, cost
+    return kept, cost, steps
 
 
 def grade(files: dict[str, str] | None, problem: Problem, work: Path, timeout_s: float = 60.0) -> tuple[bool, str]:
@@ -149,7 +181,7 @@ def grade(files: dict[str, str] | None, problem: Problem, work: Path, timeout_s:
 
 
 def run_bench_suite(problems: list[Problem], *, backend: str, max_iterations: int, work_dir: Path,
-                    backend_options: dict | None = None, llm=None,
+                    backend_options: dict | None = None, llm=None, candidates: int = 1, temperature: float = 0.7,
                     on_result: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     be = get_backend(backend, **resolve_backend_options(backend, backend_options, llm))
     if not hasattr(be, "complete"):
@@ -159,13 +191,19 @@ def run_bench_suite(problems: list[Problem], *, backend: str, max_iterations: in
         t0 = time.perf_counter()
         out = Outcome(problem=p.name)
         try:
-            candidates, out.cost = solve(p.prompt.read_text(), be, max_iterations, work_dir / p.name / "agent")
+            kept, out.cost, out.steps = solve(p.prompt.read_text(), be, max_iterations, work_dir / p.name / "agent",
+                                              candidates, temperature)
         except LLMError as err:
-            candidates, out.detail = [], f"backend: {err}"
-        out.iterations = len(candidates)
-        # grading happens only after the agent is done, outside its folder
-        out.first_pass, _ = grade(candidates[0] if candidates else None, p, work_dir / p.name / "grade_first")
-        out.final_pass, why = grade(candidates[-1] if candidates else None, p, work_dir / p.name / "grade_final")
+            kept, out.detail = [], f"backend: {err}"
+        out.iterations = len(out.steps)
+        first = out.cost.replies[0]["text"] if out.cost.replies else ""
+        try:
+            first_files = extract_files(first, TOP)[0] if first else None
+        except UnusableReply:
+            first_files = None
+        # grading happens only after the agent is done, outside its folder: the first raw reply, then what it kept
+        out.first_pass, _ = grade(first_files, p, work_dir / p.name / "grade_first")
+        out.final_pass, why = grade(kept[-1] if kept else None, p, work_dir / p.name / "grade_final")
         out.detail = out.detail or why
         out.seconds = time.perf_counter() - t0
         outcomes.append(out)

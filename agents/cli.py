@@ -85,7 +85,9 @@ def problems(
         Console(stderr=True).print(f"[bold red]error:[/] {err}")
         raise typer.Exit(2) from None
     out_dir = work_dir or Path("runs") / "problems"
-    results = run_bench_suite(found, backend=backend, max_iterations=max_iterations, work_dir=out_dir, llm=llm_of(ctx),
+    llm = llm_of(ctx)
+    results = run_bench_suite(found, backend=backend, max_iterations=max_iterations, work_dir=out_dir, llm=llm,
+                              candidates=llm.candidates, temperature=llm.temperature,
                               on_result=lambda r: console.print(r.line(), markup=False))
     for line in summary_lines(results):
         console.print(line, markup=False)

@@ -57,3 +57,27 @@ def test_bench_grades_with_hidden_harness_and_reports_pass_at_1(tmp_path, monkey
 def test_bench_rejects_a_folder_without_problems(tmp_path):
     result = CliRunner().invoke(app, ["problems", str(tmp_path)])
     assert result.exit_code == 2 and "no ProbNNN_*_prompt.txt" in result.output
+
+
+MUX_SWAPPED = MUX_GOOD.replace("sel ? b : a;", "sel ? a : b;")
+MUX_ALWAYS = ("```verilog\nmodule TopModule(input [7:0] a, input [7:0] b, input sel, output reg [7:0] out);\n"
+              "  always @(*) begin\n    if (sel) out = b;\n    else out = a;\n  end\nendmodule\n```")
+
+
+def test_candidates_agreeing_in_simulation_win_over_the_first_reply(tmp_path, monkeypatch):
+    """Three candidates for the mux: the greedy one swaps the inputs, two sampled ones (written differently) agree.
+    The behavioural consensus on random stimulus from the prompt's port list keeps one of the two; the hidden
+    testbench is read only to grade, after the agent is done."""
+    from agents_oai_server import sequence
+
+    with ScriptedServer(sequence({"text": MUX_SWAPPED}, {"text": MUX_GOOD}, {"text": MUX_ALWAYS})) as srv:
+        monkeypatch.setenv("ACCELSMITH_LLM_BASE_URL", srv.base_url)
+        result = CliRunner().invoke(app, ["--candidates", "3", "--temperature", "0.5", "problems", str(DATA),
+                                          "--backend", "openai", "--only", "mux2", "--work-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "pass@1 without repair: 0/1" in result.output and "pass@1 with repair:    1/1" in result.output
+    bodies = [r["body"] for r in srv.requests]
+    assert [b["temperature"] for b in bodies] == [0.0, 0.5, 0.5] and bodies[1]["seed"] != bodies[2]["seed"]
+    sim_log = (tmp_path / "Prob002_mux2" / "agent" / "iter_01" / "consensus" / "consensus_sim.log").read_text()
+    assert sim_log.count("S 0 ") == sim_log.count("S 1 ") == 200
+    assert not any(p.name.endswith(("_ref.sv", "_test.sv")) for p in (tmp_path / "Prob002_mux2" / "agent").rglob("*"))
