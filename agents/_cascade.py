@@ -13,6 +13,7 @@ from pathlib import Path
 
 from accelsmith.agents._backends import Draft, Sampling, get_backend, register_backend
 from accelsmith.agents._chat import LLMError
+from accelsmith.agents._fixers import apply_fixers
 from accelsmith.diagnostics import Diagnostic
 from accelsmith.hw_templates import RtlBundle
 from accelsmith.spec import BlockSpec
@@ -49,6 +50,18 @@ def self_test(bundle: RtlBundle, plan: dict, work_dir: Path) -> list[Diagnostic]
         shutil.rmtree(work_dir)
     sources = bundle.write(work_dir / "rtl")
     errors = [d for d in lint_pyslang(sources, bundle.top) if d.severity == "error"]
+    if errors:  # what the loop's mechanical fixes would clear is no reason to escalate
+        trials = iter(range(1, 100))
+
+        def relint(files: dict[str, str]) -> list[Diagnostic]:
+            folder = work_dir / f"fix_{next(trials):02d}"
+            return lint_pyslang(RtlBundle(files=files, top=bundle.top).write(folder), bundle.top)
+
+        fixed, _ = apply_fixers(bundle.files, errors, relint)
+        if fixed != bundle.files and not scan_rtl(fixed):
+            shutil.rmtree(work_dir / "rtl")
+            sources = RtlBundle(files=fixed, top=bundle.top).write(work_dir / "rtl")
+            errors = [d for d in lint_pyslang(sources, bundle.top) if d.severity == "error"]
     if errors or not plan.get("testplan_path"):
         return errors
     testplan = TestPlan.load(Path(plan["testplan_path"]))
@@ -92,11 +105,16 @@ class CascadeBackend:
             total.bundle, total.model = d.bundle, stage.model
             if i == len(self.stages) - 1:
                 break
-            work = Path(plan.get("work_dir") or ".") / "selftest" / f"{os.getpid()}_{next(_counter)}_{i}"
-            problems = (self_test(d.bundle, plan, work) if d.bundle is not None else
-                        [Diagnostic(tool="llm", severity="error", code="NO_CODE", message="no usable code")])
+            # every candidate of this stage gets the self-test; one that passes ends the cascade here
+            bundles = [c.bundle for c in d.candidates] or ([d.bundle] if d.bundle is not None else [])
+            problems = [Diagnostic(tool="llm", severity="error", code="NO_CODE", message="no usable code")]
+            for k, bundle in enumerate(bundles):
+                work = Path(plan.get("work_dir") or ".") / "selftest" / f"{os.getpid()}_{next(_counter)}_{i}_{k}"
+                problems = self_test(bundle, plan, work)
+                if not problems:
+                    break
             if not problems:
-                total.notes.append(f"{stage.model}: draft passed the self-test; not escalated")
+                total.notes.append(f"{stage.model}: a draft passed the self-test; not escalated")
                 break
             total.counters["escalations"] = total.counters.get("escalations", 0) + 1
             total.notes.append(f"{stage.model}: self-test failed ({problems[0].one_line()[:160]}); escalating")

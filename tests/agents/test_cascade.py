@@ -23,8 +23,13 @@ def _stages(srv) -> dict:
     return {"stages": "openai:small,openai:large"}
 
 
+# the small model's good design with its internal signals declared `wire` and driven from an always block: the
+# mechanical fixes clear that, so it is no reason to ask the large model
+FIXABLE = GOOD_RTL.replace("    genvar i;", "    wire [31:0] y_q;\n    always @(posedge clk) y_q <= in_x;\n    genvar i;")
+
+
 @pytest.mark.parametrize("small_rtl, escalations, models", [(BROKEN_RTL, 1, ["small", "large"]),
-                                                            (GOOD_RTL, 0, ["small"])])
+                                                            (GOOD_RTL, 0, ["small"]), (FIXABLE, 0, ["small"])])
 def test_cascade_escalates_only_when_the_self_test_fails(run_design, small_rtl, escalations, models):
     with ScriptedServer(by_model(small_rtl)) as srv:
         final = run_design(srv, SPEC, backend="cascade", backend_options=_stages(srv))
