@@ -1,15 +1,17 @@
 """Writes accelsmith's own spec-to-RTL problems in VerilogEval's layout (``ProbNNN_name_prompt.txt``, ``_ref.sv``,
-``_test.sv``) into this folder, for ``accelsmith problems bench/problems`` and ``bench/llm_eval.py``-style runs.
+``_test.sv``) into a folder (default ``bench/problems/suite``, not tracked: the files are generated from here), for
+``accelsmith problems bench/problems/suite``.
 
 Every problem here was written for accelsmith (none is copied from a public suite): small building blocks of
 accelerator datapaths. The prompt is all the agent sees; the testbench compares ``TopModule`` with ``RefModule`` on
 corner values then random stimulus, and prints ``Mismatches: N in M samples``.
 
-    .venv/bin/python bench/problems/make.py      # rewrites the files; tests/agents/test_problems.py checks them
+    .venv/bin/python bench/problems/make.py [--out DIR]   # tests/agents/test_problems.py checks what it writes
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -177,13 +179,24 @@ def test(name: str, ports: list, clocked: bool) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def write(out: Path) -> list[Path]:
+    """Writes every problem's three files into ``out``; returns the prompt files."""
+    out.mkdir(parents=True, exist_ok=True)
+    prompts = []
     for i, (name, ports, clocked, text, body) in enumerate(PROBLEMS, start=1):
-        stem = HERE / f"Prob{i:03d}_{name}"
+        stem = out / f"Prob{i:03d}_{name}"
         Path(f"{stem}_prompt.txt").write_text(prompt(name, ports, text))
         Path(f"{stem}_ref.sv").write_text(ref(ports, body))
         Path(f"{stem}_test.sv").write_text(test(name, ports, clocked))
-    print(f"{len(PROBLEMS)} problems in {HERE}")
+        prompts.append(Path(f"{stem}_prompt.txt"))
+    return prompts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, default=HERE / "suite")
+    args = ap.parse_args()
+    print(f"{len(write(args.out))} problems in {args.out}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ own testbench as a candidate, and candidates with the bugs people write fail it.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -11,8 +12,17 @@ import pytest
 from accelsmith.agents._verilogeval import find_problems, grade
 
 pytestmark = pytest.mark.sim
-FOLDER = Path(__file__).parents[2] / "bench" / "problems"
-PROBLEMS = {p.name.split("_", 1)[1]: p for p in find_problems(FOLDER)}
+MAKE = Path(__file__).parents[2] / "bench" / "problems" / "make.py"
+
+
+@pytest.fixture(scope="module")
+def PROBLEMS(tmp_path_factory) -> dict:
+    spec = importlib.util.spec_from_file_location("make_problems", MAKE)
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    folder = tmp_path_factory.mktemp("problems")
+    make.write(folder)
+    return {p.name.split("_", 1)[1]: p for p in find_problems(folder)}
 
 # a small edit a person would plausibly make, per problem: (pattern in the reference, replacement)
 BUGS = {
@@ -38,7 +48,7 @@ def as_candidate(problem, edit: tuple[str, str] | None = None) -> dict[str, str]
     return {"TopModule.sv": text}
 
 
-def test_twenty_problems_of_our_own():
+def test_twenty_problems_of_our_own(PROBLEMS):
     assert len(PROBLEMS) == 20 and set(BUGS) == set(PROBLEMS)
     for p in PROBLEMS.values():
         prompt = p.prompt.read_text()
@@ -46,7 +56,7 @@ def test_twenty_problems_of_our_own():
 
 
 @pytest.mark.parametrize("name", sorted(BUGS))
-def test_the_reference_passes_and_a_plausible_bug_fails(name, tmp_path):
+def test_the_reference_passes_and_a_plausible_bug_fails(PROBLEMS, name, tmp_path):
     problem = PROBLEMS[name]
     ok, why = grade(as_candidate(problem), problem, tmp_path / "ref")
     assert ok, why
