@@ -26,6 +26,15 @@ def prompt_ports(prompt: str) -> list[tuple[str, str, int]]:
     return [(d, n, int(w or 1)) for d, n, w in _PORT.findall(prompt)]
 
 
+def prompt_header(prompt: str, top: str = "TopModule") -> str | None:
+    """The module header the prompt's port list states (``logic`` ports), or None when it lists none."""
+    ports = prompt_ports(prompt)
+    if not ports:
+        return None
+    rows = [f"    {d:<6} logic {f'[{w - 1}:0] ' if w > 1 else ''}{n}" for d, n, w in ports]
+    return f"module {top} (\n" + ",\n".join(rows) + "\n);"
+
+
 def _renamed(files: dict[str, str], k: int) -> str:
     text = "\n".join(files.values())
     for name in sorted(set(module_names(text)), key=len, reverse=True):

@@ -17,7 +17,7 @@ from pathlib import Path
 from accelsmith import sandbox
 from accelsmith.agents._backends import Draft, get_backend
 from accelsmith.agents._chat import LLMError
-from accelsmith.agents._extract import UnusableReply, extract_files
+from accelsmith.agents._extract import UnusableReply, extract_files, extract_with_header
 from accelsmith.agents._options import resolve_backend_options
 from accelsmith.agents._prompting import rtl_text
 from accelsmith.diagnostics import Diagnostic
@@ -102,20 +102,25 @@ def solve(prompt_text: str, backend, max_iterations: int, work: Path, candidates
     tried (after normalisation) is not checked again. Returns the kept design of each step (the first reply first),
     the cost and one record per step."""
     from accelsmith.agents._candidates import fingerprint
-    from accelsmith.agents._consensus import consensus
+    from accelsmith.agents._consensus import consensus, prompt_header
 
     cost = Draft(bundle=None)
     kept: list[dict[str, str]] = []
     steps: list[dict] = []
     tried: set[str] = set()
-    user = render("verilogeval", problem=prompt_text.strip())
+    header = prompt_header(prompt_text, TOP)  # interface by construction: the stated ports, re-attached to replies
+    problem = prompt_text.strip() + (f"\n\nUse exactly this module header:\n{header}" if header else "")
+    user = render("verilogeval", problem=problem)
+
+    def parse(text: str):
+        return extract_with_header(text, TOP, header) if header else extract_files(text, TOP)
     for it in range(1, max_iterations + 1):
         msgs = [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
         drafted = []
         for k in range(candidates):
             temp, seed = (None, None) if k == 0 else (temperature, 1000 * it + k)
-            parsed = backend.complete(msgs, lambda t: extract_files(t, TOP),
-                                      "the complete Verilog in one ```verilog block", cost, temperature=temp, seed=seed)
+            parsed = backend.complete(msgs, parse, "the complete Verilog in one ```verilog block", cost,
+                                      temperature=temp, seed=seed)
             if parsed is not None:
                 drafted.append(parsed[0])
         step: dict = {"iteration": it, "replies": len(drafted)}
@@ -143,7 +148,7 @@ def solve(prompt_text: str, backend, max_iterations: int, work: Path, candidates
         files, errors = min(checked, key=lambda c: len(c[1]))  # repair the one closest to compiling
         kept.append(files)
         steps.append(step)
-        user = (render("verilogeval", problem=prompt_text.strip()) + "\n\n" + render(
+        user = (render("verilogeval", problem=problem) + "\n\n" + render(
             "verilogeval_repair", previous_rtl=rtl_text(files),
             diagnostics="\n".join(f"- {d.one_line()[:200]}" for d in errors[:10])))
     return kept, cost, steps

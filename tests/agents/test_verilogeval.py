@@ -42,6 +42,9 @@ def test_bench_grades_with_hidden_harness_and_reports_pass_at_1(tmp_path, monkey
     assert "tokens in" in out
     bodies = [prompt_of(r["body"]) for r in srv.requests]
     assert len(bodies) == 1 + 2 + 1  # zero ok; mux broken then repaired; counter compiles (wrong, unseen)
+    # interface by construction: the header the prompt's port list states is in the request
+    mux = next(prompt_of(r["body"]) for r in srv.requests if "multiplexer" in prompt_of(r["body"]))
+    assert "Use exactly this module header:\nmodule TopModule (\n    input  logic [7:0] a," in mux
     # nothing primes a clock that the problem does not name (the 2-input problems are combinational)
     for r in srv.requests:
         if "multiplexer" in prompt_of(r["body"]) or "always drive 0" in prompt_of(r["body"]):
