@@ -18,6 +18,16 @@ from accelsmith.errors import AccelsmithError
 from accelsmith.agents._env import ENV_BASE_URL, ENV_KEY, ENV_MODEL  # noqa: F401  (re-exported)
 MAX_BACKOFF_S = 30.0
 
+# llama.cpp GBNF for an RTL reply: one ```verilog fenced block and nothing around it, which starts with `module`
+# (comments before it allowed) and ends with `endmodule`. Backquotes are refused inside the block, so the model cannot
+# close the fence early, write a second block or a `define/`include, and the only way to finish is `endmodule` then
+# the closing fence. (JSON literals such as `true` are left to the mechanical fixers: GBNF has no negative look-ahead.)
+VERILOG_REPLY_GBNF = r"""
+root ::= "```verilog\n" lead "module " body "endmodule" [ \t\n]* "```"
+lead ::= ([ \t\n] | "//" [^\n`]* "\n")*
+body ::= [^`]*
+"""
+
 
 class LLMError(AccelsmithError):
     """The model cannot be asked at all (bad request, missing package, missing model file)."""
@@ -64,10 +74,13 @@ class OpenAIChat:
         return min(MAX_BACKOFF_S, max(hinted, self.backoff_s * (2 ** attempt)))
 
     def chat(self, messages: list[dict], max_tokens: int, *, temperature: float | None = None,
-             seed: int | None = None) -> ChatReply:
-        """One completion; ``temperature`` (default: the client's) and ``seed`` (sampling) apply to this call."""
+             seed: int | None = None, grammar: str | None = None) -> ChatReply:
+        """One completion; ``temperature`` (default: the client's) and ``seed`` (sampling) apply to this call.
+        ``grammar`` (GBNF) is sent as llama.cpp's server reads it (``extra_body``); other servers ignore or refuse it."""
         oa = self._openai
         extra = {} if seed is None else {"seed": seed}
+        if grammar:
+            extra["extra_body"] = {"grammar": grammar}
         transient = (oa.RateLimitError, oa.APITimeoutError, oa.APIConnectionError, oa.InternalServerError)
         waits: list[float] = []
         for attempt in range(self.retries + 1):
@@ -97,6 +110,13 @@ _LOAD_LOCK = threading.Lock()
 
 
 @functools.cache
+def _grammar(text: str):
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(text, verbose=False)
+
+
+@functools.cache
 def _llama(path: str, n_ctx: int, threads: int):
     try:
         from llama_cpp import Llama
@@ -122,7 +142,9 @@ class LocalChat:
         self.model = Path(path).name
 
     def chat(self, messages: list[dict], max_tokens: int, *, temperature: float | None = None,
-             seed: int | None = None) -> ChatReply:
+             seed: int | None = None, grammar: str | None = None) -> ChatReply:
+        """One completion; ``grammar`` (GBNF) constrains the tokens llama.cpp may sample (GGUF files only: the
+        transformers route has no grammar and ignores it)."""
         temperature = self.temperature if temperature is None else temperature
         if self.path.endswith(".gguf"):
             with _LOAD_LOCK:
@@ -130,7 +152,8 @@ class LocalChat:
                 try:
                     out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
                                                      temperature=temperature, seed=seed,
-                                                     repeat_penalty=self.repeat_penalty)
+                                                     repeat_penalty=self.repeat_penalty,
+                                                     grammar=_grammar(grammar) if grammar else None)
                 except (ValueError, RuntimeError) as err:  # e.g. the prompt outgrew the context window
                     raise LLMError(f"{self.model}: {type(err).__name__}: {str(err)[:200]}") from None
             usage = out.get("usage") or {}

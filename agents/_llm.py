@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from accelsmith.agents._backends import Candidate, Draft, Sampling, register_backend
-from accelsmith.agents._chat import ChatReply, LocalChat, OpenAIChat
+from accelsmith.agents._chat import VERILOG_REPLY_GBNF, ChatReply, LocalChat, OpenAIChat
 from accelsmith.agents._extract import UnusableReply, extract_files, extract_json, extract_with_header
 from accelsmith.agents._prompting import describe_spec, feedback_text, rtl_text
 from accelsmith.hw_templates import RtlBundle
@@ -32,21 +32,25 @@ class LLMBackend:
     can_repair = True
 
     def __init__(self, chat, name: str, *, max_reply_tokens: int = DEFAULT_REPLY_TOKENS,
-                 format_retries: int = DEFAULT_FORMAT_RETRIES, plan_tokens: int = 200):
+                 format_retries: int = DEFAULT_FORMAT_RETRIES, plan_tokens: int = 200, grammar: bool = False):
         self.chat, self.name = chat, name
         self.max_reply_tokens, self.format_retries, self.plan_tokens = max_reply_tokens, format_retries, plan_tokens
+        # constrained decoding of RTL replies (llama.cpp grammars: the local route, or a llama.cpp server)
+        self.rtl_grammar = VERILOG_REPLY_GBNF if grammar else None
 
     @property
     def model(self) -> str:
         return self.chat.model
 
     def _ask(self, messages: list[dict], parse: Callable[[str], object], wanted: str, max_tokens: int,
-             draft: Draft, temperature: float | None = None, seed: int | None = None) -> object | None:
+             draft: Draft, temperature: float | None = None, seed: int | None = None,
+             grammar: str | None = None) -> object | None:
         """Ask; on an unusable reply, remind the model of the format and ask again (counted)."""
         messages = list(messages)
         sampling = {} if temperature is None else {"temperature": temperature, "seed": seed}
+        constrain = {"grammar": grammar} if grammar else {}
         for attempt in range(self.format_retries + 1):
-            reply: ChatReply = self.chat.chat(messages, max_tokens, **sampling)
+            reply: ChatReply = self.chat.chat(messages, max_tokens, **sampling, **constrain)
             draft.add_usage(reply.model, reply.tokens_in, reply.tokens_out)
             draft.counters["http_retries"] = draft.counters.get("http_retries", 0) + reply.retries
             draft.replies.append({"model": reply.model, "text": reply.text, **sampling})
@@ -98,7 +102,8 @@ class LLMBackend:
 
         for temperature, seed in (sampling or Sampling()).settings():
             parsed = self._ask(msgs, parse, "the complete Verilog in one ```verilog block",
-                               self.max_reply_tokens, out, temperature=temperature if sampling else None, seed=seed)
+                               self.max_reply_tokens, out, temperature=temperature if sampling else None, seed=seed,
+                               grammar=self.rtl_grammar)
             if parsed is not None:
                 files, notes = parsed
                 out.candidates.append(Candidate(RtlBundle(files=files, top=top), temperature, seed, self.model, notes))
@@ -110,7 +115,8 @@ class LLMBackend:
     def complete(self, messages: list[dict], parse: Callable[[str], object], wanted: str, draft: Draft,
                  temperature: float | None = None, seed: int | None = None):
         """A bare ask with format retries, for callers outside the design graph (``accelsmith problems``)."""
-        return self._ask(messages, parse, wanted, self.max_reply_tokens, draft, temperature=temperature, seed=seed)
+        return self._ask(messages, parse, wanted, self.max_reply_tokens, draft, temperature=temperature, seed=seed,
+                         grammar=self.rtl_grammar)
 
 
 def _int(options: dict, key: str, default: int) -> int:
@@ -118,12 +124,18 @@ def _int(options: dict, key: str, default: int) -> int:
     return default if value is None or value == "" else int(value)
 
 
+def _flag(options: dict, key: str) -> bool:
+    value = options.get(key)
+    return value in (True, 1) or str(value).lower() in ("1", "true", "yes", "on")
+
+
 @register_backend("openai")
 def openai_backend(**options) -> LLMBackend:
     chat = OpenAIChat(options.get("base_url"), options.get("model"), timeout_s=float(options.get("timeout_s", 120)),
                       retries=_int(options, "http_retries", 4), backoff_s=float(options.get("backoff_s", 1.0)))
     return LLMBackend(chat, "openai", max_reply_tokens=_int(options, "max_reply_tokens", DEFAULT_REPLY_TOKENS),
-                      format_retries=_int(options, "format_retries", DEFAULT_FORMAT_RETRIES))
+                      format_retries=_int(options, "format_retries", DEFAULT_FORMAT_RETRIES),
+                      grammar=_flag(options, "grammar"))
 
 
 @register_backend("local")
@@ -131,4 +143,5 @@ def local_backend(**options) -> LLMBackend:
     chat = LocalChat(options.get("model_path"), n_ctx=_int(options, "n_ctx", 4096),
                      repeat_penalty=float(options.get("repeat_penalty", 1.1)))
     return LLMBackend(chat, "local", max_reply_tokens=_int(options, "max_reply_tokens", DEFAULT_REPLY_TOKENS),
-                      format_retries=_int(options, "format_retries", DEFAULT_FORMAT_RETRIES))
+                      format_retries=_int(options, "format_retries", DEFAULT_FORMAT_RETRIES),
+                      grammar=_flag(options, "grammar"))

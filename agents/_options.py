@@ -30,6 +30,7 @@ class LlmOptions:
     retrieve: bool = True
     candidates: int = 1
     temperature: float = 0.7
+    grammar: bool = False
 
 
 def llm_of(ctx) -> LlmOptions:
@@ -53,4 +54,6 @@ def resolve_backend_options(backend: str, options: dict | None, llm: LlmOptions 
         out.setdefault("stages", llm.cascade)
     if backend != "expert" and llm.reply_tokens:
         out.setdefault("max_reply_tokens", int(llm.reply_tokens))
+    if backend in ("openai", "local", "cascade") and llm.grammar:
+        out.setdefault("grammar", True)
     return out

@@ -9,7 +9,7 @@ import typer
 
 from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 
-from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_LOCAL_MODEL,
+from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_GRAMMAR, ENV_LOCAL_MODEL,
                                     ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_RETRIEVE, ENV_STAGES,
                                     ENV_TEMPERATURE, ENV_WALL_CLOCK, ENV_WAVES)
 from accelsmith.agents._options import LlmOptions, llm_of
@@ -48,6 +48,11 @@ def llm_options(
                                                  "(the first greedy, the rest sampled)")] = 1,
     temperature: Annotated[float, typer.Option(min=0.0, max=2.0, envvar=ENV_TEMPERATURE, rich_help_panel=LLM,
                                                help="sampling temperature of the candidates after the first")] = 0.7,
+    llm_grammar: Annotated[bool, typer.Option("--llm-grammar/--no-llm-grammar", envvar=ENV_GRAMMAR,
+                                              rich_help_panel=LLM,
+                                              help="constrain RTL replies with a llama.cpp grammar (one fenced "
+                                                   "module ending in endmodule; local GGUF or a llama.cpp "
+                                                   "server)")] = False,
 ) -> None:
     """LLM-aided design and verification of accelerator RTL for transformer blocks.
 
@@ -57,7 +62,7 @@ def llm_options(
                          local_model=str(llm_local_model) if llm_local_model else None, cascade=llm_cascade,
                          reply_tokens=llm_reply_tokens, max_tokens=max_tokens, wall_clock_s=wall_clock, scratch=scratch,
                          waves=waves, fixers=fixers, retrieve=retrieve,
-                         candidates=candidates, temperature=temperature)
+                         candidates=candidates, temperature=temperature, grammar=llm_grammar)
 
 
 

@@ -1,7 +1,7 @@
 """Real-model evaluation of the design loop on the kinds without a template (requant: template withheld).
 
     python bench/llm_eval.py --models /tmp/evalllm --out bench/llm_eval_results.json [--configs 0.5b,cascade,1.5b]
-        [--candidates N --temperature T] [--no-fixers]
+        [--candidates N --temperature T] [--no-fixers] [--grammar]
 
 Each (config, kind) run goes through ``accelsmith.agents.design`` with the ``local`` or ``cascade``
 backend on Icarus; results are appended to the JSON file as they finish (the eval takes long on CPU).
@@ -46,6 +46,7 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=1, help="designs per draft step (the first greedy)")
     ap.add_argument("--temperature", type=float, default=0.7, help="sampling temperature of the other candidates")
     ap.add_argument("--no-fixers", action="store_true", help="no mechanical fixes: every lint error goes back")
+    ap.add_argument("--grammar", action="store_true", help="constrain RTL replies with the llama.cpp grammar")
     args = ap.parse_args()
     store = RunStore(args.runs_dir)
     table = configs(args.models)
@@ -63,7 +64,8 @@ def main() -> None:
                            wall_clock_s=args.wall_clock, force_scratch=True, waves=False, bench_timeout_s=120,
                            fixers=not args.no_fixers, retrieve=False,  # runs of other models must not leak in
                            candidates=args.candidates, temperature=args.temperature,
-                           backend_options={**opts, "max_reply_tokens": args.reply_tokens, "llm_plan": False})
+                           backend_options={**opts, "max_reply_tokens": args.reply_tokens, "llm_plan": False,
+                                            "grammar": args.grammar})
             cost = final.get("cost", {})
             bench = (final.get("bench") or {}).get("icarus") or {}
             row = {"config": name, "kind": spec.kind, "status": final.get("status"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +72,43 @@ def test_local_gguf_decodes_greedily_with_a_repeat_penalty(tmp_path, monkeypatch
     assert get_backend("local", model_path=str(gguf)).chat.chat(MSGS, 8).text == "ok"
     get_backend("local", model_path=str(gguf), repeat_penalty=1.3).chat.chat(MSGS, 8)
     assert [(c["temperature"], c["repeat_penalty"]) for c in calls] == [(0.0, 1.1), (0.0, 1.3)]
+
+
+def test_the_rtl_grammar_goes_with_rtl_asks_only():
+    """With ``grammar`` on, every RTL ask carries the GBNF (llama.cpp's server reads it from the body); the plan's
+    JSON ask does not; off by default."""
+    from accelsmith.agents._backends import Draft, get_backend
+    from accelsmith.agents._chat import VERILOG_REPLY_GBNF
+
+    reply = "```verilog\nmodule TopModule(input a, output y);\n  assign y = a;\nendmodule\n```"
+    with ScriptedServer(sequence({"text": reply})) as srv:
+        on = get_backend("openai", base_url=srv.base_url, model="m", grammar=True)
+        off = get_backend("openai", base_url=srv.base_url, model="m")
+        for be in (on, off):
+            files, _ = be.complete(MSGS, lambda t: (t, []), "verilog", Draft(bundle=None))
+            assert files == reply
+        on._ask(MSGS, lambda t: t, "json", 16, Draft(bundle=None))  # a non-RTL ask (the plan)
+    bodies = [r["body"] for r in srv.requests]
+    assert bodies[0]["grammar"] == VERILOG_REPLY_GBNF
+    assert "grammar" not in bodies[1] and "grammar" not in bodies[2]
+
+
+_SMALL_GGUF = Path.home() / ".cache/accelsmith/models/smollm2-135m-instruct-q4_1.gguf"
+
+
+@pytest.mark.skipif(not _SMALL_GGUF.exists() or importlib.util.find_spec("llama_cpp") is None,
+                    reason="needs llama-cpp-python and ../shared/tools/provision-eval-llm --all")
+def test_llama_cpp_keeps_a_weak_model_to_one_fenced_module():
+    """A real 135M model through llama.cpp: free, it writes prose/C around no module; with the grammar the reply
+    is one ```verilog block that starts with `module` and ends with `endmodule`."""
+    import re
+
+    from accelsmith.agents._chat import VERILOG_REPLY_GBNF, LocalChat
+
+    chat = LocalChat(str(_SMALL_GGUF), threads=1)
+    msgs = [{"role": "user", "content": "Write a Verilog module and2 with inputs a, b and output y = a & b."}]
+    text = chat.chat(msgs, 120, grammar=VERILOG_REPLY_GBNF).text
+    assert text.startswith("```verilog\n") and "module " in text
+    assert "`" not in text[len("```verilog\n"):].rstrip("`")
+    finished = re.fullmatch(r"```verilog\n(?:\s|//[^\n]*\n)*module [^`]*endmodule\s*```", text)
+    assert finished or len(text) > 200  # either a whole module or cut at the token limit, never anything else

@@ -60,3 +60,15 @@ def test_global_options_reach_the_saved_configuration_and_not_the_environment(tm
     res = CliRunner().invoke(app, ["resume", run_dir.name, "--runs-dir", str(runs)])
     assert res.exit_code == 2 and "config.json" in res.output, res.output
     assert kept() == files
+
+
+def test_the_grammar_switch_reaches_llm_backends_only():
+    from accelsmith.agents._options import LlmOptions, resolve_backend_options
+
+    on = LlmOptions(grammar=True)
+    assert resolve_backend_options("local", {"model_path": "m.gguf"}, on)["grammar"] is True
+    assert resolve_backend_options("cascade", {}, on)["grammar"] is True
+    assert "grammar" not in resolve_backend_options("expert", {}, on)
+    assert "grammar" not in resolve_backend_options("local", {}, LlmOptions())
+    out = CliRunner().invoke(app, ["--llm-grammar", "--help"])
+    assert out.exit_code == 0 and "--llm-grammar" in out.output
