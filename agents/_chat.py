@@ -117,29 +117,21 @@ def _grammar(text: str):
 
 
 @functools.cache
-def _llama(path: str, n_ctx: int, threads: int, lookup: int = 0):
-    """The model, loaded once per (file, context, threads, lookup). ``lookup`` > 0: prompt-lookup decoding
-    (llama.cpp's n-gram drafting from the prompt, ``lookup`` tokens per draft, verified in one batch): a repair
-    reply that copies most of the previous module is checked several tokens per forward pass."""
+def _llama(path: str, n_ctx: int, threads: int):
     try:
         from llama_cpp import Llama
     except ImportError:
         raise LLMError("the local GGUF route needs llama-cpp-python (optional extra): CMAKE_ARGS="
                        "'-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON' "
                        "pip install llama-cpp-python==0.3.36") from None
-    draft = None
-    if lookup > 0:
-        from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
-
-        draft = LlamaPromptLookupDecoding(num_pred_tokens=lookup)
-    return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, verbose=False, seed=0, draft_model=draft)
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, verbose=False, seed=0)
 
 
 class LocalChat:
     """A GGUF file through llama.cpp (fast CPU route) or a Hugging Face folder through transformers."""
 
     def __init__(self, model_path: str | None = None, *, n_ctx: int = 4096, threads: int | None = None,
-                 temperature: float = 0.0, repeat_penalty: float = 1.1, lookup: int = 0):
+                 temperature: float = 0.0, repeat_penalty: float = 1.1):
         path = model_path
         if not path or not Path(path).exists():
             raise LLMError(f"local model {path!r} not found; give a .gguf file or a Hugging Face model folder")
@@ -147,7 +139,6 @@ class LocalChat:
         # greedy decoding without a penalty sent Qwen2.5-Coder 0.5B/1.5B into loops of one repeated line
         self.repeat_penalty = repeat_penalty
         self.threads = threads or max(1, os.cpu_count() or 1)
-        self.lookup = max(0, int(lookup))  # prompt-lookup draft tokens (0: one token per forward pass)
         self.model = Path(path).name
 
     def chat(self, messages: list[dict], max_tokens: int, *, temperature: float | None = None,
@@ -157,7 +148,7 @@ class LocalChat:
         temperature = self.temperature if temperature is None else temperature
         if self.path.endswith(".gguf"):
             with _LOAD_LOCK:
-                llm = _llama(self.path, self.n_ctx, self.threads, self.lookup)
+                llm = _llama(self.path, self.n_ctx, self.threads)
                 try:
                     out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
                                                      temperature=temperature, seed=seed,

@@ -31,7 +31,6 @@ class LlmOptions:
     candidates: int = 1
     temperature: float = 0.7
     grammar: bool = False
-    lookup: int = 0
 
 
 def llm_of(ctx) -> LlmOptions:
@@ -57,6 +56,4 @@ def resolve_backend_options(backend: str, options: dict | None, llm: LlmOptions 
         out.setdefault("max_reply_tokens", int(llm.reply_tokens))
     if backend in ("openai", "local", "cascade") and llm.grammar:
         out.setdefault("grammar", True)
-    if backend in ("local", "cascade") and llm.lookup:
-        out.setdefault("lookup", int(llm.lookup))
     return out

@@ -9,8 +9,7 @@ import typer
 
 from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 
-from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_GRAMMAR,
-                                    ENV_LOOKUP, ENV_LOCAL_MODEL,
+from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_GRAMMAR, ENV_LOCAL_MODEL,
                                     ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_RETRIEVE, ENV_STAGES,
                                     ENV_TEMPERATURE, ENV_WALL_CLOCK, ENV_WAVES)
 from accelsmith.agents._options import LlmOptions, llm_of
@@ -54,9 +53,6 @@ def llm_options(
                                               help="constrain RTL replies with a llama.cpp grammar (one fenced "
                                                    "module ending in endmodule; local GGUF or a llama.cpp "
                                                    "server)")] = False,
-    llm_lookup: Annotated[int, typer.Option(min=0, max=64, envvar=ENV_LOOKUP, rich_help_panel=LLM,
-                                            help="prompt-lookup decoding for local GGUF models: draft tokens "
-                                                 "copied from the prompt per step (0: off)")] = 0,
 ) -> None:
     """LLM-aided design and verification of accelerator RTL for transformer blocks.
 
@@ -66,8 +62,7 @@ def llm_options(
                          local_model=str(llm_local_model) if llm_local_model else None, cascade=llm_cascade,
                          reply_tokens=llm_reply_tokens, max_tokens=max_tokens, wall_clock_s=wall_clock, scratch=scratch,
                          waves=waves, fixers=fixers, retrieve=retrieve,
-                         candidates=candidates, temperature=temperature, grammar=llm_grammar,
-                         lookup=llm_lookup)
+                         candidates=candidates, temperature=temperature, grammar=llm_grammar)
 
 
 

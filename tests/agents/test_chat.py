@@ -112,22 +112,3 @@ def test_llama_cpp_keeps_a_weak_model_to_one_fenced_module():
     assert "`" not in text[len("```verilog\n"):].rstrip("`")
     finished = re.fullmatch(r"```verilog\n(?:\s|//[^\n]*\n)*module [^`]*endmodule\s*```", text)
     assert finished or len(text) > 200  # either a whole module or cut at the token limit, never anything else
-
-
-@pytest.mark.skipif(not _SMALL_GGUF.exists() or importlib.util.find_spec("llama_cpp") is None,
-                    reason="needs llama-cpp-python and ../shared/tools/provision-eval-llm --all")
-def test_prompt_lookup_keeps_greedy_replies_without_a_repeat_penalty():
-    """Prompt-lookup decoding (llama.cpp n-gram drafts, verified in a batch) gives the plain greedy reply token for
-    token when no repeat penalty is set. With one (the default 1.1), llama-cpp-python 0.3.36's draft path diverges
-    from the plain one after some tokens (measured: bench/local_decoding.py), so the two are only compared here."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-    import local_decoding
-
-    from accelsmith.agents._chat import LocalChat
-
-    _, _, msgs = local_decoding.prompts(1)[1]  # the repair prompt: its reply copies the previous module
-    plain = LocalChat(str(_SMALL_GGUF), threads=1, repeat_penalty=1.0).chat(msgs, 48).text
-    fast = LocalChat(str(_SMALL_GGUF), threads=1, repeat_penalty=1.0, lookup=8).chat(msgs, 48).text
-    assert plain and fast == plain
