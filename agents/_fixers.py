@@ -1,6 +1,7 @@
 """Mechanical fixes: deterministic rewrites of a drafted module, keyed on the diagnostic codes of the mistakes small
 code models make (a net driven in a procedural block, JSON's ``true``/``false``/``null``, a port declared again in
-the body, an instance without a name, a module whose ``endmodule`` was never written).
+the body, an instance without a name, a module whose ``endmodule`` was never written, a clock edge on a signal the
+module does not have).
 
 A fixer sees one file's text and the diagnostics on it and returns new text, or the same text when it has nothing
 to do. ``apply_fixers`` keeps a fixer's edit only when re-linting shows fewer of the errors it answers and fewer errors
@@ -39,7 +40,7 @@ def fixer(name: str, codes: tuple[str, ...] = (), messages: tuple[str, ...] = ()
 
 
 _ID = r"[A-Za-z_][A-Za-z0-9_$]*"
-_QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_$]*)'")
+_QUOTED = re.compile(r"[`']([A-Za-z_][A-Za-z0-9_$]*)'")  # pyslang 'name', Icarus `name'
 
 
 def _lines(text: str) -> list[str]:
@@ -210,6 +211,29 @@ def part_select(text: str, diags: list[Diagnostic]) -> str:
     return "\n".join(lines)
 
 
+# --- an edge on a signal the module does not have -> combinational ----------------------------------------------------
+
+_EVENT = re.compile(r"@\s*\(([^()]*)\)")
+
+
+@fixer("undeclared_clock", codes=("UndeclaredIdentifier",), messages=("Unable to bind wire/reg/memory",))
+def undeclared_clock(text: str, diags: list[Diagnostic]) -> str:
+    """``always @(posedge clk)`` in a module with no ``clk`` (a combinational spec; the model primed itself with a
+    clock): the event control becomes ``@(*)``. Only edges on names the tools report as undeclared are touched."""
+    missing = {w for d in diags if (w := _named(d))}
+    if not missing:
+        return text
+
+    def swap(m: re.Match) -> str:
+        edges = re.findall(rf"\b(?:posedge|negedge)\s+({_ID})", m.group(1))
+        return "@(*)" if edges and any(e in missing for e in edges) else m.group(0)
+    out = []
+    for line in _lines(text):
+        code, sep, comment = line.partition("//")
+        out.append(_EVENT.sub(swap, code) + sep + comment)
+    return "\n".join(out)
+
+
 # --- a module whose endmodule was never written ---------------------------------------------------------------------
 
 _OPENERS = re.compile(r"\b(begin|case|casez|casex|function|task|generate|fork)\b")
@@ -232,7 +256,7 @@ def close_module(text: str) -> str | None:
     return text.rstrip() + "\nendmodule\n"
 
 
-ORDER = ("json_literals", "part_select", "duplicate_declaration", "instance_name", "net_to_reg")
+ORDER = ("json_literals", "part_select", "duplicate_declaration", "instance_name", "undeclared_clock", "net_to_reg")
 
 
 def errors(diags: list[Diagnostic]) -> list[Diagnostic]:

@@ -50,8 +50,12 @@ class Outcome:
 
     def line(self) -> str:
         return (f"{self.problem:<32} first {'PASS' if self.first_pass else 'fail'}  "
-                f"repaired {'PASS' if self.final_pass else 'fail'}  it={self.iterations}  "
+                f"repaired {'PASS' if self.final_pass else 'fail'}  it={self.iterations}  fixes={self.fixes}  "
                 f"tok={self.cost.tokens_in}/{self.cost.tokens_out}  {self.seconds:.1f}s  {self.detail}")
+
+    @property
+    def fixes(self) -> int:
+        return sum(len(s.get("fixes", [])) for s in self.steps)
 
 
 def find_problems(folder: Path, only: str | None = None) -> list[Problem]:
@@ -96,13 +100,16 @@ def compile_check(files: dict[str, str], work: Path) -> list[Diagnostic]:
 
 
 def solve(prompt_text: str, backend, max_iterations: int, work: Path, candidates: int = 1,
-          temperature: float = 0.7) -> tuple[list[dict[str, str]], Draft, list[dict]]:
-    """Draft ``candidates`` designs per step (the first greedy, the others sampled), keep the ones that compile and,
-    of several, the one the behavioural consensus picks; repair from compile diagnostics only. A design already
-    tried (after normalisation) is not checked again. Returns the kept design of each step (the first reply first),
-    the cost and one record per step."""
+          temperature: float = 0.7, fixers: bool = True) -> tuple[list[dict[str, str]], Draft, list[dict]]:
+    """Draft ``candidates`` designs per step (the first greedy, the others sampled), fix compile errors mechanically
+    (``agents._fixers``, kept only when the compile gets cleaner), keep the ones that compile and, of several, the one
+    the behavioural consensus picks; repair from compile diagnostics only. A design already tried (after
+    normalisation) is not checked again: when a step brings nothing new, the next samples every candidate (at
+    temperature max(T, 0.8)) instead of asking greedily again. Returns the kept design of each step (the first reply
+    first), the cost and one record per step."""
     from accelsmith.agents._candidates import fingerprint
     from accelsmith.agents._consensus import consensus, prompt_header
+    from accelsmith.agents._fixers import apply_fixers
 
     cost = Draft(bundle=None)
     kept: list[dict[str, str]] = []
@@ -111,19 +118,37 @@ def solve(prompt_text: str, backend, max_iterations: int, work: Path, candidates
     header = prompt_header(prompt_text, TOP)  # interface by construction: the stated ports, re-attached to replies
     problem = prompt_text.strip() + (f"\n\nUse exactly this module header:\n{header}" if header else "")
     user = render("verilogeval", problem=problem)
+    resample = False
 
     def parse(text: str):
         return extract_with_header(text, TOP, header) if header else extract_files(text, TOP)
+
+    def check(files: dict[str, str], where: Path) -> tuple[dict[str, str], list[Diagnostic], list[dict]]:
+        errors = [d for d in compile_check(files, where) if d.severity == "error"]
+        if not errors or not fixers or any(d.tool.startswith("security") for d in errors):  # never edit refused RTL
+            return files, errors, []
+        n = iter(range(1000))
+
+        def relint(trial: dict[str, str]) -> list[Diagnostic]:
+            return [d for d in compile_check(trial, where.parent / f"{where.name}_fix_{next(n):02d}")
+                    if d.severity == "error"]
+        fixed, records = apply_fixers(files, errors, relint)
+        if fixed == files:
+            return files, errors, records
+        return fixed, relint(fixed), records
     for it in range(1, max_iterations + 1):
         msgs = [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
         drafted = []
         for k in range(candidates):
-            temp, seed = (None, None) if k == 0 else (temperature, 1000 * it + k)
+            if resample:  # the last step repeated itself: greedy would again
+                temp, seed = max(temperature, 0.8), 1000 * it + k
+            else:
+                temp, seed = (None, None) if k == 0 else (temperature, 1000 * it + k)
             parsed = backend.complete(msgs, parse, "the complete Verilog in one ```verilog block", cost,
                                       temperature=temp, seed=seed)
             if parsed is not None:
                 drafted.append(parsed[0])
-        step: dict = {"iteration": it, "replies": len(drafted)}
+        step: dict = {"iteration": it, "replies": len(drafted), "sampled": resample or candidates > 1}
         fresh = []
         for files in drafted:
             f = fingerprint(files)
@@ -131,12 +156,15 @@ def solve(prompt_text: str, backend, max_iterations: int, work: Path, candidates
                 tried.add(f)
                 fresh.append(files)
         step["new"] = len(fresh)
+        resample = not fresh
         if not fresh:
             steps.append(step)
-            continue  # nothing new to check: ask again (sampling) if the budget allows
-        checked = [(files, [d for d in compile_check(files, work / f"iter_{it:02d}" / f"cand_{k:02d}")
-                            if d.severity == "error"]) for k, files in enumerate(fresh)]
-        clean = [files for files, errors in checked if not errors]
+            continue  # nothing new to check: the next step samples
+        checked = [check(files, work / f"iter_{it:02d}" / f"cand_{k:02d}") for k, files in enumerate(fresh)]
+        step["fixes"] = [r["fixer"] for _, _, records in checked for r in records if r["kept"]]
+        for files, _, _ in checked:
+            tried.add(fingerprint(files))
+        clean = [files for files, errors, _ in checked if not errors]
         step["compile"] = len(clean)
         if clean:
             pick = consensus(clean, prompt_text, work / f"iter_{it:02d}" / "consensus") if len(clean) > 1 else \
@@ -145,7 +173,7 @@ def solve(prompt_text: str, backend, max_iterations: int, work: Path, candidates
             kept.append(clean[pick["chosen"] or 0])
             steps.append(step)
             break
-        files, errors = min(checked, key=lambda c: len(c[1]))  # repair the one closest to compiling
+        files, errors, _ = min(checked, key=lambda c: len(c[1]))  # repair the one closest to compiling
         kept.append(files)
         steps.append(step)
         user = (render("verilogeval", problem=problem) + "\n\n" + render(
@@ -187,7 +215,7 @@ def grade(files: dict[str, str] | None, problem: Problem, work: Path, timeout_s:
 
 def run_bench_suite(problems: list[Problem], *, backend: str, max_iterations: int, work_dir: Path,
                     backend_options: dict | None = None, llm=None, candidates: int = 1, temperature: float = 0.7,
-                    on_result: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+                    fixers: bool = True, on_result: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     be = get_backend(backend, **resolve_backend_options(backend, backend_options, llm))
     if not hasattr(be, "complete"):
         raise ValueError(f"backend {backend!r} cannot write free-form RTL; use openai, local or cascade")
@@ -197,7 +225,7 @@ def run_bench_suite(problems: list[Problem], *, backend: str, max_iterations: in
         out = Outcome(problem=p.name)
         try:
             kept, out.cost, out.steps = solve(p.prompt.read_text(), be, max_iterations, work_dir / p.name / "agent",
-                                              candidates, temperature)
+                                              candidates, temperature, fixers)
         except LLMError as err:
             kept, out.detail = [], f"backend: {err}"
         out.iterations = len(out.steps)
@@ -225,4 +253,5 @@ def summary_lines(results: list[Outcome]) -> list[str]:
     tout = sum(r.cost.tokens_out for r in results)
     return [f"pass@1 without repair: {first}/{len(results)} = {first / n:.3f}",
             f"pass@1 with repair:    {final}/{len(results)} = {final / n:.3f}",
-            f"cost: {tin} tokens in, {tout} tokens out, {sum(r.seconds for r in results):.1f} s"]
+            f"cost: {tin} tokens in, {tout} tokens out, {sum(r.seconds for r in results):.1f} s, "
+            f"{sum(r.fixes for r in results)} mechanical fixes kept"]

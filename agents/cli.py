@@ -92,7 +92,7 @@ def problems(
     out_dir = work_dir or Path("runs") / "problems"
     llm = llm_of(ctx)
     results = run_bench_suite(found, backend=backend, max_iterations=max_iterations, work_dir=out_dir, llm=llm,
-                              candidates=llm.candidates, temperature=llm.temperature,
+                              candidates=llm.candidates, temperature=llm.temperature, fixers=llm.fixers,
                               on_result=lambda r: console.print(r.line(), markup=False))
     for line in summary_lines(results):
         console.print(line, markup=False)

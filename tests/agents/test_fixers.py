@@ -266,3 +266,19 @@ def test_a_real_reply_with_a_spaced_part_select_is_fixed_down_to_its_real_error(
                                                                 "errors_before": 2, "errors_after": 1}
     assert [e for e in errors(fixed, tmp_path / "after") if "%Error" not in e] == [
         "Assigning to input/const variable: 'out_ready'"]
+
+
+@pytest.mark.sim
+def test_a_real_reply_clocked_on_a_missing_clk_becomes_combinational(tmp_path):
+    """Qwen2.5-Coder-0.5B's popcount (a combinational problem) written as ``always @(posedge clk)`` with no clk:
+    pyslang and Icarus refuse it; the fixer turns the event control into ``@(*)`` and both accept it."""
+    from accelsmith.agents._verilogeval import compile_check
+
+    text = (Path(__file__).parents[1] / "data" / "llm_replies" / "popcount8_qwen0.5b_undeclared_clock.v").read_text()
+    files = {"TopModule.v": text}
+    before = [d for d in compile_check(files, tmp_path / "before") if d.severity == "error"]
+    assert before and any("clk" in d.message for d in before)
+    fixed, records = apply_fixers(files, before, lambda f: compile_check(f, tmp_path / "relint"))
+    assert [r["fixer"] for r in records if r["kept"]] == ["undeclared_clock"]
+    assert "always @(*)" in fixed["TopModule.v"] and "posedge" not in fixed["TopModule.v"]
+    assert not [d for d in compile_check(fixed, tmp_path / "after") if d.severity == "error"]

@@ -84,3 +84,36 @@ def test_candidates_agreeing_in_simulation_win_over_the_first_reply(tmp_path, mo
     sim_log = (tmp_path / "Prob002_mux2" / "agent" / "iter_01" / "consensus" / "consensus_sim.log").read_text()
     assert sim_log.count("S 0 ") == sim_log.count("S 1 ") == 200
     assert not any(p.name.endswith(("_ref.sv", "_test.sv")) for p in (tmp_path / "Prob002_mux2" / "agent").rglob("*"))
+
+
+# the failure Qwen2.5-Coder-0.5B made on most of bench/problems (2026-12-04): a clock edge in a module without one
+MUX_CLOCKED = ("```verilog\nmodule TopModule(input [7:0] a, input [7:0] b, input sel, output reg [7:0] out);\n"
+               "  always @(posedge clk) begin\n    out <= sel ? b : a;\n  end\nendmodule\n```")
+
+
+def test_a_clock_the_problem_does_not_have_is_fixed_mechanically(tmp_path, monkeypatch):
+    with ScriptedServer(lambda body: {"text": MUX_CLOCKED}) as srv:
+        monkeypatch.setenv("ACCELSMITH_LLM_BASE_URL", srv.base_url)
+        result = CliRunner().invoke(app, ["problems", str(DATA), "--backend", "openai", "--only", "mux2",
+                                          "--work-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "pass@1 without repair: 0/1" in result.output and "pass@1 with repair:    1/1" in result.output
+    assert "fixes=1" in result.output and len(srv.requests) == 1  # fixed without asking again
+    kept = (tmp_path / "Prob002_mux2" / "grade_final" / "rtl" / "candidate.sv").read_text()
+    assert "always @(*)" in kept and "posedge" not in kept
+
+
+def test_a_repair_that_repeats_itself_is_not_checked_again_and_the_next_step_samples(tmp_path, monkeypatch):
+    with ScriptedServer(lambda body: {"text": MUX_CLOCKED}) as srv:
+        monkeypatch.setenv("ACCELSMITH_LLM_BASE_URL", srv.base_url)
+        result = CliRunner().invoke(app, ["--no-fixers", "--temperature", "0.5", "problems", str(DATA),
+                                          "--backend", "openai", "--only", "mux2", "--max-iterations", "3",
+                                          "--work-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "pass@1 with repair:    0/1" in result.output
+    bodies = [r["body"] for r in srv.requests]
+    # greedy draft, greedy repair (the same design: not compiled again), then a sampled ask at max(T, 0.8)
+    assert [b["temperature"] for b in bodies] == [0.0, 0.0, 0.8] and "seed" in bodies[2]
+    agent = tmp_path / "Prob002_mux2" / "agent"
+    assert (agent / "iter_01" / "cand_00").is_dir() and not (agent / "iter_02").exists()
+    assert not (agent / "iter_03").exists()  # the sampled reply repeated too
