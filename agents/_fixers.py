@@ -211,6 +211,48 @@ def part_select(text: str, diags: list[Diagnostic]) -> str:
     return "\n".join(lines)
 
 
+# --- a module body wrapped in begin ... end: `) begin ... end endmodule` -> `); ... endmodule` -------------------------
+
+_MODULE = re.compile(rf"\bmodule\s+{_ID}\s*")
+_BEGIN, _END = re.compile(r"\bbegin\b"), re.compile(r"\bend\b")
+
+
+def _blank_comments(text: str) -> str:
+    """``text`` with each ``//`` comment overwritten by spaces: the same offsets, no comment words."""
+    return "\n".join(ln if "//" not in ln else ln[:ln.index("//")] + " " * (len(ln) - ln.index("//"))
+                     for ln in _lines(text))
+
+
+@fixer("module_begin", codes=("ExpectedToken", "UnexpectedEndDelim"), messages=("syntax error",))
+def module_begin(text: str, diags: list[Diagnostic]) -> str:
+    """The header's port list closed with ``) begin`` (a habit of Qwen2.5-Coder-1.5B): the ``begin`` becomes the
+    header's ``;``, and when the body then has one ``end`` more than its ``begin``s, the last ``end`` before
+    ``endmodule`` goes too."""
+    code = _blank_comments(text)
+    for m in reversed(list(_MODULE.finditer(code))):
+        pos = m.end()
+        if code[pos:pos + 1] == "#":  # parameters first
+            open_at = code.find("(", pos)
+            pos = _matching_paren(code, open_at) + 1 if open_at >= 0 else 0
+            if pos <= 0:
+                continue
+            pos += len(code[pos:]) - len(code[pos:].lstrip())
+        if code[pos:pos + 1] != "(":
+            continue
+        close = _matching_paren(code, pos)
+        b = re.compile(r"\s*begin\b").match(code, close + 1) if close >= 0 else None
+        e = code.find("endmodule", close + 1) if b else -1
+        if e < 0:
+            continue
+        body = code[b.end():e]
+        if len(_END.findall(body)) == len(_BEGIN.findall(body)) + 1:
+            last = list(_END.finditer(code, b.end(), e))[-1]
+            text = text[:last.start()] + text[last.end():]
+        text = text[:close + 1] + ";" + text[b.end():]
+        code = _blank_comments(text)
+    return text
+
+
 # --- an edge on a signal the module does not have -> combinational ----------------------------------------------------
 
 _EVENT = re.compile(r"@\s*\(([^()]*)\)")
@@ -256,7 +298,8 @@ def close_module(text: str) -> str | None:
     return text.rstrip() + "\nendmodule\n"
 
 
-ORDER = ("json_literals", "part_select", "duplicate_declaration", "instance_name", "undeclared_clock", "net_to_reg")
+ORDER = ("json_literals", "part_select", "duplicate_declaration", "instance_name", "module_begin", "undeclared_clock",
+         "net_to_reg")
 
 
 def errors(diags: list[Diagnostic]) -> list[Diagnostic]:

@@ -282,3 +282,21 @@ def test_a_real_reply_clocked_on_a_missing_clk_becomes_combinational(tmp_path):
     assert [r["fixer"] for r in records if r["kept"]] == ["undeclared_clock"]
     assert "always @(*)" in fixed["TopModule.v"] and "posedge" not in fixed["TopModule.v"]
     assert not [d for d in compile_check(fixed, tmp_path / "after") if d.severity == "error"]
+
+
+@pytest.mark.sim
+def test_a_real_reply_whose_header_ends_in_begin_is_closed_with_a_semicolon(tmp_path):
+    """Qwen2.5-Coder-1.5B's relu8: ``) begin`` after the port list and no matching ``end``; a variant with the
+    matching ``end`` before ``endmodule`` loses that ``end`` too. Both compile afterwards (pyslang and Icarus)."""
+    from accelsmith.agents._verilogeval import compile_check
+
+    text = (Path(__file__).parents[1] / "data" / "llm_replies" / "relu8_qwen1.5b_module_begin.v").read_text()
+    balanced = text.replace("endmodule", "end // closes the module's begin\nendmodule")
+    for k, variant in enumerate((text, balanced)):
+        files = {"TopModule.v": variant}
+        before = [d for d in compile_check(files, tmp_path / f"before{k}") if d.severity == "error"]
+        assert before
+        fixed, records = apply_fixers(files, before, lambda f: compile_check(f, tmp_path / f"relint{k}"))
+        assert [r["fixer"] for r in records if r["kept"]] == ["module_begin"], records
+        assert ");\n    always" in fixed["TopModule.v"] and "\n) begin" not in fixed["TopModule.v"]
+        assert not [d for d in compile_check(fixed, tmp_path / f"after{k}") if d.severity == "error"]
