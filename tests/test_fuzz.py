@@ -161,3 +161,12 @@ def test_cli_argument_handling_never_crashes(command, args, spec_text, tmp_path_
     assert exc is None or isinstance(exc, (SystemExit, AccelsmithError)), (full, repr(exc))
     assert result.exit_code in (0, 1, 2), (full, result.exit_code, result.output[-500:])
 
+
+
+def test_a_string_continued_over_a_line_keeps_its_line_numbers():
+    """Found by test_the_scan_never_crashes on CI (2026-12-04): a backslash-newline inside a string."""
+    from accelsmith.verification._security import code_only
+
+    text = 'x = "a\\\nb";\n$system("rm");\n'
+    assert code_only(text).count("\n") == text.count("\n") == 3
+    assert code_only('"\\\n') == '""\n'

@@ -76,7 +76,9 @@ def code_only(text: str) -> str:
     out = []
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
-        out.append("\n" * m.group().count("\n") if kind in ("lc", "bc") else '""' if kind == "str" else m.group())
+        # a string may hold a backslash-newline (a continued line): its newlines stay, so line numbers hold
+        out.append("\n" * m.group().count("\n") if kind in ("lc", "bc") else
+                   '""' + "\n" * m.group().count("\n") if kind == "str" else m.group())
     return "".join(out)
 
 
