@@ -41,3 +41,50 @@ def lane_notes(ports: dict) -> list[str]:
     """One comment line per stream field: its lanes, bits and signedness."""
     return [f"//   {f['signal']}: {f['lanes']} lane(s) x {f['bits']} bits, {'signed' if f['signed'] else 'unsigned'}"
             for side in ("in", "out") for f in ports[side]["fields"].values()]
+
+
+def _fields(ports: dict, side: str) -> list[tuple[str, int]]:
+    return [(f["signal"], f["lanes"] * f["bits"]) for f in ports[side]["fields"].values()]
+
+
+def core_header(ports: dict, name: str, net: str = "logic") -> str:
+    """The header of a beat function: the input stream's data fields in, the output stream's data fields out, no
+    clock, reset or handshake (``stream_shell`` wraps it)."""
+    rows = [("input ", f"[{w - 1}:0] ", s) for s, w in _fields(ports, "in")]
+    rows += [("output", f"[{w - 1}:0] ", s) for s, w in _fields(ports, "out")]
+    w = max(len(r) for _, r, _ in rows)
+    return f"module {name} (\n" + ",\n".join(f"    {d} {net} {r:<{w}}{n}" for d, r, n in rows) + "\n);"
+
+
+def stream_shell(ports: dict, top: str, core: str, stages: int = 1) -> str:
+    """The streaming top around a combinational beat function ``core`` (``core_header``): ready/valid both ways,
+    synchronous active-low reset and ``stages`` pipeline registers after the core. All stages move together when the
+    output register is empty or taken (``in_ready``), so it takes one beat per cycle, holds ``out_valid`` and the data
+    while ``out_ready`` is low, and a beat taken in cycle t leaves in cycle t + ``stages`` at the earliest."""
+    if stages < 1:
+        raise ValueError(f"a stream shell needs at least one pipeline stage, not {stages}")
+    clk, rst_n = ports["clock"], ports["reset_n"]
+    iv, ir, ov = ports["in"]["valid"], ports["in"]["ready"], ports["out"]["valid"]
+    outs = _fields(ports, "out")
+    conn = [f".{s}({s})" for s, _ in _fields(ports, "in")] + [f".{s}(beat_{s})" for s, _ in outs]
+    lines = [f"// Generated from the spec by accelsmith: the streaming shell (ready/valid, reset, {stages} pipeline",
+             f"// stage(s)) around the combinational beat function `{core}`.",
+             port_header(ports, top), "",
+             f"    wire advance = !{ov} || {ports['out']['ready']};  // the output register is empty or taken",
+             f"    reg [{stages - 1}:0] stage_valid;"]
+    lines += [f"    wire [{w - 1}:0] beat_{s};" for s, w in outs]
+    lines += [f"    reg  [{w - 1}:0] stage{k}_{s};" for k in range(stages) for s, w in outs]
+    lines += ["", f"    {core} beat_function ({', '.join(conn)});", "",
+              f"    assign {ir} = advance;",
+              f"    assign {ov} = stage_valid[{stages - 1}];"]
+    lines += [f"    assign {s} = stage{stages - 1}_{s};" for s, _ in outs]
+    shift = iv if stages == 1 else f"{{stage_valid[{stages - 2}:0], {iv}}}"
+    lines += ["", f"    always @(posedge {clk}) begin",
+              f"        if (!{rst_n}) stage_valid <= {stages}'b0;",
+              f"        else if (advance) stage_valid <= {shift};",
+              "    end", "", f"    always @(posedge {clk}) begin", "        if (advance) begin"]
+    for s, _ in outs:
+        lines.append(f"            stage0_{s} <= beat_{s};")
+        lines += [f"            stage{k}_{s} <= stage{k - 1}_{s};" for k in range(1, stages)]
+    lines += ["        end", "    end", "endmodule", ""]
+    return "\n".join(lines)

@@ -125,6 +125,13 @@ class BlockSpec(BaseModel):
         return f"{self.design_units} units"
 
     @property
+    def beat_function(self) -> bool:
+        """True when every output beat is a function of its own input beat alone: one output beat per input beat, in
+        order, nothing carried from one beat to the next. Such a block is a combinational core inside a streaming
+        shell (``accelsmith.rtl.stream_shell``), so a drafting model may write the core alone."""
+        return False
+
+    @property
     def rate(self) -> Rate | None:
         """The stated initiation interval and first-job cycles (see ``Rate``); None when the kind states none."""
         return None

@@ -78,7 +78,7 @@ def _fences(text: str) -> Iterator[tuple[int, str, str]]:
         pos = close + 3
 
 
-def _module_spans(text: str) -> list[str]:
+def module_spans(text: str) -> list[str]:
     """Each ``module`` line through the next line that starts with ``endmodule`` (to that line's end)."""
     spans: list[str] = []
     pos = 0
@@ -120,13 +120,13 @@ def extract_files(reply: str, top: str) -> tuple[dict[str, str], list[str]]:
         before = reply[max(0, start - 120):start].splitlines()[-2:]
         named = _filenames(" ".join(before)) or _filenames(body.splitlines()[0] if body else "")
         blocks.append((named[-1] if named else None, body))
-    if not blocks and (spans := _module_spans(reply)):  # prose with bare modules
+    if not blocks and (spans := module_spans(reply)):  # prose with bare modules
         blocks.append((None, "\n\n".join(spans)))
-    code_blocks = [(n, b, s) for n, b in blocks if (s := _module_spans(b))]
+    code_blocks = [(n, b, s) for n, b in blocks if (s := module_spans(b))]
     if not code_blocks and blocks and reply.count("```") % 2 == 0:
         # the model closed its block at a finished statement but never wrote `endmodule` (an open fence: cut off)
         closed = [(n, c) for n, b in blocks if (c := close_module(b))]
-        code_blocks = [(n, b, s) for n, b in closed if (s := _module_spans(b))]
+        code_blocks = [(n, b, s) for n, b in closed if (s := module_spans(b))]
         if code_blocks:
             notes.append("fixer close_module: appended the missing `endmodule`")
     if not code_blocks:

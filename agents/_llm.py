@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from accelsmith.agents._backends import Candidate, Draft, Sampling, register_backend
 from accelsmith.agents._chat import VERILOG_REPLY_GBNF, ChatReply, LocalChat, OpenAIChat
-from accelsmith.agents._extract import UnusableReply, extract_files, extract_json, extract_with_header
+from accelsmith.agents._extract import (UnusableReply, extract_files, extract_json, extract_with_header,
+                                         module_names, module_spans)
 from accelsmith.agents._prompting import describe_spec, feedback_text, rtl_text
 from accelsmith.hw_templates import RtlBundle
 from accelsmith.prompts import render
@@ -17,6 +18,7 @@ from accelsmith.spec import BlockSpec
 
 DEFAULT_REPLY_TOKENS = 1024
 DEFAULT_FORMAT_RETRIES = 2
+RETRY_TEMPERATURE = 0.8  # a retry after an unusable greedy reply, and a resample after a repeated design
 
 
 class PlanReply(BaseModel):
@@ -50,6 +52,10 @@ class LLMBackend:
         sampling = {} if temperature is None else {"temperature": temperature, "seed": seed}
         constrain = {"grammar": grammar} if grammar else {}
         for attempt in range(self.format_retries + 1):
+            if attempt and not sampling.get("temperature"):
+                # greedy decoding of nearly the same prompt repeats the unusable reply (a loop cut off at the token
+                # limit, typically): the retries sample instead
+                sampling = {"temperature": RETRY_TEMPERATURE, "seed": (seed or 0) + attempt}
             reply: ChatReply = self.chat.chat(messages, max_tokens, **sampling, **constrain)
             draft.add_usage(reply.model, reply.tokens_in, reply.tokens_out)
             draft.counters["http_retries"] = draft.counters.get("http_retries", 0) + reply.retries
@@ -76,29 +82,41 @@ class LLMBackend:
     def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None, sampling: Sampling | None = None) -> Draft:
         out = Draft(bundle=None, model=self.model)
         top = plan["top"]
+        shell = plan.get("shell")  # a beat-function block: the model writes the combinational core alone
+        asked = shell["core"] if shell else top
         llm_plan = plan.get("llm_plan")
         plan_text = (f"Your plan: {llm_plan['architecture']} ({llm_plan['pipeline_stages']} pipeline stages)"
                      if llm_plan else "")
         template_text = ""
+        reference = _own_files(plan["reference"]["files"], shell) if plan.get("reference") else {}
         if plan.get("approach") == "template" and plan.get("template_rtl"):
             template_text = ("Adapt this expert template (it is known to work for a related spec):\n```verilog\n"
                              + rtl_text(plan["template_rtl"]) + "\n```\n")
-        elif plan.get("reference"):
+        elif reference:
             ref = plan["reference"]
             template_text = (f"This design passed the full test bench of a related {spec.kind} spec ({ref['summary']}; "
                              f"it differs in: {', '.join(ref['differs']) or 'nothing but its name'}). "
-                             "Adapt it to the spec above:\n```verilog\n" + rtl_text(ref["files"]) + "\n```\n")
-        prompt = render("draft", spec_text=describe_spec(spec), plan_text=plan_text, template_text=template_text,
-                        top=top, header=plan["header"])
+                             "Adapt it to the spec above:\n```verilog\n" + rtl_text(reference) + "\n```\n")
+        if shell:
+            prompt = render("draft_core", spec_text=describe_spec(spec, protocol=False), plan_text=plan_text,
+                            template_text=template_text, top=top, core=asked, stages=shell["stages"],
+                            header=shell["header"])
+        else:
+            prompt = render("draft", spec_text=describe_spec(spec), plan_text=plan_text, template_text=template_text,
+                            top=top, header=plan["header"])
         if feedback and feedback.get("previous_rtl"):
             prompt += "\n\n" + render("repair", iteration=feedback["iteration"],
-                                      previous_rtl=rtl_text(feedback["previous_rtl"]),
-                                      feedback_text=feedback_text(feedback), top=top)
+                                      previous_rtl=rtl_text(_own_files(feedback["previous_rtl"], shell)),
+                                      feedback_text=feedback_text(feedback), top=asked)
         msgs = [{"role": "system", "content": render("system")}, {"role": "user", "content": prompt}]
-        fixed = plan.get("module_header")  # the spec's header goes back onto the reply (not on older runs' plans)
+        # the spec's header goes back onto the reply (not on older runs' plans)
+        fixed = shell["module_header"] if shell else plan.get("module_header")
 
         def parse(text: str):
-            return extract_with_header(text, top, fixed) if fixed else extract_files(text, top)
+            files, notes = extract_with_header(text, asked, fixed) if fixed else extract_files(text, top)
+            if shell:
+                files, notes = _with_shell(files, notes, top, shell)
+            return files, notes
 
         for temperature, seed in (sampling or Sampling()).settings():
             parsed = self._ask(msgs, parse, "the complete Verilog in one ```verilog block",
@@ -117,6 +135,29 @@ class LLMBackend:
         """A bare ask with format retries, for callers outside the design graph (``accelsmith problems``)."""
         return self._ask(messages, parse, wanted, self.max_reply_tokens, draft, temperature=temperature, seed=seed,
                          grammar=self.rtl_grammar)
+
+
+def _own_files(files: dict[str, str], shell: dict | None) -> dict[str, str]:
+    """What a model wrote and is shown again: all files, less the generated shell (a beat-function design); a design
+    without the core module (one written whole, handshake and all) has nothing to show for a core."""
+    if not shell:
+        return dict(files)
+    return {n: t for n, t in files.items() if n != shell["file"] and shell["core"] in module_names(t)}
+
+
+def _with_shell(files: dict[str, str], notes: list[str], top: str, shell: dict) -> tuple[dict[str, str], list[str]]:
+    """The reply's modules with the generated streaming shell as the top: a top the model wrote anyway is dropped
+    (its other modules stay)."""
+    kept = {}
+    for name, text in files.items():
+        if top in module_names(text):
+            notes = notes + [f"dropped the model's own {top!r}: the streaming top is generated from the spec"]
+            text = "\n\n".join(m for m in module_spans(text) if module_names(m) != [top])
+            if not text.strip():
+                continue
+            text += "\n"
+        kept[name if name != shell["file"] else f"core_{name}"] = text
+    return {**kept, shell["file"]: shell["rtl"]}, notes
 
 
 def _int(options: dict, key: str, default: int) -> int:

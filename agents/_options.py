@@ -28,6 +28,7 @@ class LlmOptions:
     waves: bool = True
     fixers: bool = True
     retrieve: bool = True
+    shell: bool = True
     candidates: int = 1
     temperature: float = 0.7
     grammar: bool = False

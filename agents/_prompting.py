@@ -10,14 +10,20 @@ import inspect
 import json
 
 from accelsmith.prompts import load
-from accelsmith.rtl import lane_notes, port_header as rtl_port_header
+from accelsmith.rtl import core_header as rtl_core_header, lane_notes, port_header as rtl_port_header
 from accelsmith.spec import BlockSpec
 from accelsmith.verification import TestPlan
 
 MAX_WINDOW_ROWS = 14
 
 
-def describe_spec(spec: BlockSpec) -> str:
+LANE_LAYOUT = ("Lane i of a multi-lane port sits at bits [i*W +: W] (W: the lane's width); signed lanes are two's "
+               "complement.")
+
+
+def describe_spec(spec: BlockSpec, protocol: bool = True) -> str:
+    """The spec as a prompt reads it: the kind's description, its parameters and, with ``protocol``, the streaming
+    protocol (without: the lane layout only, for a model that writes a beat function inside a generated shell)."""
     doc = inspect.cleandoc(type(spec).__doc__ or "")
     fields = {k: v for k, v in spec.model_dump(mode="json").items() if k not in ("version", "name")}
     notes = {k: f.description for k, f in type(spec).model_fields.items() if f.description and k in fields}
@@ -29,7 +35,7 @@ def describe_spec(spec: BlockSpec) -> str:
     if unset:
         lines.append(f"Not set (see below): {', '.join(unset)}")
     lines += [f"  {k}: {d}" for k, d in notes.items()]
-    return "\n".join(lines) + "\n\n" + load("protocol").strip()
+    return "\n".join(lines) + "\n\n" + (load("protocol").strip() if protocol else LANE_LAYOUT)
 
 
 def module_header(plan: TestPlan, top: str) -> str:
@@ -43,6 +49,13 @@ def port_header(plan: TestPlan, top: str) -> str:
     """The header for the prompt: ``module_header`` and one note per stream field."""
     ports = {"clock": plan.clock, "reset_n": plan.reset_n, "in": plan.inp.model_dump(), "out": plan.out.model_dump()}
     return f"{module_header(plan, top)}\n" + "\n".join(lane_notes(ports))
+
+
+def core_port_header(plan: TestPlan, core: str) -> tuple[str, str]:
+    """(the exact header of a beat function ``core``, the same with one note per data field for the prompt)."""
+    ports = {"clock": plan.clock, "reset_n": plan.reset_n, "in": plan.inp.model_dump(), "out": plan.out.model_dump()}
+    header = rtl_core_header(ports, core)
+    return header, f"{header}\n" + "\n".join(lane_notes(ports))
 
 
 def rtl_text(files: dict[str, str]) -> str:

@@ -7,6 +7,8 @@ only by ``grade``, after the agent has finished, in a separate folder.
 
 from __future__ import annotations
 
+import itertools
+
 import re
 import shutil
 import time
@@ -17,6 +19,7 @@ from pathlib import Path
 from accelsmith import sandbox
 from accelsmith.agents._backends import Draft, get_backend
 from accelsmith.agents._chat import LLMError
+from accelsmith.agents._llm import RETRY_TEMPERATURE
 from accelsmith.agents._extract import UnusableReply, extract_files, extract_with_header
 from accelsmith.agents._options import resolve_backend_options
 from accelsmith.agents._prompting import rtl_text
@@ -127,11 +130,14 @@ def solve(prompt_text: str, backend, max_iterations: int, work: Path, candidates
         errors = [d for d in compile_check(files, where) if d.severity == "error"]
         if not errors or not fixers or any(d.tool.startswith("security") for d in errors):  # never edit refused RTL
             return files, errors, []
-        n = iter(range(1000))
+        n, seen = itertools.count(), {}
 
-        def relint(trial: dict[str, str]) -> list[Diagnostic]:
-            return [d for d in compile_check(trial, where.parent / f"{where.name}_fix_{next(n):02d}")
-                    if d.severity == "error"]
+        def relint(trial: dict[str, str]) -> list[Diagnostic]:  # each distinct trial compiled once
+            key = fingerprint(trial)
+            if key not in seen:
+                seen[key] = [d for d in compile_check(trial, where.parent / f"{where.name}_fix_{next(n):02d}")
+                             if d.severity == "error"]
+            return seen[key]
         fixed, records = apply_fixers(files, errors, relint)
         if fixed == files:
             return files, errors, records
@@ -141,7 +147,7 @@ def solve(prompt_text: str, backend, max_iterations: int, work: Path, candidates
         drafted = []
         for k in range(candidates):
             if resample:  # the last step repeated itself: greedy would again
-                temp, seed = max(temperature, 0.8), 1000 * it + k
+                temp, seed = max(temperature, RETRY_TEMPERATURE), 1000 * it + k
             else:
                 temp, seed = (None, None) if k == 0 else (temperature, 1000 * it + k)
             parsed = backend.complete(msgs, parse, "the complete Verilog in one ```verilog block", cost,

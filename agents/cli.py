@@ -10,7 +10,7 @@ import typer
 from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 
 from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_GRAMMAR, ENV_LOCAL_MODEL,
-                                    ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_RETRIEVE, ENV_STAGES,
+                                    ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_RETRIEVE, ENV_SHELL, ENV_STAGES,
                                     ENV_TEMPERATURE, ENV_WALL_CLOCK, ENV_WAVES)
 from accelsmith.agents._options import LlmOptions, llm_of
 
@@ -43,6 +43,10 @@ def llm_options(
     retrieve: Annotated[bool, typer.Option("--retrieve/--no-retrieve", envvar=ENV_RETRIEVE, rich_help_panel=LLM,
                                            help="show a draft without a template the closest design verified in "
                                                 "this run store")] = True,
+    shell: Annotated[bool, typer.Option("--shell/--no-shell", envvar=ENV_SHELL, rich_help_panel=LLM,
+                                        help="a block whose output beat is a function of its input beat, drafted from "
+                                             "scratch: the model writes the combinational core, the streaming "
+                                             "shell (ready/valid, reset, pipeline) is generated from the spec")] = True,
     candidates: Annotated[int, typer.Option(min=1, max=16, envvar=ENV_CANDIDATES, rich_help_panel=LLM,
                                             help="designs asked for per draft step; the best by evidence goes on "
                                                  "(the first greedy, the rest sampled)")] = 1,
@@ -61,7 +65,7 @@ def llm_options(
     ctx.obj = LlmOptions(base_url=llm_base_url, model=llm_model,
                          local_model=str(llm_local_model) if llm_local_model else None, cascade=llm_cascade,
                          reply_tokens=llm_reply_tokens, max_tokens=max_tokens, wall_clock_s=wall_clock, scratch=scratch,
-                         waves=waves, fixers=fixers, retrieve=retrieve,
+                         waves=waves, fixers=fixers, retrieve=retrieve, shell=shell,
                          candidates=candidates, temperature=temperature, grammar=llm_grammar)
 
 

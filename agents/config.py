@@ -44,6 +44,8 @@ class RunConfig(BaseModel):
     waves: bool = True            # cut a waveform window around the first mismatch for debug
     fixers: bool = True           # mechanical fixes of an LLM draft's lint errors before it is asked again
     retrieve: bool = True         # a draft without a template sees the closest design verified in this store
+    shell: bool = True            # a beat-function block from scratch: the model writes the combinational core,
+                                  # the streaming shell (ready/valid, reset, pipeline) is generated from the spec
     candidates: int = Field(1, ge=1, le=16,
                             description="designs asked for per draft step; the best by evidence goes on")
     temperature: float = Field(0.7, ge=0.0, le=2.0, description="sampling temperature of candidates after the first")

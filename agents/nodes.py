@@ -16,9 +16,10 @@ from langgraph.types import Command
 from accelsmith.agents._backends import Candidate, Sampling, get_backend
 from accelsmith.agents._budget import exhausted
 from accelsmith.agents._chat import LLMError
+from accelsmith.agents._llm import RETRY_TEMPERATURE
 from accelsmith.agents._feedback import build_feedback, failure_window, rtl_sources
 from accelsmith.agents._candidates import fingerprint, judge, rank, screen
-from accelsmith.agents._prompting import module_header, port_header
+from accelsmith.agents._prompting import core_port_header, module_header, port_header
 from accelsmith.agents._report import write_final_artifacts
 from accelsmith.agents._retrieve import closest_verified
 from accelsmith.agents.config import RunConfig, run_config
@@ -26,6 +27,7 @@ from accelsmith.agents.state import DesignState
 from accelsmith.diagnostics import Diagnostic
 from accelsmith.errors import ToolMissing
 from accelsmith.hw_templates import RtlBundle, get as get_template, known_templates
+from accelsmith.rtl import stream_shell
 from accelsmith.runstore import write_json
 from accelsmith.spec import spec_from_dict
 from accelsmith.verification._limits import cross_check_plan
@@ -87,6 +89,8 @@ def plan(state: DesignState, cfg: RunConfig) -> Command[Literal["draft", "report
         if backend.name != "expert":  # an LLM adapts the template rather than copying it
             chosen["template_rtl"] = dict(bundle.files)
     chosen.update(top=top, header=port_header(testplan, top), module_header=module_header(testplan, top))
+    if chosen["approach"] == "scratch" and cfg.shell and backend.can_repair and spec.beat_function:
+        chosen["shell"] = _shell(spec, testplan, top)
     if chosen["approach"] == "scratch" and cfg.retrieve and backend.can_repair:  # nothing to adapt: the closest
         ref = closest_verified(spec, run_dir)                                     # design verified here before
         if ref:
@@ -119,9 +123,11 @@ def draft(state: DesignState, cfg: RunConfig) -> Command[Literal["check", "debug
         result = _draft(backend, spec, state, sampling)
         fresh = _fresh(result, tried)
         if result.candidates and not fresh and backend.can_repair and _samples(backend):
-            # every candidate repeats a design already checked: sample instead of checking it again
+            # every candidate repeats a design already checked (a repair prompt shows the previous design, and small
+            # models copy it): sample from the first draft's prompt, without it, instead of checking it again
             again = _draft(backend, spec, state,
-                           Sampling(cfg.candidates, max(cfg.temperature, 0.8), seed + 500, greedy_first=False))
+                           Sampling(cfg.candidates, max(cfg.temperature, RETRY_TEMPERATURE), seed + 500, greedy_first=False),
+                           feedback=False)
             result.absorb(again)
             result.counters["resampled_after_repeat"] = result.counters.get("resampled_after_repeat", 0) + 1
             fresh = _fresh(again, tried)
@@ -169,14 +175,25 @@ def draft(state: DesignState, cfg: RunConfig) -> Command[Literal["check", "debug
                                          "tried": tried})
 
 
+def _shell(spec, testplan: TestPlan, top: str) -> dict:
+    """The generated streaming top of a beat-function block and the header of the core a model writes for it: as many
+    pipeline stages as the spec's first-job cycles ask for (one when it states none)."""
+    core = f"{top}_core"
+    rate = spec.rate
+    stages = max(1, rate.first_job_cycles - 1) if rate and rate.first_job_cycles else 1
+    header, shown = core_port_header(testplan, core)
+    return {"core": core, "stages": stages, "file": f"{top}.v", "module_header": header, "header": shown,
+            "rtl": stream_shell(spec.ports(), top, core, stages)}
+
+
 def _samples(backend) -> bool:
     """Whether the backend's ``draft`` takes ``sampling`` (a backend registered by a user may not)."""
     return "sampling" in inspect.signature(backend.draft).parameters
 
 
-def _draft(backend, spec, state: DesignState, sampling: Sampling | None):
+def _draft(backend, spec, state: DesignState, sampling: Sampling | None, feedback: bool = True):
     extra = {"sampling": sampling} if sampling is not None and _samples(backend) else {}
-    return backend.draft(spec, state["plan"], state.get("feedback"), **extra)
+    return backend.draft(spec, state["plan"], state.get("feedback") if feedback else None, **extra)
 
 
 def _fresh(result, tried: list[str]) -> list:

@@ -1,7 +1,7 @@
 """Real-model evaluation of the design loop on the kinds without a template (requant: template withheld).
 
     python bench/llm_eval.py --models /tmp/evalllm --out bench/llm_eval_results.json [--configs 0.5b,cascade,1.5b]
-        [--candidates N --temperature T] [--no-fixers] [--grammar]
+        [--candidates N --temperature T] [--no-fixers] [--grammar] [--no-shell]
 
 Each (config, kind) run goes through ``accelsmith.agents.design`` with the ``local`` or ``cascade``
 backend on Icarus; results are appended to the JSON file as they finish (the eval takes long on CPU).
@@ -47,6 +47,8 @@ def main() -> None:
     ap.add_argument("--temperature", type=float, default=0.7, help="sampling temperature of the other candidates")
     ap.add_argument("--no-fixers", action="store_true", help="no mechanical fixes: every lint error goes back")
     ap.add_argument("--grammar", action="store_true", help="constrain RTL replies with the llama.cpp grammar")
+    ap.add_argument("--no-shell", action="store_true",
+                    help="the model writes the whole streaming top, not only the combinational core")
     args = ap.parse_args()
     store = RunStore(args.runs_dir)
     table = configs(args.models)
@@ -62,7 +64,7 @@ def main() -> None:
             final = design(spec, store=store, backend=backend, sim="icarus", cross_check=[],
                            max_iterations=args.max_iterations, max_tokens=args.max_tokens,
                            wall_clock_s=args.wall_clock, force_scratch=True, waves=False, bench_timeout_s=120,
-                           fixers=not args.no_fixers, retrieve=False,  # runs of other models must not leak in
+                           fixers=not args.no_fixers, shell=not args.no_shell, retrieve=False,  # runs of other models must not leak in
                            candidates=args.candidates, temperature=args.temperature,
                            backend_options={**opts, "max_reply_tokens": args.reply_tokens, "llm_plan": False,
                                             "grammar": args.grammar})

@@ -54,6 +54,10 @@ class AddSpec(BlockSpec):
         return self.lanes
 
     @property
+    def beat_function(self) -> bool:
+        return True
+
+    @property
     def rate(self) -> Rate:
         """II = 1: one beat per cycle; a beat's sum is offered the cycle after it was accepted."""
         return Rate(ii_cycles=1, first_job_cycles=2)

@@ -16,6 +16,7 @@ def run_design(store, monkeypatch):
         opts = {"base_url": server.base_url, "model": kw.pop("model", "small-coder"), "backoff_s": 0.01}
         opts.update(kw.pop("backend_options", {}))
         kw.setdefault("waves", False)
+        kw.setdefault("shell", False)  # the scripted replies are whole streaming designs (test_shell: the core alone)
         return design(spec, store=store, backend=kw.pop("backend", "openai"), sim="icarus", cross_check=[],
                       backend_options=opts, **kw)
 

@@ -57,6 +57,8 @@ def test_iteration_budget_stops_with_reason(run_design):
     # seed), gets the same design, and records that instead of simulating it twice
     drafts = srv.draft_requests()
     assert len(drafts) == 3 and "seed" not in drafts[1] and drafts[2]["temperature"] == 0.8 and "seed" in drafts[2]
+    # the resample asks from the first draft's prompt: a repair prompt shows the previous design, which gets copied
+    assert "failed verification" in prompt_of(drafts[1]) and "failed verification" not in prompt_of(drafts[2])
     assert [h["iteration"] for h in final["history"]] == [1, 2]
     assert final["diagnostics"][0]["code"] == "REPEATED" and final["cost"]["resampled_after_repeat"] == 1
 

@@ -57,6 +57,10 @@ class ActivationSpec(LaneSpec):
         return 1
 
     @property
+    def beat_function(self) -> bool:
+        return True
+
+    @property
     def rate(self) -> Rate:
         """II = 1 beat (one element per lane) per cycle; a beat's result leaves the cycle after it is taken."""
         return Rate(ii_cycles=1, first_job_cycles=1 + self.latency_cycles)

@@ -42,5 +42,9 @@ class ClampSpec(StreamSpec):
     def summary(self) -> str:
         return f"clamp {self.lanes} x {'int' if self.signed else 'uint'}{self.bits} to [{self.lo}, {self.upper}]"
 
+    @property
+    def beat_function(self) -> bool:
+        return True
+
     def ports(self) -> dict:
         return stream_ports({"x": (self.lanes, self.bits, self.signed)}, {"y": (self.lanes, self.bits, self.signed)})

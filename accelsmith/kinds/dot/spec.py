@@ -26,6 +26,10 @@ class DotSpec(StreamSpec):
     def summary(self) -> str:
         return f"dot L={self.length} {'int' if self.signed else 'uint'}{self.in_bits} -> {self.out_bits} bits"
 
+    @property
+    def beat_function(self) -> bool:
+        return True
+
     def ports(self) -> dict:
         s = self.signed
         return stream_ports({"a": (self.length, self.in_bits, s), "b": (self.length, self.in_bits, s)},

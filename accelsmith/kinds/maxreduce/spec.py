@@ -24,5 +24,9 @@ class MaxReduceSpec(StreamSpec):
     def summary(self) -> str:
         return f"max of {self.lanes} x {'int' if self.signed else 'uint'}{self.bits}"
 
+    @property
+    def beat_function(self) -> bool:
+        return True
+
     def ports(self) -> dict:
         return stream_ports({"x": (self.lanes, self.bits, self.signed)}, {"max": (1, self.bits, self.signed)})

@@ -94,6 +94,10 @@ class RequantSpec(LaneSpec):
         return 2
 
     @property
+    def beat_function(self) -> bool:
+        return self.groups == 1  # several channel groups: the beat counter is state
+
+    @property
     def rate(self) -> Rate:
         """II = 1 beat per cycle; a job is one channel group sweep (``groups`` beats)."""
         return Rate(ii_cycles=self.groups, first_job_cycles=self.groups + self.latency_cycles)
