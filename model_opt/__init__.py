@@ -8,7 +8,9 @@
 import importlib
 
 _EXPORTS = {
-    "ArrayChoice": "_array", "AttentionShape": "_profile", "BudgetError": "_errors",
+    "ArrayChoice": "_array", "Cascade": "_cascade", "CascadePoint": "_cascade", "LookupDrafter": "_speculative",
+    "ModelDrafter": "_speculative", "SpecStats": "_speculative", "choose_point": "_cascade",
+    "cost_quality_curve": "_cascade", "fit_temperature": "_cascade", "speculative_generate": "_speculative", "AttentionShape": "_profile", "BudgetError": "_errors",
     "CompressConfig": "_compress", "CompressionFailed": "_errors", "DesignBudget": "_constraints",
     "DesignConstraints": "_constraints", "GemmOp": "_profile", "LoRAConfig": "_lora",
     "MixedPrecisionConfig": "_quantize", "ModelLoadError": "_errors", "ModelOptError": "_errors",
