@@ -86,9 +86,12 @@ def derive_constraints(profile: WorkloadProfile, budget: DesignBudget | None = N
     budget = budget or DesignBudget()
     groups: dict[int, list[GemmOp]] = {}
     notes = []
-    for g in profile.gemms:
+    # the decoding schedule's draft and verify passes and a cascade's earlier models run on the same arrays
+    served = [*profile.gemms, *(profile.decoding.gemms if profile.decoding else []),
+              *(g for stage in profile.cascade_before for g in stage.gemms)]
+    for g in served:
         groups.setdefault(operand_bits(g, budget), []).append(g)
-    if any(max(g.w_bits, g.a_bits) > 8 for g in profile.gemms):
+    if any(max(g.w_bits, g.a_bits) > 8 for g in served):
         notes.append(f"floating-point operands mapped to int{budget.unquantised_bits}")
     arrays = [choose_array(gs, bits, budget.pe_budget, budget.buffer_bytes, budget.max_dim)
               for bits, gs in sorted(groups.items())]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from accelsmith.model_opt._profile import AttentionShape, GemmOp, PrunedDim, VectorOp, WorkloadProfile
+from accelsmith.model_opt._profile import (AttentionShape, CascadeStage, DecodingShapes, GemmOp, PrunedDim, VectorOp,
+                                           WorkloadProfile)
 from accelsmith.model_opt._state import dtype_bits, opt_state
 
 _VISION_KEYS = ("vision_tower", "vision_model", "visual", "image_encoder")
@@ -136,3 +137,37 @@ def _activation_size(model: nn.Module, name: str) -> int:
         if lin is not None and _is_linear(lin):
             return lin.out_features
     return 0
+
+
+def _decode_gemms(model: nn.Module, q_len: int, context: int, name: str, passes: int = 1
+                  ) -> tuple[list[GemmOp], list[AttentionShape]]:
+    """The GEMMs of one pass of ``q_len`` new tokens attending over ``context`` cached tokens (plus themselves)."""
+    kv = context + q_len
+    prof = extract_profile(model, q_len, name=name)
+    gemms = []
+    for g in prof.gemms:
+        if g.op == "attention_qk":
+            g = g.model_copy(update={"n": kv})
+        elif g.op == "attention_av":
+            g = g.model_copy(update={"k": kv})
+        gemms.append(g.model_copy(update={"count": g.count * passes}) if passes > 1 else g)
+    return gemms, [a.model_copy(update={"kv_len": kv}) for a in prof.attention]
+
+
+def decoding_shapes(target: nn.Module, draft_tokens: int, context: int, draft: nn.Module | None = None,
+                    draft_name: str | None = None) -> DecodingShapes:
+    """The shapes of one speculative decoding step after ``context`` tokens: ``draft_tokens`` single-token passes of
+    ``draft`` (None: prompt lookup, no model), then the target's verify pass over draft_tokens + 1 tokens."""
+    verify, attention = _decode_gemms(target, draft_tokens + 1, context, "target")
+    drafted: list[GemmOp] = []
+    if draft is not None:
+        drafted, _ = _decode_gemms(draft, 1, context, draft_name or "draft", passes=draft_tokens)
+    return DecodingShapes(method="draft_model" if draft is not None else "prompt_lookup", draft_model=draft_name,
+                          draft_tokens=draft_tokens, verify_gemms=verify, draft_gemms=drafted,
+                          verify_attention=attention)
+
+
+def cascade_stage(model: nn.Module, seq_len: int, name: str) -> CascadeStage:
+    prof = extract_profile(model, seq_len, name=name)
+    return CascadeStage(model=name, params=sum(p.numel() for p in model.parameters()), macs=prof.total_macs,
+                        gemms=prof.gemms)

@@ -13,11 +13,12 @@ import torch
 from accelsmith.model_opt._compress import compress_
 from accelsmith.model_opt._constraints import derive_constraints
 from accelsmith.model_opt._errors import ModelOptError
-from accelsmith.model_opt._extract import extract_profile
+from accelsmith.model_opt._extract import cascade_stage, decoding_shapes, extract_profile
 from accelsmith.model_opt._loading import load_model, save_compressed
 from accelsmith.model_opt._lora import TEACHER_KEY, LoRAConfig
 from accelsmith.model_opt._quality import is_causal_lm, pooled, quality, token_windows
-from accelsmith.model_opt._recipe import calibration_files, load_recipe
+from accelsmith.model_opt._profile import WorkloadProfile
+from accelsmith.model_opt._recipe import Recipe, calibration_files, load_recipe
 
 Progress = Callable[[str, int, int], None]
 
@@ -64,6 +65,7 @@ def optimize(model_path: str | Path, recipe_path: str | Path, out_dir: str | Pat
     tell("write", len(steps) + 2, total)
     save_compressed(model, out / "model", tokenizer)
     profile = extract_profile(model, recipe.seq_len, recipe.image_tokens, name=str(model_path))
+    profile = _schedule(profile, recipe, Path(recipe_path).parent, model)
     profile.to_json_file(out / "workload_profile.json")
     (out / "topology.csv").write_text(profile.to_scalesim_csv())
     constraints = derive_constraints(profile, recipe.budget)
@@ -73,10 +75,37 @@ def optimize(model_path: str | Path, recipe_path: str | Path, out_dir: str | Pat
               "before": before, "after": after, "steps": step_reports,
               "params": sum(p.numel() for p in model.parameters()) + sum(b.numel() for b in model.buffers()),
               "gemm_macs": profile.total_macs, "arrays": [a.model_dump() for a in constraints.arrays]}
+    if profile.decoding:
+        d = profile.decoding
+        report["decoding"] = {"method": d.method, "draft_model": d.draft_model, "draft_tokens": d.draft_tokens,
+                              "verify_macs": sum(g.macs for g in d.verify_gemms),
+                              "draft_macs": sum(g.macs for g in d.draft_gemms)}
+    if profile.cascade_before:
+        report["cascade_before"] = [{"model": s.model, "params": s.params, "macs": s.macs}
+                                    for s in profile.cascade_before]
     (out / "quality.json").write_text(json.dumps(report, indent=2, default=str))
     (out / "quality.md").write_text(_markdown(report))
     tell("done", total, total)
     return report
+
+
+def _model_ref(ref: str, base: Path) -> str:
+    """A recipe's model reference: a path relative to the recipe when one exists there, else as given."""
+    p = Path(ref) if Path(ref).is_absolute() else base / ref
+    return str(p) if p.exists() else ref
+
+
+def _schedule(profile: WorkloadProfile, recipe: Recipe, base: Path, model) -> WorkloadProfile:
+    """The profile with the decoding schedule's shapes (draft and verify passes) and the cascade's earlier models."""
+    update: dict[str, Any] = {}
+    if (d := recipe.decoding) is not None:
+        draft = load_model(_model_ref(d.draft_model, base))[0] if d.draft_model else None
+        update["decoding"] = decoding_shapes(model, d.draft_tokens, recipe.seq_len if d.context is None else d.context,
+                                             draft, d.draft_model)
+    if recipe.cascade_before:
+        update["cascade_before"] = [cascade_stage(load_model(_model_ref(ref, base))[0], recipe.seq_len, ref)
+                                    for ref in recipe.cascade_before]
+    return profile.model_copy(update=update) if update else profile
 
 
 def _markdown(r: dict[str, Any]) -> str:

@@ -64,6 +64,34 @@ class PrunedDim(_Frozen):
     kept: int = Field(ge=1)
 
 
+class DecodingShapes(_Frozen):
+    """The GEMMs of the decoding schedule a recipe names (speculative decoding): each step the drafter proposes
+    ``draft_tokens`` tokens one at a time (the draft model's GEMMs at M = 1), then the target checks them all in one
+    pass (its GEMMs at M = draft_tokens + 1, attending over the context). ``count`` of a draft GEMM includes the
+    ``draft_tokens`` passes per step."""
+
+    method: Literal["draft_model", "prompt_lookup"]
+    draft_model: str | None = None
+    draft_tokens: int = Field(ge=1)
+    verify_gemms: list[GemmOp]
+    draft_gemms: list[GemmOp] = []
+    verify_attention: list[AttentionShape] = []
+
+    @property
+    def gemms(self) -> list[GemmOp]:
+        return [*self.verify_gemms, *self.draft_gemms]
+
+
+class CascadeStage(_Frozen):
+    """A model that answers before this one in an inference cascade (``model_opt._cascade``): its GEMMs at the
+    profile's sequence length run for every query; this model's only for the escalated share."""
+
+    model: str
+    params: int = Field(ge=0)
+    macs: int = Field(ge=0)
+    gemms: list[GemmOp]
+
+
 class WorkloadProfile(_Frozen):
     """Everything the design side needs from a model, for one sequence length and image-token count."""
 
@@ -78,6 +106,8 @@ class WorkloadProfile(_Frozen):
     attention: list[AttentionShape] = []
     vectors: list[VectorOp] = []
     pruned: list[PrunedDim] = []
+    decoding: DecodingShapes | None = None
+    cascade_before: list[CascadeStage] = []
 
     @property
     def total_macs(self) -> int:

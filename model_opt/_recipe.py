@@ -5,10 +5,10 @@ from __future__ import annotations
 import glob
 import sysconfig
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from accelsmith.model_opt._compress import CompressConfig
 from accelsmith.model_opt._constraints import DesignBudget
@@ -32,6 +32,25 @@ class Calibration(BaseModel):
     eval_tokens: int = Field(1024, ge=8, description="held-out tokens for the quality report")
 
 
+class Decoding(BaseModel):
+    """The decoding schedule the hardware serves: speculative decoding with a draft model or prompt lookup."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal["draft_model", "prompt_lookup"] = "draft_model"
+    draft_model: str | None = Field(None, description="a causal LM sharing the model's tokenizer: a folder or .gguf "
+                                                      "file (relative to the recipe) or a cached hub id")
+    draft_tokens: int = Field(4, ge=1, le=32, description="tokens drafted per step (k); the verify pass takes k + 1")
+    context: int | None = Field(None, ge=0, description="cached tokens the verify pass attends over (default: "
+                                                        "the recipe's seq_len)")
+
+    @model_validator(mode="after")
+    def _draft_named(self) -> Decoding:
+        if (self.method == "draft_model") != (self.draft_model is not None):
+            raise ValueError("method draft_model needs draft_model; prompt_lookup takes none")
+        return self
+
+
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -41,6 +60,10 @@ class Recipe(BaseModel):
     calibration: Calibration = Calibration()
     steps: list[dict[str, Any]]
     budget: DesignBudget = DesignBudget()
+    decoding: Decoding | None = None
+    cascade_before: list[str] = Field(default_factory=list, description=(
+        "models that answer before this one in an inference cascade, smallest first (folders or .gguf files relative "
+        "to the recipe, or cached hub ids): their GEMMs go into the profile beside this model's"))
 
 
 def step_configs(recipe: Recipe, source: str = "<recipe>") -> list[tuple[str, CompressConfig]]:

@@ -6,6 +6,7 @@ import json
 import string
 
 import pytest
+import torch
 import typer
 from typer.testing import CliRunner
 
@@ -74,3 +75,36 @@ def test_cli_and_user_errors(model_dir, tmp_path):
     res = CliRunner().invoke(app, ["--model", str(model_dir), "--recipe", str(good), "--out", str(tmp_path / "c")])
     assert res.exit_code == 0, res.output
     assert "perplexity:" in res.output
+
+
+def test_recipe_names_a_draft_model_and_a_cascade(model_dir, tmp_path):
+    """The profile records the decoding schedule (the draft model's single-token passes, the target's verify pass
+    over k + 1 tokens attending over the context) and the cascade's earlier model; the arrays serve them all."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(1)
+    small = Qwen2ForCausalLM(Qwen2Config(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                         num_key_value_heads=1, intermediate_size=64, vocab_size=100,
+                                         max_position_embeddings=64)).eval()
+    small.save_pretrained(tmp_path / "draft")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(RECIPE.replace("steps:\n  - {type: prune, mlp_ratio: 0.25}\n", "steps:\n")
+                      + "decoding: {draft_model: draft, draft_tokens: 4}\ncascade_before: [draft]\n")
+    report = optimize(model_dir, recipe, tmp_path / "out")
+    profile = load_profile(tmp_path / "out" / "workload_profile.json")
+    d = profile.decoding
+    assert d.method == "draft_model" and d.draft_model == "draft" and d.draft_tokens == 4
+    q = next(g for g in d.verify_gemms if g.name == "model.layers.0.self_attn.q_proj")
+    assert (q.m, q.k) == (5, 64)  # k + 1 tokens through the target's own (quantised) projection
+    qk = next(g for g in d.verify_gemms if g.op == "attention_qk")
+    assert (qk.m, qk.n) == (5, 32 + 5)  # the verify tokens attend over the 32-token context and themselves
+    dq = next(g for g in d.draft_gemms if g.name == "model.layers.0.self_attn.q_proj")
+    assert (dq.m, dq.k, dq.count) == (1, 32, 4)  # one token per pass, four passes per step
+    assert profile.cascade_before[0].model == "draft" and profile.cascade_before[0].macs > 0
+    assert report["decoding"]["draft_macs"] > 0 and report["decoding"]["verify_macs"] > 0
+    assert report["cascade_before"][0]["params"] == sum(p.numel() for p in small.parameters())
+    # a draft model named without the method that takes one, or the reverse, is a one-line recipe error
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(RECIPE + "decoding: {method: prompt_lookup, draft_model: draft}\n")
+    with pytest.raises(RecipeError, match="prompt_lookup takes none"):
+        optimize(model_dir, bad, tmp_path / "out2")
