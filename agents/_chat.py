@@ -128,10 +128,15 @@ def _llama(path: str, n_ctx: int, threads: int):
 
 
 class LocalChat:
-    """A GGUF file through llama.cpp (fast CPU route) or a Hugging Face folder through transformers."""
+    """A GGUF file through llama.cpp (fast CPU route) or a Hugging Face folder through transformers.
+
+    ``draft`` ("lookup", or a draft model sharing the tokenizer: a folder or .gguf file) decodes speculatively
+    (``model_opt._speculative``; greedy replies are the model's own) on the transformers route, which a .gguf model
+    then takes too (loaded in float32): llama.cpp's own prompt-lookup drafting was slower on this CPU
+    (docs/agents.md, "Decoding speed")."""
 
     def __init__(self, model_path: str | None = None, *, n_ctx: int = 4096, threads: int | None = None,
-                 temperature: float = 0.0, repeat_penalty: float = 1.1):
+                 temperature: float = 0.0, repeat_penalty: float = 1.1, draft: str | None = None):
         path = model_path
         if not path or not Path(path).exists():
             raise LLMError(f"local model {path!r} not found; give a .gguf file or a Hugging Face model folder")
@@ -140,13 +145,16 @@ class LocalChat:
         self.repeat_penalty = repeat_penalty
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.model = Path(path).name
+        if draft and draft != "lookup" and not Path(draft).exists():
+            raise LLMError(f"draft model {draft!r} not found; give 'lookup', a .gguf file or a model folder")
+        self.draft = str(Path(draft).resolve()) if draft and draft != "lookup" else draft
 
     def chat(self, messages: list[dict], max_tokens: int, *, temperature: float | None = None,
              seed: int | None = None, grammar: str | None = None) -> ChatReply:
         """One completion; ``grammar`` (GBNF) constrains the tokens llama.cpp may sample (GGUF files only: the
         transformers route has no grammar and ignores it)."""
         temperature = self.temperature if temperature is None else temperature
-        if self.path.endswith(".gguf"):
+        if self.path.endswith(".gguf") and not self.draft:
             with _LOAD_LOCK:
                 llm = _llama(self.path, self.n_ctx, self.threads)
                 try:
@@ -159,27 +167,46 @@ class LocalChat:
             usage = out.get("usage") or {}
             return ChatReply(text=out["choices"][0]["message"]["content"] or "", model=self.model,
                              tokens_in=usage.get("prompt_tokens", 0), tokens_out=usage.get("completion_tokens", 0))
-        return _hf_chat(self.path, messages, max_tokens, self.model, self.repeat_penalty, temperature, seed)
+        with _LOAD_LOCK:
+            return _hf_chat(self.path, messages, max_tokens, self.model, self.repeat_penalty, temperature, seed,
+                            draft=self.draft)
 
 
 @functools.cache
 def _hf_model(path: str):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    """(tokenizer, model) of a folder, or of a .gguf file dequantised by transformers (``model_opt.load_model``: offline,
+    with its tokenizer fallback)."""
+    from accelsmith.model_opt import ModelLoadError, load_model
 
-    return AutoTokenizer.from_pretrained(path), AutoModelForCausalLM.from_pretrained(path)
+    try:
+        model, tok = load_model(path)
+    except ModelLoadError as err:
+        raise LLMError(str(err)) from None
+    return tok, model
 
 
 def _hf_chat(path: str, messages: list[dict], max_tokens: int, name: str, repeat_penalty: float = 1.0,
-             temperature: float = 0.0, seed: int | None = None) -> ChatReply:
+             temperature: float = 0.0, seed: int | None = None, draft: str | None = None) -> ChatReply:
     import torch
 
     tok, model = _hf_model(path)
-    ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
-    sample = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
-    if temperature > 0 and seed is not None:
-        torch.manual_seed(seed)
-    with torch.no_grad():
-        out = model.generate(ids, max_new_tokens=max_tokens, repetition_penalty=repeat_penalty, **sample)
-    new = out[0, ids.shape[-1]:]
+    ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+                                  )["input_ids"]
+    if draft:
+        from accelsmith.model_opt._speculative import LookupDrafter, ModelDrafter, speculative_generate
+
+        eos = model.generation_config.eos_token_id  # where plain ``generate`` stops
+        drafter = LookupDrafter() if draft == "lookup" else ModelDrafter(_hf_model(draft)[1])
+        new_ids, _ = speculative_generate(model, ids[0].tolist(), drafter, max_tokens, temperature=temperature,
+                                          k=10 if draft == "lookup" else 4, eos_token_id=eos, seed=seed or 0,
+                                          repetition_penalty=repeat_penalty)
+        new = torch.tensor(new_ids, dtype=torch.long)
+    else:
+        sample = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
+        if temperature > 0 and seed is not None:
+            torch.manual_seed(seed)
+        with torch.no_grad():
+            out = model.generate(ids, max_new_tokens=max_tokens, repetition_penalty=repeat_penalty, **sample)
+        new = out[0, ids.shape[-1]:]
     return ChatReply(text=tok.decode(new, skip_special_tokens=True), model=name,
                      tokens_in=int(ids.shape[-1]), tokens_out=int(new.shape[-1]))

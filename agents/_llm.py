@@ -182,7 +182,7 @@ def openai_backend(**options) -> LLMBackend:
 @register_backend("local")
 def local_backend(**options) -> LLMBackend:
     chat = LocalChat(options.get("model_path"), n_ctx=_int(options, "n_ctx", 4096),
-                     repeat_penalty=float(options.get("repeat_penalty", 1.1)))
+                     repeat_penalty=float(options.get("repeat_penalty", 1.1)), draft=options.get("draft") or None)
     return LLMBackend(chat, "local", max_reply_tokens=_int(options, "max_reply_tokens", DEFAULT_REPLY_TOKENS),
                       format_retries=_int(options, "format_retries", DEFAULT_FORMAT_RETRIES),
                       grammar=_flag(options, "grammar"))

@@ -32,6 +32,7 @@ class LlmOptions:
     candidates: int = 1
     temperature: float = 0.7
     grammar: bool = False
+    draft: str | None = None
 
 
 def llm_of(ctx) -> LlmOptions:
@@ -57,4 +58,6 @@ def resolve_backend_options(backend: str, options: dict | None, llm: LlmOptions 
         out.setdefault("max_reply_tokens", int(llm.reply_tokens))
     if backend in ("openai", "local", "cascade") and llm.grammar:
         out.setdefault("grammar", True)
+    if backend == "local" and llm.draft:
+        out.setdefault("draft", llm.draft)
     return out

@@ -9,7 +9,7 @@ import typer
 
 from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
 
-from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_GRAMMAR, ENV_LOCAL_MODEL,
+from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_DRAFT, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_GRAMMAR, ENV_LOCAL_MODEL,
                                     ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_RETRIEVE, ENV_SHELL, ENV_STAGES,
                                     ENV_TEMPERATURE, ENV_WALL_CLOCK, ENV_WAVES)
 from accelsmith.agents._options import LlmOptions, llm_of
@@ -57,6 +57,11 @@ def llm_options(
                                               help="constrain RTL replies with a llama.cpp grammar (one fenced "
                                                    "module ending in endmodule; local GGUF or a llama.cpp "
                                                    "server)")] = False,
+    llm_draft: Annotated[Optional[str], typer.Option(envvar=ENV_DRAFT, rich_help_panel=LLM,
+                                                     help="speculative decoding for backend local: 'lookup' "
+                                                          "(prompt lookup) or a draft model sharing the "
+                                                          "tokenizer (.gguf or folder); runs on transformers, "
+                                                          "greedy replies unchanged")] = None,
 ) -> None:
     """LLM-aided design and verification of accelerator RTL for transformer blocks.
 
@@ -66,7 +71,8 @@ def llm_options(
                          local_model=str(llm_local_model) if llm_local_model else None, cascade=llm_cascade,
                          reply_tokens=llm_reply_tokens, max_tokens=max_tokens, wall_clock_s=wall_clock, scratch=scratch,
                          waves=waves, fixers=fixers, retrieve=retrieve, shell=shell,
-                         candidates=candidates, temperature=temperature, grammar=llm_grammar)
+                         candidates=candidates, temperature=temperature, grammar=llm_grammar,
+                         draft=llm_draft)
 
 
 

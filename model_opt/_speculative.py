@@ -52,6 +52,18 @@ class SpecStats:
                 "tokens_per_s": round(self.new_tokens / self.seconds, 3) if self.seconds else None}
 
 
+def penalise(logits: torch.Tensor, context: list[int], penalty: float) -> torch.Tensor:
+    """transformers' repetition penalty: the logit of every token already in ``context`` divided by ``penalty`` when
+    positive, multiplied when negative (``RepetitionPenaltyLogitsProcessor``)."""
+    if penalty == 1.0 or not context:
+        return logits
+    out = logits.clone()
+    idx = torch.tensor(sorted(set(context)), dtype=torch.long)
+    seen = out[idx]
+    out[idx] = torch.where(seen > 0, seen / penalty, seen * penalty)
+    return out
+
+
 def _probs(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     return torch.softmax(logits.float() / temperature, dim=-1)
 
@@ -92,15 +104,17 @@ class ModelDrafter:
         if len(prompt) > 1:
             self.state.feed(prompt[:-1])
 
-    def propose(self, seq: list[int], k: int, temperature: float, gen: torch.Generator
+    def propose(self, seq: list[int], k: int, temperature: float, gen: torch.Generator, penalty: float = 1.0
                 ) -> tuple[list[int], list[torch.Tensor] | None, int]:
         """Up to ``k`` draft tokens after ``seq``, their draft distributions (None when greedy) and forward passes."""
         st = self.state
         assert st is not None, "start() first"
         st.crop(len(seq) - 1)
         logits = st.feed(seq[st.length:])[-1]
-        tokens, dists = [], []
+        tokens: list[int] = []
+        dists = []
         for i in range(k):
+            logits = penalise(logits, seq + tokens, penalty)
             if temperature > 0:
                 q = _probs(logits, temperature)
                 tok = int(torch.multinomial(q, 1, generator=gen))
@@ -123,7 +137,7 @@ class LookupDrafter:
     def start(self, prompt: list[int]) -> None:
         pass
 
-    def propose(self, seq: list[int], k: int, temperature: float, gen: torch.Generator
+    def propose(self, seq: list[int], k: int, temperature: float, gen: torch.Generator, penalty: float = 1.0
                 ) -> tuple[list[int], list[torch.Tensor] | None, int]:
         n_seq = len(seq)
         for n in range(min(self.max_ngram, n_seq - 1), self.min_ngram - 1, -1):
@@ -171,9 +185,12 @@ def accept(p: list[torch.Tensor], drafts: list[int], q: list[torch.Tensor] | Non
 @torch.no_grad()
 def speculative_generate(target, prompt_ids: list[int] | torch.Tensor, drafter, max_new_tokens: int, *,
                          temperature: float = 0.0, k: int = 4, k_max: int = 16, adaptive: bool = True,
-                         eos_token_id: int | list[int] | None = None, seed: int = 0) -> tuple[list[int], SpecStats]:
+                         eos_token_id: int | list[int] | None = None, seed: int = 0,
+                         repetition_penalty: float = 1.0) -> tuple[list[int], SpecStats]:
     """New tokens after ``prompt_ids`` from ``target`` with ``drafter`` (``ModelDrafter``, ``LookupDrafter`` or None
-    for plain one-token-per-pass decoding through the same code) and the statistics of the run."""
+    for plain one-token-per-pass decoding through the same code) and the statistics of the run.
+    ``repetition_penalty`` is applied to the target's logits at every position as ``generate`` applies it (over the
+    prompt and the tokens before that position), so greedy output matches ``generate(repetition_penalty=...)``."""
     if isinstance(prompt_ids, torch.Tensor):
         prompt_ids = prompt_ids.reshape(-1).tolist()
     seq = list(prompt_ids)
@@ -192,12 +209,13 @@ def speculative_generate(target, prompt_ids: list[int] | torch.Tensor, drafter, 
     while not done and len(seq) - n_prompt < max_new_tokens:
         room = max_new_tokens - (len(seq) - n_prompt)
         want = max(0, min(k, room - 1))
-        drafts, q, fwd = (drafter.propose(seq, want, temperature, gen) if drafter is not None and want
-                          else ([], None, 0))
+        drafts, q, fwd = (drafter.propose(seq, want, temperature, gen, repetition_penalty)
+                          if drafter is not None and want else ([], None, 0))
         stats.draft_forwards += fwd
         logits = tgt.feed([seq[-1], *drafts])  # the cache holds seq[:-1]: one pass checks every draft
         stats.steps += 1
-        p = list(logits) if temperature <= 0 else [_probs(x, temperature) for x in logits]
+        rows = [penalise(x, seq + drafts[:i], repetition_penalty) for i, x in enumerate(logits)]
+        p = rows if temperature <= 0 else [_probs(x, temperature) for x in rows]
         kept, nxt = accept(p, drafts, q, temperature, gen)
         stats.drafted += len(drafts)
         stats.accepted += kept

@@ -112,3 +112,47 @@ def test_llama_cpp_keeps_a_weak_model_to_one_fenced_module():
     assert "`" not in text[len("```verilog\n"):].rstrip("`")
     finished = re.fullmatch(r"```verilog\n(?:\s|//[^\n]*\n)*module [^`]*endmodule\s*```", text)
     assert finished or len(text) > 200  # either a whole module or cut at the token limit, never anything else
+
+
+def _tiny_chat_model(folder: Path, layers: int) -> Path:
+    """A random tiny Qwen2 with a character tokenizer and a chat template, saved as a model folder."""
+    import string
+
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+    chars = [c for c in string.printable if not c.isspace()][:90]
+    pieces = ["[PAD]", "[UNK]"] + chars + [f"##{c}" for c in chars]  # every word spelt in characters
+    backend = Tokenizer(models.WordPiece({p: i for i, p in enumerate(pieces)}, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    backend.decoder = decoders.WordPiece()
+    tok = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="[UNK]", pad_token="[PAD]")
+    tok.chat_template = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }} {% endfor %}assistant:"
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(Qwen2Config(vocab_size=192, hidden_size=64, intermediate_size=128, num_hidden_layers=layers,
+                                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                                         tie_word_embeddings=False)).eval()
+    with torch.no_grad():  # an output head that depends on the context (the default init repeats one token)
+        model.lm_head.weight.normal_(0.0, 1.0)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def test_transformers_route_drafts_speculatively_with_unchanged_greedy_replies(tmp_path):
+    """``draft`` (prompt lookup, or a smaller model) on the transformers route: the greedy reply, repeat penalty
+    included, is the one plain ``generate`` gives."""
+    from accelsmith.agents._chat import LocalChat
+
+    target = _tiny_chat_model(tmp_path / "target", layers=2)
+    small = _tiny_chat_model(tmp_path / "small", layers=1)
+    msgs = [{"role": "user", "content": "module top(input a, output y); assign y = a; endmodule fix it: module top"}]
+    plain = LocalChat(str(target), repeat_penalty=1.5).chat(msgs, 40)  # a random model: a strong penalty for variety
+    assert plain.tokens_out == 40 and len(set(plain.text)) > 3
+    for draft in ("lookup", str(small)):
+        reply = LocalChat(str(target), repeat_penalty=1.5, draft=draft).chat(msgs, 40)
+        assert (reply.text, reply.tokens_out) == (plain.text, plain.tokens_out), draft
+    with pytest.raises(LLMError, match="draft model .* not found"):
+        LocalChat(str(target), draft=str(tmp_path / "missing"))

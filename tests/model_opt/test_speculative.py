@@ -8,7 +8,7 @@ import torch
 from accelsmith.model_opt._speculative import LookupDrafter, ModelDrafter, accept, speculative_generate
 
 
-def _tiny_qwen(seed: int, layers: int, hidden: int):
+def _tiny_qwen(seed: int, layers: int, hidden: int, sharpen: float = 4.0):
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     torch.manual_seed(seed)
@@ -17,7 +17,7 @@ def _tiny_qwen(seed: int, layers: int, hidden: int):
                       tie_word_embeddings=True)
     model = Qwen2ForCausalLM(cfg).eval()
     with torch.no_grad():  # sharpen the random model so greedy paths are not decided by float noise
-        model.lm_head.weight.mul_(4.0)
+        model.lm_head.weight.mul_(sharpen)
     return model
 
 
@@ -107,3 +107,18 @@ def test_lookup_drafter_proposes_what_followed_the_last_ngram():
     tokens, q, forwards = d.propose(seq, 3, 0.0, torch.Generator())
     assert tokens == [3, 4, 5] and q is None and forwards == 0
     assert d.propose([1, 2, 3], 3, 0.0, torch.Generator())[0] == []
+
+
+def test_greedy_with_a_repetition_penalty_matches_generate():
+    """The agent's local route decodes with a repetition penalty (1.1; 2.0 here, strong enough to change this output):
+    the same penalty, applied per verified position, keeps the output the target's own under ``generate``."""
+    target, draft = _tiny_qwen(0, layers=3, hidden=64, sharpen=1.5), _tiny_qwen(0, layers=2, hidden=64, sharpen=1.5)
+    prompt = [7, 8, 9, 10, 7, 8, 9, 10, 7, 8]
+    with torch.no_grad():
+        want = target.generate(torch.tensor([prompt]), max_new_tokens=30, min_new_tokens=30, do_sample=False,
+                               repetition_penalty=2.0, pad_token_id=0, eos_token_id=None)[0, len(prompt):].tolist()
+    plain = _greedy_reference(target, prompt, 30)
+    assert want != plain  # the penalty changes this output, so the comparison below can fail
+    for drafter in (ModelDrafter(draft), LookupDrafter()):
+        got, _ = speculative_generate(target, prompt, drafter, 30, k=4, repetition_penalty=2.0)
+        assert got == want, type(drafter).__name__
