@@ -88,3 +88,27 @@ def stream_shell(ports: dict, top: str, core: str, stages: int = 1) -> str:
         lines += [f"            stage{k}_{s} <= stage{k - 1}_{s};" for k in range(1, stages)]
     lines += ["        end", "    end", "endmodule", ""]
     return "\n".join(lines)
+
+
+def lane_header(ports: dict, name: str, net: str = "logic") -> str:
+    """The header of a lane function: one lane of every data field (signedness declared), no clock or handshake."""
+    rows = [(d, f"{'signed ' if f['signed'] else ''}[{f['bits'] - 1}:0] ", f["signal"])
+            for side, d in (("in", "input "), ("out", "output")) for f in ports[side]["fields"].values()]
+    w = max(len(r) for _, r, _ in rows)
+    return f"module {name} (\n" + ",\n".join(f"    {d} {net} {r:<{w}}{n}" for d, r, n in rows) + "\n);"
+
+
+def lane_core(ports: dict, core: str, lane: str) -> str:
+    """The beat function (``core_header``) of a lane-parallel block: ``lane`` instantiated once per lane, lane i of
+    every field at bits [i*W +: W]. Every field must have the same number of lanes."""
+    fields = [f for side in ("in", "out") for f in ports[side]["fields"].values()]
+    lanes = {f["lanes"] for f in fields}
+    if len(lanes) != 1:
+        raise ValueError(f"a lane function needs one lane count on every field, not {sorted(lanes)}")
+    conn = ", ".join(f".{f['signal']}({f['signal']}[i*{f['bits']} +: {f['bits']}])" for f in fields)
+    return "\n".join([f"// Generated from the spec by accelsmith: `{lane}` once per lane.",
+                      core_header(ports, core, net="wire"), "",
+                      "    genvar i;",
+                      f"    generate for (i = 0; i < {lanes.pop()}; i = i + 1) begin : g_lane",
+                      f"        {lane} u_lane ({conn});",
+                      "    end endgenerate", "endmodule", ""])

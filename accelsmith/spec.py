@@ -132,6 +132,12 @@ class BlockSpec(BaseModel):
         return False
 
     @property
+    def lane_function(self) -> bool:
+        """True when, besides ``beat_function``, output lane i is one function of input lane i of every field (the
+        same for every lane): a drafting model may write that function for one lane, replicated by the generator."""
+        return False
+
+    @property
     def rate(self) -> Rate | None:
         """The stated initiation interval and first-job cycles (see ``Rate``); None when the kind states none."""
         return None

@@ -82,8 +82,8 @@ class LLMBackend:
     def draft(self, spec: BlockSpec, plan: dict, feedback: dict | None, sampling: Sampling | None = None) -> Draft:
         out = Draft(bundle=None, model=self.model)
         top = plan["top"]
-        shell = plan.get("shell")  # a beat-function block: the model writes the combinational core alone
-        asked = shell["core"] if shell else top
+        shell = plan.get("shell")  # a beat-function block: the model writes the combinational core or one lane
+        asked = shell["asked"] if shell else top
         llm_plan = plan.get("llm_plan")
         plan_text = (f"Your plan: {llm_plan['architecture']} ({llm_plan['pipeline_stages']} pipeline stages)"
                      if llm_plan else "")
@@ -98,9 +98,9 @@ class LLMBackend:
                              f"it differs in: {', '.join(ref['differs']) or 'nothing but its name'}). "
                              "Adapt it to the spec above:\n```verilog\n" + rtl_text(reference) + "\n```\n")
         if shell:
-            prompt = render("draft_core", spec_text=describe_spec(spec, protocol=False), plan_text=plan_text,
-                            template_text=template_text, top=top, core=asked, stages=shell["stages"],
-                            header=shell["header"])
+            prompt = render(f"draft_{shell['level']}", spec_text=describe_spec(spec, protocol=False),
+                            plan_text=plan_text, template_text=template_text, top=top, core=shell["core"],
+                            lane=asked, stages=shell["stages"], header=shell["header"])
         else:
             prompt = render("draft", spec_text=describe_spec(spec), plan_text=plan_text, template_text=template_text,
                             top=top, header=plan["header"])
@@ -138,26 +138,28 @@ class LLMBackend:
 
 
 def _own_files(files: dict[str, str], shell: dict | None) -> dict[str, str]:
-    """What a model wrote and is shown again: all files, less the generated shell (a beat-function design); a design
-    without the core module (one written whole, handshake and all) has nothing to show for a core."""
+    """What a model wrote and is shown again: all files, less the generated ones (a beat-function design); a design
+    without the asked module (one written whole, handshake and all) has nothing to show."""
     if not shell:
         return dict(files)
-    return {n: t for n, t in files.items() if n != shell["file"] and shell["core"] in module_names(t)}
+    return {n: t for n, t in files.items() if n not in shell["generated"] and shell["asked"] in module_names(t)}
 
 
 def _with_shell(files: dict[str, str], notes: list[str], top: str, shell: dict) -> tuple[dict[str, str], list[str]]:
-    """The reply's modules with the generated streaming shell as the top: a top the model wrote anyway is dropped
-    (its other modules stay)."""
+    """The reply's modules with the generated ones added: a module the model wrote that is generated (the streaming
+    top, the lane-replicating core) is dropped, its other modules stay."""
+    made = {m for t in shell["generated"].values() for m in module_names(t)}
     kept = {}
     for name, text in files.items():
-        if top in module_names(text):
-            notes = notes + [f"dropped the model's own {top!r}: the streaming top is generated from the spec"]
-            text = "\n\n".join(m for m in module_spans(text) if module_names(m) != [top])
+        own = set(module_names(text))
+        if own & made:
+            notes = notes + [f"dropped the model's own {', '.join(sorted(own & made))}: generated from the spec"]
+            text = "\n\n".join(m for m in module_spans(text) if not set(module_names(m)) & made)
             if not text.strip():
                 continue
             text += "\n"
-        kept[name if name != shell["file"] else f"core_{name}"] = text
-    return {**kept, shell["file"]: shell["rtl"]}, notes
+        kept[name if name not in shell["generated"] else f"model_{name}"] = text
+    return {**kept, **shell["generated"]}, notes
 
 
 def _int(options: dict, key: str, default: int) -> int:

@@ -10,7 +10,8 @@ import inspect
 import json
 
 from accelsmith.prompts import load
-from accelsmith.rtl import core_header as rtl_core_header, lane_notes, port_header as rtl_port_header
+from accelsmith.rtl import (core_header as rtl_core_header, lane_header as rtl_lane_header, lane_notes,
+                            port_header as rtl_port_header)
 from accelsmith.spec import BlockSpec
 from accelsmith.verification import TestPlan
 
@@ -56,6 +57,15 @@ def core_port_header(plan: TestPlan, core: str) -> tuple[str, str]:
     ports = {"clock": plan.clock, "reset_n": plan.reset_n, "in": plan.inp.model_dump(), "out": plan.out.model_dump()}
     header = rtl_core_header(ports, core)
     return header, f"{header}\n" + "\n".join(lane_notes(ports))
+
+
+def lane_port_header(plan: TestPlan, lane: str) -> tuple[str, str]:
+    """(the exact header of a lane function ``lane``, the same with one note per port for the prompt)."""
+    ports = {"clock": plan.clock, "reset_n": plan.reset_n, "in": plan.inp.model_dump(), "out": plan.out.model_dump()}
+    header = rtl_lane_header(ports, lane)
+    notes = [f"//   {f['signal']}: one lane, {f['bits']} bits, {'signed' if f['signed'] else 'unsigned'}"
+             for side in ("in", "out") for f in ports[side]["fields"].values()]
+    return header, f"{header}\n" + "\n".join(notes)
 
 
 def rtl_text(files: dict[str, str]) -> str:

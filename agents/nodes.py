@@ -19,7 +19,7 @@ from accelsmith.agents._chat import LLMError
 from accelsmith.agents._llm import RETRY_TEMPERATURE
 from accelsmith.agents._feedback import build_feedback, failure_window, rtl_sources
 from accelsmith.agents._candidates import fingerprint, judge, rank, screen
-from accelsmith.agents._prompting import core_port_header, module_header, port_header
+from accelsmith.agents._prompting import core_port_header, lane_port_header, module_header, port_header
 from accelsmith.agents._report import write_final_artifacts
 from accelsmith.agents._retrieve import closest_verified
 from accelsmith.agents.config import RunConfig, run_config
@@ -27,7 +27,7 @@ from accelsmith.agents.state import DesignState
 from accelsmith.diagnostics import Diagnostic
 from accelsmith.errors import ToolMissing
 from accelsmith.hw_templates import RtlBundle, get as get_template, known_templates
-from accelsmith.rtl import stream_shell
+from accelsmith.rtl import lane_core, stream_shell
 from accelsmith.runstore import write_json
 from accelsmith.spec import spec_from_dict
 from accelsmith.verification._limits import cross_check_plan
@@ -176,14 +176,24 @@ def draft(state: DesignState, cfg: RunConfig) -> Command[Literal["check", "debug
 
 
 def _shell(spec, testplan: TestPlan, top: str) -> dict:
-    """The generated streaming top of a beat-function block and the header of the core a model writes for it: as many
-    pipeline stages as the spec's first-job cycles ask for (one when it states none)."""
-    core = f"{top}_core"
+    """What is generated around the part a model writes for a beat-function block: the streaming top (as many
+    pipeline stages as the spec's first-job cycles ask for, one when it states none) around the combinational core
+    ``<top>_core``; for a lane-parallel block also the core, ``<top>_lane`` once per lane, so the model writes one lane.
+    Returns the asked module's name and headers, the level ("core" or "lane") and the generated files."""
+    core, lane = f"{top}_core", f"{top}_lane"
     rate = spec.rate
     stages = max(1, rate.first_job_cycles - 1) if rate and rate.first_job_cycles else 1
-    header, shown = core_port_header(testplan, core)
-    return {"core": core, "stages": stages, "file": f"{top}.v", "module_header": header, "header": shown,
-            "rtl": stream_shell(spec.ports(), top, core, stages)}
+    ports = spec.ports()
+    generated = {f"{top}.v": stream_shell(ports, top, core, stages)}
+    if spec.lane_function:
+        header, shown = lane_port_header(testplan, lane)
+        generated[f"{core}.v"] = lane_core(ports, core, lane)
+        asked, level = lane, "lane"
+    else:
+        header, shown = core_port_header(testplan, core)
+        asked, level = core, "core"
+    return {"level": level, "asked": asked, "core": core, "stages": stages, "module_header": header, "header": shown,
+            "generated": generated}
 
 
 def _samples(backend) -> bool:

@@ -54,6 +54,10 @@ class AddSpec(BlockSpec):
         return self.lanes
 
     @property
+    def lane_function(self) -> bool:
+        return True
+
+    @property
     def beat_function(self) -> bool:
         return True
 

@@ -43,7 +43,8 @@ def test_resume_after_sigkill_continues_without_redoing_work(tmp_path):
     runs = tmp_path / "runs"
     with ScriptedServer(responder) as srv:
         env = {**os.environ, "ACCELSMITH_LLM_BASE_URL": srv.base_url, "ACCELSMITH_LLM_MODEL": "m",
-               "OPENAI_API_KEY": "sk-never-stored", "ACCELSMITH_WAVES": "0"}
+               "OPENAI_API_KEY": "sk-never-stored", "ACCELSMITH_WAVES": "0",
+               "ACCELSMITH_SHELL": "0"}  # the scripted replies are whole streaming designs
         proc = subprocess.Popen(_cli("design", str(spec_path), "--backend", "openai", "--sim", "icarus",
                                      "--no-cross-check", "--runs-dir", str(runs), env=env),
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

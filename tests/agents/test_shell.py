@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from accelsmith.kinds.clamp import ClampSpec
+from accelsmith.kinds.dot import DotSpec
 from accelsmith.kinds.fifo import FifoSpec
 from accelsmith.kinds.requant import RequantSpec
-from accelsmith.rtl import core_header, stream_shell
+from accelsmith.rtl import core_header, lane_core, lane_header, stream_shell
 from accelsmith.verification import derive, run_bench
 from agents_designs import fenced
 from agents_oai_server import ScriptedServer, prompt_of, sequence
@@ -75,37 +76,65 @@ def test_only_blocks_without_state_across_beats_get_a_shell():
     assert not RequantSpec(lanes=2, multipliers=[1 << 30] * 4, shifts=[31] * 4).beat_function  # channel groups
 
 
+DOT = DotSpec(length=4, in_bits=8, out_bits=20, name="dot4")
+DOT_BODY = """    wire signed [15:0] p0 = $signed(in_a[7:0]) * $signed(in_b[7:0]);
+    wire signed [15:0] p1 = $signed(in_a[15:8]) * $signed(in_b[15:8]);
+    wire signed [15:0] p2 = $signed(in_a[23:16]) * $signed(in_b[23:16]);
+    wire signed [15:0] p3 = $signed(in_a[31:24]) * $signed(in_b[31:24]);
+    assign out_dot = p0 + p1 + p2 + p3;
+endmodule
+"""
+
+
+def test_a_lane_function_replicated_by_the_generator_passes(tmp_path):
+    """A lane-parallel block: one lane written by hand, the core that replicates it and the shell generated."""
+    ports = CLAMP.ports()
+    folder = tmp_path / "lane"
+    folder.mkdir()
+    (folder / "top.v").write_text(stream_shell(ports, "clamp_top", "clamp_top_core", 1))
+    (folder / "core.v").write_text(lane_core(ports, "clamp_top_core", "clamp_top_lane"))
+    (folder / "lane.v").write_text(lane_header(ports, "clamp_top_lane") + "\n    assign out_y = in_x < 0 ? 8'sd0 : in_x;\n"
+                                   "endmodule\n")
+    res = run_bench(sorted(folder.glob("*.v")), "clamp_top", derive(CLAMP), folder / "bench", sim="icarus")
+    assert res.passed, [c["case"] for c in res.cases if not c["passed"]]
+    with pytest.raises(ValueError, match="one lane count"):
+        lane_core(DOT.ports(), "dot_top_core", "dot_top_lane")  # a reduction: 4 lanes in, 1 out
+
+
 def test_the_model_writes_the_core_and_the_generated_shell_is_the_top(run_design):
     """The prompt asks for the combinational core with its fixed header and without the protocol; a reply that also
     writes its own top (with a wrong handshake) and a wrong core header is repaired by construction: the core gets
     the spec's header, the top is the generated shell, and the run verifies on the first iteration."""
-    own_top = ("module clamp_top (input clk, input rst_n, input in_valid, output in_ready, input [31:0] in_x,\n"
-               "                  output out_valid, input out_ready, output [31:0] out_y);\n"
+    assert DOT.beat_function and not DOT.lane_function
+    own_top = ("module dot_top (input clk, input rst_n, input in_valid, output in_ready, input [31:0] in_a,\n"
+               "    input [31:0] in_b, output out_valid, input out_ready, output [19:0] out_dot);\n"
                "    assign out_valid = 1'b1;\nendmodule\n")
-    core = ("module clamp_top_core (input [31:0] x, output [31:0] y);\n"  # wrong port names: replaced
-            + CLAMP_BODY.replace("{EXPR}", "x[7] ? 8'd0 : x").replace("in_x[", "x[").replace("out_y[", "y[")
-            .replace("wire [7:0] x =", "wire [7:0] v =").replace("x[7] ? 8'd0 : x", "v[7] ? 8'd0 : v")
-            .replace("y[i*8", "out_y[i*8").replace("= x[i*8", "= in_x[i*8"))
+    core = "module dot_top_core (input [31:0] a, input [31:0] b, output [19:0] y);\n" + DOT_BODY  # names replaced
     with ScriptedServer(sequence(fenced(own_top + "\n" + core))) as srv:
-        final = run_design(srv, CLAMP, shell=True)
+        final = run_design(srv, DOT, shell=True)
     assert final["status"] == "verified", final.get("stop_detail")
     assert final["iteration"] == 1
     prompt = prompt_of(srv.draft_requests()[0])
-    assert "module clamp_top_core (" in prompt and "input  logic [31:0] in_x" in prompt
+    assert "module dot_top_core (" in prompt and "input  logic [31:0] in_a" in prompt
     assert "Streaming protocol" not in prompt and "purely combinational" in prompt
     rtl = final["rtl"]
-    assert "Generated from the spec by accelsmith" in rtl["clamp_top.v"]
+    assert "Generated from the spec by accelsmith" in rtl["dot_top.v"]
     assert "assign out_valid = 1'b1" not in "".join(rtl.values())
-    assert any("module clamp_top_core (\n    input  logic [31:0] in_x" in t for t in rtl.values())
+    assert any("module dot_top_core (\n    input  logic [31:0] in_a" in t for t in rtl.values())
 
 
-def test_repair_shows_the_core_alone(run_design):
-    """A failing core comes back for repair without the generated shell, and the repair asks for the core."""
-    bad = "module clamp_top_core (input logic [31:0] in_x, output logic [31:0] out_y);\n" + CLAMP_BODY
-    with ScriptedServer(sequence(fenced(bad.replace("{EXPR}", "x")), fenced(bad.replace("{EXPR}", "x[7] ? 8'd0 : x"))
-                                 )) as srv:
+def test_the_model_writes_one_lane_and_repair_shows_that_lane_alone(run_design):
+    """A lane-parallel block (the ReLU): the prompt asks for one lane with signed scalar ports; a failing lane comes
+    back for repair without the generated shell and core, and the repaired lane verifies."""
+    assert CLAMP.lane_function
+    bad = "module clamp_top_lane (input logic signed [7:0] in_x, output logic signed [7:0] out_y);\n" \
+          "    assign out_y = {EXPR};\nendmodule\n"
+    with ScriptedServer(sequence(fenced(bad.replace("{EXPR}", "in_x")),
+                                 fenced(bad.replace("{EXPR}", "in_x < 0 ? 8'sd0 : in_x")))) as srv:
         final = run_design(srv, CLAMP, shell=True)
     assert final["status"] == "verified" and final["iteration"] == 2
-    second = prompt_of(srv.draft_requests()[1])
-    assert "failed verification" in second and "Keep the top module `clamp_top_core`" in second
+    first, second = (prompt_of(r) for r in srv.draft_requests()[:2])
+    assert "module clamp_top_lane (\n    input  logic signed [7:0] in_x" in first and "ONE lane" in first
+    assert "failed verification" in second and "Keep the top module `clamp_top_lane`" in second
     assert "Generated from the spec by accelsmith" not in second and "expected 0, got -" in second
+    assert set(final["rtl"]) == {"clamp_top.v", "clamp_top_core.v", "clamp_top_lane.v"}

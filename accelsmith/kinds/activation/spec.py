@@ -57,6 +57,10 @@ class ActivationSpec(LaneSpec):
         return 1
 
     @property
+    def lane_function(self) -> bool:
+        return True
+
+    @property
     def beat_function(self) -> bool:
         return True
 

@@ -43,6 +43,10 @@ class ClampSpec(StreamSpec):
         return f"clamp {self.lanes} x {'int' if self.signed else 'uint'}{self.bits} to [{self.lo}, {self.upper}]"
 
     @property
+    def lane_function(self) -> bool:
+        return True
+
+    @property
     def beat_function(self) -> bool:
         return True
 

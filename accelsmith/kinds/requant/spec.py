@@ -94,6 +94,10 @@ class RequantSpec(LaneSpec):
         return 2
 
     @property
+    def lane_function(self) -> bool:
+        return self.channels == 1  # per-channel parameters differ by lane
+
+    @property
     def beat_function(self) -> bool:
         return self.groups == 1  # several channel groups: the beat counter is state
 
