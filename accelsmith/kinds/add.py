@@ -20,6 +20,8 @@ class AddSpec(BlockSpec):
     """
 
     kind: ClassVar[str] = "add"
+    beat_function: ClassVar[bool] = True  # each output beat from its own input beat (see BlockSpec)
+    lane_function: ClassVar[bool] = True  # and each output lane from its own input lanes
     grid: ClassVar[dict[str, tuple[dict, ...]]] = {
         "fast": (
             {"name": "add_int8_sat"},
@@ -52,14 +54,6 @@ class AddSpec(BlockSpec):
     @property
     def design_units(self) -> int:
         return self.lanes
-
-    @property
-    def lane_function(self) -> bool:
-        return True
-
-    @property
-    def beat_function(self) -> bool:
-        return True
 
     @property
     def rate(self) -> Rate:

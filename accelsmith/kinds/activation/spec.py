@@ -21,6 +21,8 @@ class ActivationSpec(LaneSpec):
     """
 
     kind: ClassVar[str] = "activation"
+    beat_function: ClassVar[bool] = True  # each output beat from its own input beat (see BlockSpec)
+    lane_function: ClassVar[bool] = True  # and each output lane from its own input lanes
     # regression corners (accelsmith regress --tier fast|scale): widths, rounding, dataflow, sizes
     grid: ClassVar[dict[str, tuple[dict, ...]]] = {
         "scale": ({"name": "minilm_gelu", "function": "gelu", "in_bits": 8},),
@@ -55,14 +57,6 @@ class ActivationSpec(LaneSpec):
     @property
     def latency_cycles(self) -> int:
         return 1
-
-    @property
-    def lane_function(self) -> bool:
-        return True
-
-    @property
-    def beat_function(self) -> bool:
-        return True
 
     @property
     def rate(self) -> Rate:

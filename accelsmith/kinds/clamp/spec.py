@@ -16,6 +16,8 @@ class ClampSpec(StreamSpec):
     """
 
     kind: ClassVar[str] = "clamp"
+    beat_function: ClassVar[bool] = True  # each output beat from its own input beat (see BlockSpec)
+    lane_function: ClassVar[bool] = True  # and each output lane from its own input lanes
 
     lanes: int = Field(8, ge=1, le=64, description="values per beat")
     bits: int = Field(8, ge=2, le=32, description="value width in bits")
@@ -41,14 +43,6 @@ class ClampSpec(StreamSpec):
 
     def summary(self) -> str:
         return f"clamp {self.lanes} x {'int' if self.signed else 'uint'}{self.bits} to [{self.lo}, {self.upper}]"
-
-    @property
-    def lane_function(self) -> bool:
-        return True
-
-    @property
-    def beat_function(self) -> bool:
-        return True
 
     def ports(self) -> dict:
         return stream_ports({"x": (self.lanes, self.bits, self.signed)}, {"y": (self.lanes, self.bits, self.signed)})

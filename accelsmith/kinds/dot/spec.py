@@ -17,6 +17,7 @@ class DotSpec(StreamSpec):
     """
 
     kind: ClassVar[str] = "dot"
+    beat_function: ClassVar[bool] = True  # each output beat from its own input beat (see BlockSpec)
 
     length: int = Field(8, ge=1, le=64, description="vector length (lanes per operand)")
     in_bits: Literal[4, 8] = Field(8, description="operand width in bits")
@@ -25,10 +26,6 @@ class DotSpec(StreamSpec):
 
     def summary(self) -> str:
         return f"dot L={self.length} {'int' if self.signed else 'uint'}{self.in_bits} -> {self.out_bits} bits"
-
-    @property
-    def beat_function(self) -> bool:
-        return True
 
     def ports(self) -> dict:
         s = self.signed

@@ -16,6 +16,7 @@ class MaxReduceSpec(StreamSpec):
     """
 
     kind: ClassVar[str] = "maxreduce"
+    beat_function: ClassVar[bool] = True  # each output beat from its own input beat (see BlockSpec)
 
     lanes: int = Field(8, ge=2, le=64, description="values reduced per beat")
     bits: int = Field(8, ge=2, le=32, description="value width in bits")
@@ -23,10 +24,6 @@ class MaxReduceSpec(StreamSpec):
 
     def summary(self) -> str:
         return f"max of {self.lanes} x {'int' if self.signed else 'uint'}{self.bits}"
-
-    @property
-    def beat_function(self) -> bool:
-        return True
 
     def ports(self) -> dict:
         return stream_ports({"x": (self.lanes, self.bits, self.signed)}, {"max": (1, self.bits, self.signed)})
