@@ -91,7 +91,8 @@ def optimize(model_path: str | Path, recipe_path: str | Path, out_dir: str | Pat
 
 def _model_ref(ref: str, base: Path) -> str:
     """A recipe's model reference: a path relative to the recipe when one exists there, else as given."""
-    p = Path(ref) if Path(ref).is_absolute() else base / ref
+    p = Path(ref).expanduser()
+    p = p if p.is_absolute() else base / p
     return str(p) if p.exists() else ref
 
 

@@ -108,3 +108,14 @@ def test_recipe_names_a_draft_model_and_a_cascade(model_dir, tmp_path):
     bad.write_text(RECIPE + "decoding: {method: prompt_lookup, draft_model: draft}\n")
     with pytest.raises(RecipeError, match="prompt_lookup takes none"):
         optimize(model_dir, bad, tmp_path / "out2")
+
+
+def test_every_example_recipe_validates():
+    from pathlib import Path
+
+    from accelsmith.model_opt import load_recipe
+
+    root = Path(__file__).resolve().parents[2] / "examples" / "recipes"
+    names = {p.name: load_recipe(p)[0] for p in sorted(root.glob("*.yaml"))}
+    assert len(names) >= 5
+    assert names["qwen15b_speculative.yaml"].decoding.draft_tokens == 4
