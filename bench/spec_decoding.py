@@ -9,6 +9,7 @@ failing previous design and its diagnostics, as a repair step sends them). Metho
 prompt in turn:
 
 - ``target``: ``generate`` of the 1.5B alone (the reference output and speed);
+- ``own_plain``: ``model_opt._speculative`` without a drafter (one token per pass: the loop's own overhead);
 - ``spec_0.5b``: ``model_opt._speculative`` with the 0.5B drafting (k = 4, adaptive);
 - ``lookup``: ``model_opt._speculative`` with prompt lookup (k = 10, n-grams of 3 down to 1);
 - ``hf_assisted``: transformers' assisted generation (``assistant_model`` = the 0.5B);
@@ -79,7 +80,7 @@ def main() -> None:
     ap.add_argument("--models", type=Path, default=Path.home() / ".cache/accelsmith/models")
     ap.add_argument("--new-tokens", type=int, default=128)
     ap.add_argument("--only", default="", help="comma-separated prompt names")
-    ap.add_argument("--methods", default="target,spec_0.5b,lookup,hf_assisted,hf_lookup")
+    ap.add_argument("--methods", default="target,own_plain,spec_0.5b,lookup,hf_assisted,hf_lookup")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
 
@@ -118,7 +119,8 @@ def main() -> None:
                                       prompt_lookup_num_tokens=10)
                 new = out[0, len(prompt):].tolist()
             else:
-                drafter = ModelDrafter(draft) if method == "spec_0.5b" else LookupDrafter(max_ngram=3)
+                drafter = {"spec_0.5b": ModelDrafter(draft), "lookup": LookupDrafter(max_ngram=3),
+                           "own_plain": None}[method]
                 new, st = speculative_generate(target, prompt, drafter, n, k=4 if method == "spec_0.5b" else 10,
                                                eos_token_id=eos)
                 stats = st.as_dict()
