@@ -147,6 +147,19 @@ class BlockSpec(BaseModel):
         Every kind states them; templates, test benches, formal wrappers and prompts all read them from here."""
         raise NotImplementedError(f"{type(self).__name__} must define ports()")
 
+    def rtl_params(self) -> dict[str, int]:
+        """The spec's numeric parameters by field name, as RTL would name them (booleans as 1/0; a one-element list
+        also under its singular name): the values a prompt shows, for mechanical fixes of RTL that names them."""
+        out: dict[str, int] = {}
+        for k, v in self.model_dump(mode="json").items():
+            if k in ("version", "name"):
+                continue
+            if isinstance(v, bool) or isinstance(v, int):
+                out[k] = int(v)
+            elif isinstance(v, list) and len(v) == 1 and isinstance(v[0], int) and not isinstance(v[0], bool):
+                out[k] = out[k.rstrip("s")] = v[0]
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, **self.model_dump(mode="json")}
 

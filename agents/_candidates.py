@@ -74,7 +74,7 @@ def screen(files: dict[str, str], top: str, folder: Path, spec: BlockSpec, testp
         RtlBundle(files=trial, top=top).write(folder / f"fix_{trials:02d}" / "rtl")
         return lint(folder / f"fix_{trials:02d}" / "rtl")
 
-    fixed, records = apply_fixers(files, diags, relint)
+    fixed, records = apply_fixers(files, diags, relint, params=spec.rtl_params())
     if fixed == files or scan_rtl(fixed):  # a rewrite adds no construct the scan refuses; checked all the same
         return Screened(files, diags, fixes=records)
     shutil.copytree(folder / "rtl", folder / "rtl_as_drafted", dirs_exist_ok=True)

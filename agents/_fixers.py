@@ -24,7 +24,8 @@ class Fixer:
     name: str
     codes: frozenset[str]     # diagnostic codes it answers (pyslang / verilator / the reply extractor)
     messages: tuple[str, ...]  # or message fragments, for tools that give no code
-    rewrite: Callable[[str, list[Diagnostic]], str]
+    rewrite: Callable[..., str]  # (text, diags) -> text; with ``params``: (text, diags, params) -> text
+    params: bool = False       # it needs the spec's parameter values (``BlockSpec.rtl_params``)
 
     def answers(self, d: Diagnostic) -> bool:
         return d.severity == "error" and ((d.code or "") in self.codes or any(m in d.message for m in self.messages))
@@ -33,9 +34,9 @@ class Fixer:
 FIXERS: Registry[Fixer] = Registry("fixer")
 
 
-def fixer(name: str, codes: tuple[str, ...] = (), messages: tuple[str, ...] = ()):
-    def wrap(fn: Callable[[str, list[Diagnostic]], str]) -> Fixer:
-        return FIXERS.register(name, Fixer(name, frozenset(codes), messages, fn))
+def fixer(name: str, codes: tuple[str, ...] = (), messages: tuple[str, ...] = (), params: bool = False):
+    def wrap(fn: Callable[..., str]) -> Fixer:
+        return FIXERS.register(name, Fixer(name, frozenset(codes), messages, fn, params))
     return wrap
 
 
@@ -276,6 +277,26 @@ def undeclared_clock(text: str, diags: list[Diagnostic]) -> str:
     return "\n".join(out)
 
 
+# --- the spec's parameter names used as if declared -> localparams with the spec's values ----------------------------
+
+_HEADER_END = re.compile(r"\)\s*;")
+
+
+@fixer("spec_params", codes=("UndeclaredIdentifier",), messages=("Unable to bind wire/reg/memory",), params=True)
+def spec_params(text: str, diags: list[Diagnostic], params: dict[str, int]) -> str:
+    """``out_y = x < lo ? lo : x`` in a module without ``lo``: the model named the spec's parameter (a number in the
+    prompt) as if it were declared. Each undeclared name that is a parameter of the spec (any case) gets a
+    ``localparam`` with the spec's value right after the first module header."""
+    by_name = {k.lower(): v for k, v in params.items()}
+    missing = sorted({w for d in diags if (w := _named(d)) and w.lower() in by_name})
+    head = _MODULE.search(text)
+    end = _HEADER_END.search(text, head.end()) if head else None
+    if not missing or end is None:
+        return text
+    decl = "".join(f"\n    localparam integer {w} = {by_name[w.lower()]};  // the spec's {w.lower()}" for w in missing)
+    return text[:end.end()] + decl + text[end.end():]
+
+
 # --- a module whose endmodule was never written ---------------------------------------------------------------------
 
 _OPENERS = re.compile(r"\b(begin|case|casez|casex|function|task|generate|fork)\b")
@@ -298,8 +319,8 @@ def close_module(text: str) -> str | None:
     return text.rstrip() + "\nendmodule\n"
 
 
-ORDER = ("json_literals", "part_select", "duplicate_declaration", "instance_name", "module_begin", "undeclared_clock",
-         "net_to_reg")
+ORDER = ("json_literals", "spec_params", "part_select", "duplicate_declaration", "instance_name", "module_begin",
+         "undeclared_clock", "net_to_reg")
 
 
 def errors(diags: list[Diagnostic]) -> list[Diagnostic]:
@@ -307,21 +328,23 @@ def errors(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def apply_fixers(files: dict[str, str], diags: list[Diagnostic], relint: Callable[[dict[str, str]], list[Diagnostic]],
-                 order: tuple[str, ...] = ORDER) -> tuple[dict[str, str], list[dict]]:
+                 order: tuple[str, ...] = ORDER, params: dict[str, int] | None = None
+                 ) -> tuple[dict[str, str], list[dict]]:
     """Try each fixer that answers one of ``diags``' errors, file by file; keep an edit only when ``relint`` of the
-    edited files shows fewer errors. Returns the files (fixed or as given) and one record per kept or undone fix."""
+    edited files shows fewer errors. ``params`` (the spec's parameter values) serves the fixers that need them; they
+    are skipped without. Returns the files (fixed or as given) and one record per kept or undone fix."""
     applied: list[dict] = []
     current, now = dict(files), errors(diags)
     for name in order:
         fx = FIXERS.get(name)
         hits = [d for d in now if fx.answers(d)]
-        if not hits:
+        if not hits or (fx.params and not params):
             continue
         trial = dict(current)
         for fname, text in current.items():
             mine = [d for d in hits if d.file in (None, fname) or (d.file or "").endswith(fname)]
             if mine:
-                trial[fname] = fx.rewrite(text, mine)
+                trial[fname] = fx.rewrite(text, mine, params) if fx.params else fx.rewrite(text, mine)
         if trial == current:
             applied.append({"fixer": name, "kept": False, "why": "no edit matched", "errors_before": len(now)})
             continue

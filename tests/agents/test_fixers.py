@@ -300,3 +300,21 @@ def test_a_real_reply_whose_header_ends_in_begin_is_closed_with_a_semicolon(tmp_
         assert [r["fixer"] for r in records if r["kept"]] == ["module_begin"], records
         assert ");\n    always" in fixed["TopModule.v"] and "\n) begin" not in fixed["TopModule.v"]
         assert not [d for d in compile_check(fixed, tmp_path / f"after{k}") if d.severity == "error"]
+
+
+def test_spec_parameters_named_as_if_declared_become_localparams_only_with_the_spec(tmp_path):
+    """`lo`/`HI` (any case) are the spec's parameters: declared with its values; `other` is not one and stays an
+    error; without the spec's values the fixer does not run."""
+    text = ("module clamp_top (input logic signed [7:0] x, output logic signed [7:0] y);\n"
+            "    assign y = x < lo ? lo : (x > HI ? HI : x + other);\nendmodule\n")
+    files = {"clamp_top.v": text}
+    diags = lint(files, tmp_path / "as_drafted")
+    n = iter(range(100))
+    fixed, records = apply_fixers(files, diags, lambda f: lint(f, tmp_path / f"t_{next(n)}"),
+                                  params=SPEC.rtl_params())
+    out = fixed["clamp_top.v"]
+    assert "localparam integer lo = 0;" in out and "localparam integer HI = 127;" in out and "other =" not in out
+    assert any(r["fixer"] == "spec_params" and r["kept"] for r in records)
+    assert any("other" in e for e in errors(out, tmp_path / "after"))
+    unchanged, records = apply_fixers(files, diags, lambda f: lint(f, tmp_path / f"u_{next(n)}"))
+    assert unchanged == files and not any(r["fixer"] == "spec_params" for r in records)

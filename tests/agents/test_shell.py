@@ -138,3 +138,17 @@ def test_the_model_writes_one_lane_and_repair_shows_that_lane_alone(run_design):
     assert "failed verification" in second and "Keep the top module `clamp_top_lane`" in second
     assert "Generated from the spec by accelsmith" not in second and "expected 0, got -" in second
     assert set(final["rtl"]) == {"clamp_top.v", "clamp_top_core.v", "clamp_top_lane.v"}
+
+
+def test_a_real_lane_reply_naming_the_spec_parameters_is_fixed_and_verifies(run_design):
+    """Qwen2.5-Coder-1.5B's first reply to the lane prompt used the spec's `lo` and `hi` as if declared; the
+    `spec_params` fixer declares them with the spec's values (hi unset: the top of the range) and the design passes
+    the whole bench on the first iteration."""
+    reply = (Path(__file__).resolve().parents[1] / "data" / "llm_replies"
+             / "clamp_lane_qwen1.5b_spec_params.txt").read_text()
+    with ScriptedServer(sequence({"text": reply})) as srv:
+        final = run_design(srv, CLAMP, shell=True)
+    assert final["status"] == "verified" and final["iteration"] == 1, final.get("stop_detail")
+    assert final["cost"]["fixes_applied"] >= 1
+    lane = final["rtl"]["clamp_top_lane.v"]
+    assert "localparam integer hi = 127;" in lane and "localparam integer lo = 0;" in lane

@@ -41,6 +41,9 @@ class ClampSpec(StreamSpec):
     def upper(self) -> int:
         return self.value_range[1] if self.hi is None else self.hi
 
+    def rtl_params(self) -> dict[str, int]:
+        return {**super().rtl_params(), "hi": self.upper}  # unset: the top of the range
+
     def summary(self) -> str:
         return f"clamp {self.lanes} x {'int' if self.signed else 'uint'}{self.bits} to [{self.lo}, {self.upper}]"
 
