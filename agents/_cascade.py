@@ -41,8 +41,10 @@ def parse_stages(text: str) -> list[tuple[str, dict]]:
     return stages
 
 
-def self_test(bundle: RtlBundle, plan: dict, work_dir: Path) -> list[Diagnostic]:
-    """Errors that make a draft not worth verifying in full (empty list: it passed)."""
+def self_test(bundle: RtlBundle, plan: dict, work_dir: Path, params: dict[str, int] | None = None
+              ) -> list[Diagnostic]:
+    """Errors that make a draft not worth verifying in full (empty list: it passed); ``params`` (the spec's values)
+    serve the fixers that need them, as in the loop."""
     findings = scan_rtl(bundle.files)
     if findings:
         return findings
@@ -57,7 +59,7 @@ def self_test(bundle: RtlBundle, plan: dict, work_dir: Path) -> list[Diagnostic]
             folder = work_dir / f"fix_{next(trials):02d}"
             return lint_pyslang(RtlBundle(files=files, top=bundle.top).write(folder), bundle.top)
 
-        fixed, _ = apply_fixers(bundle.files, errors, relint)
+        fixed, _ = apply_fixers(bundle.files, errors, relint, params=params)
         if fixed != bundle.files and not scan_rtl(fixed):
             shutil.rmtree(work_dir / "rtl")
             sources = RtlBundle(files=fixed, top=bundle.top).write(work_dir / "rtl")
@@ -110,7 +112,7 @@ class CascadeBackend:
             problems = [Diagnostic(tool="llm", severity="error", code="NO_CODE", message="no usable code")]
             for k, bundle in enumerate(bundles):
                 work = Path(plan.get("work_dir") or ".") / "selftest" / f"{os.getpid()}_{next(_counter)}_{i}_{k}"
-                problems = self_test(bundle, plan, work)
+                problems = self_test(bundle, plan, work, spec.rtl_params())
                 if not problems:
                     break
             if not problems:
