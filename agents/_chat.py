@@ -179,7 +179,7 @@ def _hf_model(path: str):
     from accelsmith.model_opt import ModelLoadError, load_model
 
     try:
-        model, tok = load_model(path)
+        model, tok = load_model(path, causal_lm=True)
     except ModelLoadError as err:
         raise LLMError(str(err)) from None
     return tok, model

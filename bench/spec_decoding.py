@@ -89,8 +89,8 @@ def main() -> None:
 
     torch.set_grad_enabled(False)
     t0 = time.perf_counter()
-    target, tok = load_model(args.models / TARGET)
-    draft, _ = load_model(args.models / DRAFT)
+    target, tok = load_model(args.models / TARGET, causal_lm=True)
+    draft, _ = load_model(args.models / DRAFT, causal_lm=True)
     print(f"loaded {TARGET} and {DRAFT} (float32) in {time.perf_counter() - t0:.1f} s; "
           f"torch threads {torch.get_num_threads()}", flush=True)
     eos = [i for i in {tok.eos_token_id, tok.convert_tokens_to_ids("<|im_end|>")} if isinstance(i, int)]

@@ -26,9 +26,11 @@ def _model_class(config: Any):
     return tf.AutoModel
 
 
-def load_model(source: str | Path, gguf_file: str | None = None, dtype: torch.dtype = torch.float32
-               ) -> tuple[nn.Module, Any]:
-    """(model, tokenizer or processor) from a folder, a ``.gguf`` file or a hub id already in the cache."""
+def load_model(source: str | Path, gguf_file: str | None = None, dtype: torch.dtype = torch.float32,
+               causal_lm: bool = False) -> tuple[nn.Module, Any]:
+    """(model, tokenizer or processor) from a folder, a ``.gguf`` file or a hub id already in the cache.
+    ``causal_lm`` asks for the model with its LM head (a GGUF file's config names no architecture, so it would
+    otherwise load as the bare base model)."""
     import transformers as tf
 
     src = Path(source)
@@ -40,7 +42,8 @@ def load_model(source: str | Path, gguf_file: str | None = None, dtype: torch.dt
     kw: dict[str, Any] = {"local_files_only": True, **({"gguf_file": gguf_file} if gguf_file else {})}
     try:
         config = tf.AutoConfig.from_pretrained(where, **kw)
-        model = _model_class(config).from_pretrained(where, dtype=dtype, **kw)
+        cls = tf.AutoModelForCausalLM if causal_lm else _model_class(config)
+        model = cls.from_pretrained(where, dtype=dtype, **kw)
     except (OSError, ValueError) as err:
         raise ModelLoadError(f"cannot load model {str(source)!r} offline: {str(err).splitlines()[0]}") from None
     if getattr(config, "vision_config", None) is not None:
