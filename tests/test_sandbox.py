@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -85,10 +86,12 @@ def test_process_count_is_bounded(tmp_path):
 
 
 def test_nothing_outlives_a_killed_run(tmp_path):
-    code = "import subprocess, time; subprocess.Popen(['sleep', '300'], start_new_session=True); time.sleep(300)"
+    # a duration no other process on the host is likely to sleep for (a plain `sleep 300` elsewhere matched once)
+    secs = f"300.{os.getpid()}{time.time_ns() % 10_000}"
+    code = f"import subprocess, time; subprocess.Popen(['sleep', '{secs}'], start_new_session=True); time.sleep(300)"
     out, _ = _run(tmp_path, code, wall_s=2)
     assert out.killed == "time"
-    left = subprocess.run(["pgrep", "-f", "^sleep 300$"], capture_output=True, text=True).stdout.split()
+    left = subprocess.run(["pgrep", "-f", f"^sleep {secs}$"], capture_output=True, text=True).stdout.split()
     assert not left, f"a process escaped its sandbox: {left}"
 
 
