@@ -19,3 +19,18 @@ def sandbox_policy(unsafe_no_sandbox: bool) -> bool:
 
     sandbox.allow_unsandboxed(unsafe_no_sandbox)
     return sandbox.require()
+
+FpgaDevice = Annotated[str, typer.Option(
+    "--fpga", metavar="DEVICE",
+    help="place and route the synthesised design on this FPGA for LUTs, FFs, DSPs, block RAMs and fmax "
+         "(ecp5-25k, ecp5-45k, ecp5-85k; 'none' skips it)")]
+
+
+def fpga_device(value: str) -> str | None:
+    """``--fpga``'s value as ``ppa(fpga=...)`` takes it: None for 'none', else a known device (one line if not)."""
+    if value.lower() == "none":
+        return None
+    from accelsmith.verification._fpga import device_option
+
+    device_option(value)
+    return value

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
+from accelsmith._cli_options import FpgaDevice, UnsafeNoSandbox, fpga_device, sandbox_policy
 from accelsmith.errors import AccelsmithError, SpecError, StoreError, ToolMissing, UnsafeRTL
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -61,9 +61,13 @@ def _progress_printer():
             synth = delta.get("ppa", {}).get("synth", {})
             detail = (f"{synth['cells']} cells, {synth['flip_flops']} flip-flop bits, depth {synth['logic_depth']}"
                       if synth.get("ok") else f"synthesis unavailable: {synth.get('error')}")
+            if delta.get("ppa", {}).get("fpga"):
+                from accelsmith.verification._fpga import summary as fpga_summary
+
+                detail += f"; {fpga_summary(delta['ppa']['fpga'])}"
         elif node == "report":
             detail = delta.get("status", "")
-        console.print(f"  [cyan]{node:<7}[/] {dt:6.2f} s  {detail}")
+        console.print(f"  [cyan]{node:<8}[/] {dt:6.2f} s  {detail}")
 
     return on_progress
 
@@ -102,7 +106,9 @@ def design(
         "--allow-large", help="start even when the spec looks too large to verify here (see the refusal's figures)")] = False,
     pe_budget: Annotated[int, typer.Option(min=1, help="with --from-profile: processing elements per GEMM array")] = 1024,
     estimate: Annotated[bool, typer.Option("--estimate/--no-estimate",
-                                           help="synthesise the verified design with yosys (cells, FFs, depth)")] = False,
+                                           help="synthesise the verified design with yosys (cells, FFs, depth) and "
+                                                "place and route it (see --fpga)")] = False,
+    fpga: FpgaDevice = "ecp5-85k",
     runs_dir: RunsDir = None,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
@@ -137,7 +143,7 @@ def design(
             final = run_design(spec, store=store, backend=backend, sim=sim, cross_check=others,
                                max_iterations=max_iterations, bench_timeout_s=bench_timeout,
                                build_timeout_s=build_timeout, lint_timeout_s=lint_timeout, memory_mb=memory_mb,
-                               allow_large=allow_large, estimate=estimate, llm=llm_of(ctx),
+                               allow_large=allow_large, estimate=estimate, fpga=fpga_device(fpga), llm=llm_of(ctx),
                                on_progress=_progress_printer())
             _print_summary(final, store)
             all_ok &= final.get("status") == "verified"

@@ -91,6 +91,7 @@ def run_flow(model: str | Path, recipe: str | Path, out: str | Path, *, store: R
             "sims": {s: {"passed": r["passed"], "cases": f"{sum(c['passed'] for c in r['cases'])}/{len(r['cases'])}",
                          "reduced_plan": r.get("reduced_plan", False)} for s, r in (final.get("bench") or {}).items()},
             "perf": perf_figures(bench, getattr(spec, "ideal_job_cycles", None), getattr(spec, "k", None)),
+            "fpga": (final.get("ppa") or {}).get("fpga"),
             "synth": (final.get("ppa") or {}).get("synth") or (
                 {"ok": False, "error": f"not synthesised: {spec.size_label} is above --synth-max-units {synth_max_units}"}
                 if estimate else None),
@@ -119,6 +120,7 @@ def _layer(name: str) -> str:
 def system_report(profile, specs: list[BlockSpec], state: dict, *, clock_mhz: float, pending: list) -> dict:
     """Per block figures, and per layer cycles from the profile's shapes times each block's measured cycles/job."""
     from accelsmith.model_opt._constraints import DesignBudget, operand_bits
+    from accelsmith.verification._fpga import summary as fpga_summary
 
     blocks = []
     for spec in specs:
@@ -129,6 +131,7 @@ def system_report(profile, specs: list[BlockSpec], state: dict, *, clock_mhz: fl
                        "cells": synth.get("cells"), "flip_flops": synth.get("flip_flops"),
                        "synth_note": synth.get("error"),
                        "logic_depth": synth.get("logic_depth"), "cycles_per_job": _cycles_per_job(e),
+                       "fpga": e.get("fpga"), "fpga_summary": fpga_summary(e.get("fpga")) if e.get("fpga") else None,
                        "job_latency_cycles": (e.get("perf") or {}).get("job_latency_cycles")})
     by = {(b["kind"]): [] for b in blocks}
     for spec, b in zip(specs, blocks):
@@ -215,12 +218,13 @@ def system_report_markdown(r: dict) -> str:
              f"{r['model_type']}, sequence {r['seq_len']}; clock {r['clock_mhz']:g} MHz (stated, not a timing result). "
              "Cycles: each block's measured streaming cycles per job (Verilator bench, `throughput` case) times the "
              "jobs the profile's shapes need; one instance of each block, blocks run one after another.", "",
-             "## Blocks", "", "| block | spec | status | simulators | cells | FF bits | depth | cycles/job | run |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "## Blocks", "", "| block | spec | status | simulators | cells | FF bits | depth | FPGA (placed and routed) | "
+             "cycles/job | run |", "|---|---|---|---|---|---|---|---|---|---|"]
     for b in r["blocks"]:
         sims = ", ".join(f"{s} {v['cases']}" + (" (reduced)" if v.get("reduced_plan") else "") for s, v in b["sims"].items())
         lines.append(f"| {b['name']} | {b['summary']} | {b['status']} | {sims} | {b['cells'] or b['synth_note'] or '-'} | "
-                     f"{b['flip_flops'] or '-'} | {b['logic_depth'] or '-'} | {b['cycles_per_job'] or '-'} | {b['run_id']} |")
+                     f"{b['flip_flops'] or '-'} | {b['logic_depth'] or '-'} | {b.get('fpga_summary') or '-'} | "
+                     f"{b['cycles_per_job'] or '-'} | {b['run_id']} |")
     if r["pending"]:
         lines += ["", "Pending (no block): " + "; ".join(f"{p.get('name')}: {p.get('reason')}" for p in r["pending"])]
     lines += ["", "## Layers", "", "| layer | cycles | by block |", "|---|---|---|"]

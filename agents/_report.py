@@ -87,6 +87,16 @@ def write_final_artifacts(state: dict, cfg) -> str:
                    f"- synthesis time: {synth.get('synth_s')} s"] if synth.get("ok") else
                   [f"- not available: {synth.get('error')}"])
         lines.append("")
+    fpga = (state.get("ppa") or {}).get("fpga")
+    if fpga:
+        from accelsmith.verification._fpga import summary as fpga_summary
+
+        lines += ["## FPGA (yosys synth_ecp5 + nextpnr-ecp5, out of context, speed grade 6)", "",
+                  f"- {fpga_summary(fpga)}"]
+        if fpga.get("ok"):
+            lines.append(f"- synthesis {fpga.get('synth_s')} s, place and route {fpga.get('pnr_s')} s; device has "
+                         + ", ".join(f"{v} {k}" for k, v in fpga.get("available", {}).items()))
+        lines.append("")
     window = (state.get("feedback") or {}).get("failure_window")
     if window:
         lines += [f"## First mismatch waveform: `{window['vcd']}` (case {window['case']}, cycle {window.get('cycle')})",

@@ -31,7 +31,7 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
            waves: bool | None = None, fixers: bool | None = None, retrieve: bool | None = None,
            shell: bool | None = None,
            candidates: int | None = None,
-           temperature: float | None = None, estimate: bool = False,
+           temperature: float | None = None, estimate: bool = False, fpga: str | None = "ecp5-85k",
            lint_timeout_s: float | None = None, build_timeout_s: float | None = None, memory_mb: int | None = None,
            allow_large: bool = False,
            llm: LlmOptions | None = None) -> dict:
@@ -65,11 +65,11 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
             waves=llm.waves if waves is None else waves, fixers=llm.fixers if fixers is None else fixers,
             retrieve=llm.retrieve if retrieve is None else retrieve, shell=llm.shell if shell is None else shell,
             candidates=llm.candidates if candidates is None else candidates,
-            temperature=llm.temperature if temperature is None else temperature, estimate=estimate,
+            temperature=llm.temperature if temperature is None else temperature, estimate=estimate, fpga=fpga,
             bench_timeout_s=bench_timeout_s,
             limits=Limits(lint_s=lint_timeout_s, build_s=build_timeout_s, sim_s=bench_timeout_s, memory_mb=memory_mb))
     except ValidationError as err:
-        raise ConfigError(f"run configuration: {err.errors()[0]['msg']}") from None
+        raise ConfigError(f"run configuration: {err.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     store = store or RunStore()
     run_id = store.create(spec, backend)
     run_dir = store.folder(run_id)

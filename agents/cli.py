@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
+from accelsmith._cli_options import FpgaDevice, UnsafeNoSandbox, fpga_device, sandbox_policy
 
 from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_DRAFT, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_GRAMMAR, ENV_LOCAL_MODEL,
                                     ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_RETRIEVE, ENV_SHELL, ENV_STAGES,
@@ -118,6 +118,7 @@ def flow(
                                               help="also run each bench on Icarus (a reduced plan for large designs)")] = True,
     estimate: Annotated[bool, typer.Option("--estimate/--no-estimate", help="synthesise each verified block (yosys)")] = True,
     synth_max_units: Annotated[int, typer.Option(min=1, help="synthesise only blocks up to this size (GEMM: PEs)")] = 64,
+    fpga: FpgaDevice = "ecp5-85k",
     clock_mhz: Annotated[float, typer.Option(min=1.0, help="clock for inferences/s and tokens/s")] = 500.0,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="run store [default: OUT/runs]")] = None,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
@@ -148,6 +149,7 @@ def flow(
         sandbox_policy(unsafe_no_sandbox)
         report = run_flow(model, recipe, out, store=RunStore(runs_dir or out / "runs"), sim=sim, cross_check=others,
                           estimate=estimate, synth_max_units=synth_max_units, clock_mhz=clock_mhz, say=say,
+                          fpga=fpga_device(fpga),
                           on_progress=_progress_printer())
     except (AccelsmithError, ValueError) as err:
         Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {str(err).splitlines()[0]}")

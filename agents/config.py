@@ -50,10 +50,16 @@ class RunConfig(BaseModel):
                             description="designs asked for per draft step; the best by evidence goes on")
     temperature: float = Field(0.7, ge=0.0, le=2.0, description="sampling temperature of candidates after the first")
     estimate: bool = False        # synthesise a verified design (yosys) and record ppa.json
+    fpga: str | None = Field("ecp5-85k", description="with estimate: place and route on this ECP5 device "
+                                              "(verification._fpga.DEVICES); None: yosys cells only")
     bench_timeout_s: float | None = None
     limits: Limits = Limits()
 
     def model_post_init(self, _context: Any) -> None:
+        from accelsmith.verification._fpga import device_option
+
+        if self.fpga is not None:
+            device_option(self.fpga)  # an unknown device is one line naming the known ones
         secret = _SECRET_NAMES & set(self.backend_options)
         if secret:
             raise ValueError(f"backend_options must not hold secrets ({', '.join(sorted(secret))})")

@@ -272,7 +272,8 @@ def verify(state: DesignState, cfg: RunConfig) -> Command[Literal["estimate", "r
 
 @timed
 def estimate(state: DesignState, cfg: RunConfig) -> Command[Literal["report"]]:
-    """Synthesis (yosys cells, flip-flops, depth) and simulated cycles of the verified design -> ppa.json."""
+    """Synthesis (yosys cells, flip-flops, depth), ECP5 place and route (LUTs, FFs, DSPs, BRAMs, fmax; ``cfg.fpga``)
+    and simulated cycles of the verified design -> ppa.json."""
     bench = (state.get("bench") or {}).get(cfg.sim, {})
     lanes = None
     out_fields = _testplan(state).out.fields.values()
@@ -280,7 +281,8 @@ def estimate(state: DesignState, cfg: RunConfig) -> Command[Literal["report"]]:
         lanes = sum(f.lanes for f in out_fields)
     try:
         figures = ppa(RtlBundle(files=state["rtl"], top=state["top"]), _iter_dir(state) / "ppa",
-                      bench_cases=bench.get("cases"), lanes_out=lanes, timeout_s=cfg.bench_timeout_s or 600)
+                      bench_cases=bench.get("cases"), lanes_out=lanes, timeout_s=cfg.bench_timeout_s or 600,
+                      fpga=cfg.fpga)
     except ToolMissing as err:  # a missing synthesiser costs the figures, not the verified design
         figures = {"top": state["top"], "synth": {"ok": False, "error": str(err)}}
     write_json(Path(state["run_dir"]) / "ppa.json", figures)

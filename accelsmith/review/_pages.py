@@ -54,13 +54,13 @@ SYSTEM = """{% extends "base.html" %}{% block title %}system report - accelsmith
 <p>{{ r.model_type }}, sequence {{ r.seq_len }}, clock {{ r.clock_mhz }} MHz (stated). One instance of each block, blocks
 run one after another; cycles per job measured by the Verilator bench.</p>
 <table id="blocks"><thead><tr><th>block</th><th>spec</th><th>status</th><th>simulators</th><th>cells</th><th>FF bits</th>
-<th>depth</th><th>cycles/job</th></tr></thead><tbody>
+<th>depth</th><th>FPGA (placed and routed)</th><th>cycles/job</th></tr></thead><tbody>
 {% for b in r.blocks %}<tr class="{{ '' if b.status == 'verified' else 'fail' }}">
 <td>{% if b.run_id %}<a href="/runs/{{ b.run_id|urlencode }}">{{ b.name }}</a>{% else %}{{ b.name }}{% endif %}</td>
 <td>{{ b.summary }}</td><td class="{{ b.status }}">{{ b.status }}</td>
 <td>{% for s, v in b.sims.items() %}{{ s }} {{ v.cases }}{% if v.reduced_plan %} (reduced){% endif %} {% endfor %}</td>
 <td>{{ b.cells or b.synth_note or '-' }}</td><td>{{ b.flip_flops or '-' }}</td><td>{{ b.logic_depth or '-' }}</td>
-<td>{{ b.cycles_per_job or '-' }}</td></tr>{% endfor %}</tbody></table>
+<td>{{ b.fpga_summary or '-' }}</td><td>{{ b.cycles_per_job or '-' }}</td></tr>{% endfor %}</tbody></table>
 <h2>Layers</h2>
 <table id="layers"><thead><tr><th>layer</th><th>cycles</th><th>by block</th></tr></thead><tbody>
 {% for l in r.layers %}<tr><td>{{ l.layer }}</td><td>{{ "{:,}".format(l.cycles) }}</td>

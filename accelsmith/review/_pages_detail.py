@@ -46,7 +46,10 @@ DETAIL = """{% extends "base.html" %}{% block title %}{{ run.run_id }} - accelsm
 {% else %}{% for b in row.buses %}<polygon points="{{ b.points }}" fill="{{ '#f6c6c6' if b.unknown else '#e9f0fb' }}" stroke="#4a78c2"/>{% if b.text %}<text x="{{ b.tx }}" y="{{ b.ty }}" text-anchor="middle">{{ b.text }}</text>{% endif %}{% endfor %}{% endif %}
 {% endfor %}{% for t in wave.ticks %}<text x="{{ t.x }}" y="{{ wave.axis_y }}" text-anchor="middle">{{ t.label }}</text>{% endfor %}
 </svg></section>{% endif %}
-{% if run.ppa %}<section id="ppa"><h2>PPA (yosys) and cycles</h2><table>{% for k, v in run.ppa.items() %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}</table></section>{% endif %}
+{% if run.ppa %}<section id="ppa"><h2>PPA: synthesis (yosys), FPGA place and route (nextpnr) and cycles</h2>
+{% for part, title in [("synth", "yosys synthesis (generic cells)"), ("fpga", "FPGA, placed and routed"), ("perf", "simulated cycles")] %}{% if run.ppa.get(part) is mapping %}
+<table id="ppa-{{ part }}"><caption>{{ title }}</caption>{% for k, v in run.ppa[part].items() if k != "cell_types" %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}</table>
+{% endif %}{% endfor %}</section>{% endif %}
 <section id="iterations"><h2>Iterations</h2>
 {% for it in run.iterations %}<div class="iteration" id="iter-{{ it.n }}"><h3>{{ it.name }}:
 <span class="{{ 'pass' if it.passed else 'fail' if it.passed == false else '' }}">{{ 'pass' if it.passed else 'fail' if it.passed == false else 'not simulated' }}</span></h3>

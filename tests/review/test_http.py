@@ -97,13 +97,15 @@ def test_failing_case_is_marked_and_failure_window_drawn(client, store):
     write_json(folder / "iter_01" / "failure_window.json", {
         "sim": "verilator", "case": "random", "vcd": "iter_01/failure_random.vcd", "t_start": 0, "t_end": 100,
         "signals": {"out_valid": [[0, "0"], [40, "1"]], "out_data": [[0, "'h0"], [40, "'hbeef"]]}})
-    write_json(folder / "ppa.json", {"cells": 1234, "ffs": 56, "depth": 7})
+    write_json(folder / "ppa.json", {"top": "t", "synth": {"ok": True, "cells": 1234, "logic_depth": 7},
+                                      "fpga": {"ok": True, "device": "ecp5-85k", "luts": 321, "fmax_mhz": 88.5}})
     r = client.get(f"/runs/{run_id}")
     assert '<tr class="fail" data-case="random">' in r.text
     assert "expected 5, got 7 (cycle 9)" in r.text
     assert 'id="waveform-svg"' in r.text and ">beef</text>" in r.text and ">out_valid</text>" in r.text
     ppa = r.text[r.text.index('id="ppa"'):]
-    assert "cells</th><td>1234" in ppa and "depth</th><td>7" in ppa
+    assert "cells</th><td>1234" in ppa and "logic_depth</th><td>7" in ppa
+    assert 'id="ppa-fpga"' in ppa and "luts</th><td>321" in ppa and "fmax_mhz</th><td>88.5" in ppa
 
 
 def test_list_filters_and_never_touches_the_store(tmp_path, store):

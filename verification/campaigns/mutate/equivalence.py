@@ -93,7 +93,7 @@ def prove_equivalent(original: dict[str, str], mutant: dict[str, str], top: str,
     A False result means 'not proved', never 'different'.
     """
     from accelsmith import sandbox
-    from accelsmith.verification._ppa import run_yosys
+    from accelsmith.verification._yosys import run_yosys
 
     workdir.mkdir(parents=True, exist_ok=True)
     for tag, files in (("gold", original), ("gate", mutant)):
