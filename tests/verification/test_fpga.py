@@ -63,7 +63,8 @@ def test_an_unknown_device_is_one_line():
 
 def test_parse_report_reads_nextpnr_bels():
     report = {"fmax": {"clk": {"achieved": 123.456, "constraint": 100}},
-              "utilization": {"TRELLIS_COMB": {"used": 10, "available": 100}, "MULT18X18D": {"used": 2, "available": 28},
+              "utilization": {"TRELLIS_COMB": {"used": 10, "available": 100},
+                              "MULT18X18D": {"used": 2, "available": 28},
                               "DP16KD": {"used": 1, "available": 56}, "TRELLIS_FF": {"used": 7, "available": 100}}}
     assert parse_report(report) == {"luts": 10, "ffs": 7, "dsps": 2, "brams": 1, "lutram_cells": 0, "fmax_mhz": 123.5,
                                     "available": {"luts": 100, "ffs": 100, "dsps": 28, "brams": 56}}
@@ -75,7 +76,8 @@ def test_ppa_command_reports_fpga_figures_beside_yosys_cells(tmp_path):
     out = json.loads(r.output)
     assert out["synth"]["ok"] and out["synth"]["cells"] > 0
     assert out["fpga"]["ok"] and out["fpga"]["device"] == "ecp5-45k" and out["fpga"]["luts"] > 0
-    none = CliRunner().invoke(app, ["ppa", "examples/add_int8.yaml", "--workdir", str(tmp_path / "n"), "--fpga", "none"])
+    none = CliRunner().invoke(app, ["ppa", "examples/add_int8.yaml", "--workdir", str(tmp_path / "n"),
+                                    "--fpga", "none"])
     assert none.exit_code == 0 and "fpga" not in json.loads(none.output)
     bad = CliRunner().invoke(app, ["ppa", "examples/add_int8.yaml", "--fpga", "ice40"])
     assert bad.exit_code == 2 and "unknown FPGA device 'ice40'" in bad.output
