@@ -105,6 +105,9 @@ def design(
     allow_large: Annotated[bool, typer.Option(
         "--allow-large", help="start even when the spec looks too large to verify here (see the refusal's figures)")] = False,
     pe_budget: Annotated[int, typer.Option(min=1, help="with --from-profile: processing elements per GEMM array")] = 1024,
+    dram_bw: Annotated[Optional[int], typer.Option(
+        "--dram-bw", min=1, max=4096, help="with --from-profile: DRAM bytes per cycle; the dataflow search (ZigZag) "
+                                            "then chooses each array's shape and dataflow under it and 256 KB SRAM")] = None,
     estimate: Annotated[bool, typer.Option("--estimate/--no-estimate",
                                            help="synthesise the verified design with yosys (cells, FFs, depth) and "
                                                 "place and route it (see --fpga)")] = False,
@@ -133,7 +136,7 @@ def design(
 
             if not from_profile.is_file():
                 raise SpecError(f"{from_profile}: profile file not found")
-            specs = specs_from_profile(from_profile, DesignBudget(pe_budget=pe_budget))
+            specs = specs_from_profile(from_profile, DesignBudget(pe_budget=pe_budget, dram_bytes_per_cycle=dram_bw))
         store = RunStore(runs_dir)
         others = [s for s in ("icarus", "verilator") if s != sim] if cross_check else []
         all_ok = True

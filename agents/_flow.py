@@ -70,6 +70,9 @@ def run_flow(model: str | Path, recipe: str | Path, out: str | Path, *, store: R
         _save_state(out, state)
     recipe_obj, _ = load_recipe(recipe)
     profile = load_profile(out / "workload_profile.json")
+    if recipe_obj.budget.dram_bytes_per_cycle is not None:
+        tell(f"dataflow search (ZigZag) over {len(profile.gemms)} GEMMs: {recipe_obj.budget.buffer_bytes} B SRAM, "
+             f"{recipe_obj.budget.dram_bytes_per_cycle} B/cycle DRAM")
     constraints = derive_constraints(profile, recipe_obj.budget)
     (out / "design_constraints.json").write_text(constraints.model_dump_json(indent=2))
     specs = constraints.to_block_specs()

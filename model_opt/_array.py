@@ -31,6 +31,8 @@ class ArrayChoice(BaseModel):
     macs: int
     gemms: int
     buffer_bytes: int
+    dataflow: str | None = None     # set when the dataflow search chose the array (``model_opt._dataflow``)
+    search: dict | None = None      # its figures: engine, budgets, cycles, stalls, DRAM bytes, energy, per dataflow
 
 
 def gemm_cycles(g: GemmOp, rows: int, cols: int, k_tile: int) -> int:
@@ -53,33 +55,48 @@ def _pow2_upto(limit: int) -> list[int]:
     return [1 << i for i in range(int(math.log2(limit)) + 1)]
 
 
+def candidate_arrays(pe_budget: int, max_dim: int = 64, min_dim: int = 1) -> list[tuple[int, int]]:
+    """Power-of-two R x C arrays that spend the largest power-of-two PE count within ``pe_budget``, both sides at
+    least ``min_dim`` where any such array exists."""
+    dims = _pow2_upto(max_dim)
+    pes = max((r * c for r in dims for c in dims if r * c <= pe_budget), default=0)
+    if pes == 0:
+        raise BudgetError(f"PE budget {pe_budget!r} is below one processing element")
+    arrays = [(r, pes // r) for r in dims if pes // r in dims]
+    return [a for a in arrays if min(a) >= min_dim] or arrays
+
+
+def best_k_tile(gemms: Sequence[GemmOp], in_bits: int, rows: int, cols: int, buffer_bytes: int,
+                max_k: int = 65536) -> ArrayChoice | None:
+    """The K tile with the best utilisation on an R x C array whose job tiles fit ``buffer_bytes``."""
+    k_cands = sorted({k for k in _pow2_upto(max_k) if k >= 8} | {g.k for g in gemms if g.k <= max_k})
+    k_cands = [k for k in k_cands if k <= max(g.k for g in gemms) * 2]
+    macs = sum(g.macs for g in gemms)
+    best: ArrayChoice | None = None
+    for kt in k_cands:
+        acc = acc_bits_for(in_bits, kt)
+        buf = tile_buffer_bytes(rows, cols, kt, in_bits, acc)
+        if buf > buffer_bytes:
+            continue
+        cycles = sum(gemm_cycles(g, rows, cols, kt) for g in gemms)
+        util = macs / (rows * cols * cycles)
+        if best is None or util > best.utilisation:
+            best = ArrayChoice(rows=rows, cols=cols, k_tile=kt, in_bits=in_bits, acc_bits=acc, utilisation=util,
+                               cycles=cycles, macs=macs, gemms=len(gemms), buffer_bytes=buf)
+    return best
+
+
 def choose_array(gemms: Sequence[GemmOp], in_bits: int, pe_budget: int, buffer_bytes: int,
                  max_dim: int = 64, max_k: int = 65536) -> ArrayChoice:
     """Best utilisation among power-of-two R x C arrays that spend the PE budget and fit the buffer."""
     if not gemms:
         raise BudgetError("no GEMMs to size an array for")
-    dims = _pow2_upto(max_dim)
-    pes = max((r * c for r in dims for c in dims if r * c <= pe_budget), default=0)
-    if pes == 0:
-        raise BudgetError(f"PE budget {pe_budget!r} is below one processing element")
-    k_cands = sorted({k for k in _pow2_upto(max_k) if k >= 8} | {g.k for g in gemms if g.k <= max_k})
-    k_cands = [k for k in k_cands if k <= max(g.k for g in gemms) * 2]
-    macs = sum(g.macs for g in gemms)
     best: ArrayChoice | None = None
-    for rows in dims:
-        cols = pes // rows
-        if cols not in dims:
-            continue
-        for kt in k_cands:
-            acc = acc_bits_for(in_bits, kt)
-            buf = tile_buffer_bytes(rows, cols, kt, in_bits, acc)
-            if buf > buffer_bytes:
-                continue
-            cycles = sum(gemm_cycles(g, rows, cols, kt) for g in gemms)
-            util = macs / (rows * cols * cycles)
-            if best is None or util > best.utilisation:
-                best = ArrayChoice(rows=rows, cols=cols, k_tile=kt, in_bits=in_bits, acc_bits=acc,
-                                   utilisation=util, cycles=cycles, macs=macs, gemms=len(gemms), buffer_bytes=buf)
+    for rows, cols in candidate_arrays(pe_budget, max_dim):
+        cand = best_k_tile(gemms, in_bits, rows, cols, buffer_bytes, max_k)
+        if cand is not None and (best is None or cand.utilisation > best.utilisation):
+            best = cand
     if best is None:
-        raise BudgetError(f"buffer budget {buffer_bytes!r} bytes cannot hold one tile of a {pes}-PE array")
+        rows, cols = candidate_arrays(pe_budget, max_dim)[0]
+        raise BudgetError(f"buffer budget {buffer_bytes!r} bytes cannot hold one tile of a {rows * cols}-PE array")
     return best

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from accelsmith.model_opt._array import ArrayChoice, choose_array
+from accelsmith.model_opt._array import ArrayChoice, best_k_tile, candidate_arrays, choose_array
+from accelsmith.model_opt._errors import BudgetError
 from accelsmith.model_opt._profile import GemmOp, WorkloadProfile, load_profile
 from accelsmith.spec import BlockSpec, known_kinds, spec_from_dict
 
@@ -20,6 +22,9 @@ class DesignBudget(BaseModel):
     max_dim: int = Field(64, ge=1, le=64, description="largest rows/cols a GemmSpec allows")
     unquantised_bits: int = Field(8, description="operand bits assumed for layers left in floating point")
     dataflow: str = "output_stationary"
+    dram_bytes_per_cycle: int | None = Field(
+        None, ge=1, le=4096, description="set: the dataflow search (ZigZag) chooses each array's shape and dataflow "
+                                         "for the fewest cycles with stalls, buffer_bytes being the SRAM budget")
 
 
 class DesignConstraints(BaseModel):
@@ -82,7 +87,48 @@ def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice]) -> l
     return out
 
 
-def derive_constraints(profile: WorkloadProfile, budget: DesignBudget | None = None) -> DesignConstraints:
+def searched_array(gemms: list[GemmOp], in_bits: int, budget: DesignBudget,
+                   progress: Callable[[str], None] | None = None) -> ArrayChoice:
+    """The array shape and dataflow (one per array: the template has one) with the fewest cycles, stalls included,
+    over ``gemms`` by ZigZag under the budget's SRAM and DRAM bandwidth; the K tile as ``choose_array`` sets it."""
+    from accelsmith.model_opt._dataflow import DATAFLOWS, Budget, evaluate
+
+    best: tuple[int, float] | None = None
+    chosen: ArrayChoice | None = None
+    for rows, cols in candidate_arrays(budget.pe_budget, budget.max_dim, min_dim=4):
+        base = best_k_tile(gemms, in_bits, rows, cols, budget.buffer_bytes)
+        if base is None:
+            continue
+        hw = Budget(rows=rows, cols=cols, sram_bytes=budget.buffer_bytes,
+                    dram_bytes_per_cycle=budget.dram_bytes_per_cycle)
+        per_df: dict[str, dict[str, float]] = {df: {"cycles": 0, "stall_cycles": 0, "dram_bytes": 0, "energy_pj": 0.0}
+                                              for df in DATAFLOWS}
+        for g in gemms:
+            if progress:
+                progress(f"{rows}x{cols} {g.name}")
+            op = g.model_copy(update={"a_bits": in_bits, "w_bits": in_bits})  # the array's operand width
+            for df in DATAFLOWS:
+                o = evaluate(op, hw, df)
+                for figure in per_df[df]:
+                    per_df[df][figure] += getattr(o, figure)
+        df = min(DATAFLOWS, key=lambda d: (per_df[d]["cycles"], per_df[d]["energy_pj"]))
+        key = (per_df[df]["cycles"], per_df[df]["energy_pj"])
+        if best is None or key < best:
+            best = key
+            chosen = base.model_copy(update={"dataflow": df, "search": {
+                "engine": "zigzag", "sram_bytes": budget.buffer_bytes,
+                "dram_bytes_per_cycle": budget.dram_bytes_per_cycle, **{k: round(v) for k, v in per_df[df].items()},
+                "cycles_per_dataflow": {d: round(v["cycles"]) for d, v in per_df.items()}}})
+    if chosen is None:
+        raise BudgetError(f"buffer budget {budget.buffer_bytes!r} bytes cannot hold one tile of any array of "
+                          f"{budget.pe_budget} PEs")
+    return chosen
+
+
+def derive_constraints(profile: WorkloadProfile, budget: DesignBudget | None = None,
+                       progress: Callable[[str], None] | None = None) -> DesignConstraints:
+    """Block specs for ``profile`` under ``budget``; with ``budget.dram_bytes_per_cycle`` set, each GEMM array's
+    shape and dataflow come from the dataflow search (``searched_array``), else from ``choose_array``'s formula."""
     budget = budget or DesignBudget()
     groups: dict[int, list[GemmOp]] = {}
     notes = []
@@ -93,11 +139,16 @@ def derive_constraints(profile: WorkloadProfile, budget: DesignBudget | None = N
         groups.setdefault(operand_bits(g, budget), []).append(g)
     if any(max(g.w_bits, g.a_bits) > 8 for g in served):
         notes.append(f"floating-point operands mapped to int{budget.unquantised_bits}")
-    arrays = [choose_array(gs, bits, budget.pe_budget, budget.buffer_bytes, budget.max_dim)
-              for bits, gs in sorted(groups.items())]
+    if budget.dram_bytes_per_cycle is None:
+        arrays = [choose_array(gs, bits, budget.pe_budget, budget.buffer_bytes, budget.max_dim)
+                  for bits, gs in sorted(groups.items())]
+    else:
+        arrays = [searched_array(gs, bits, budget, progress) for bits, gs in sorted(groups.items())]
+        notes.append(f"arrays and dataflows chosen by the dataflow search (ZigZag) under {budget.buffer_bytes} B of "
+                     f"SRAM and {budget.dram_bytes_per_cycle} B/cycle of DRAM bandwidth")
     blocks = [{"kind": "gemm", "name": f"gemm_{a.rows}x{a.cols}_int{a.in_bits}", "rows": a.rows, "cols": a.cols,
                "k": a.k_tile, "in_bits": a.in_bits, "acc_bits": a.acc_bits, "signed": True,
-               "dataflow": budget.dataflow} for a in arrays]
+               "dataflow": a.dataflow or budget.dataflow} for a in arrays]
     pending = []
     kinds = set(known_kinds())
     for cand in _vector_candidates(profile, arrays):

@@ -102,3 +102,21 @@ def test_bert_vector_blocks_and_pending(tiny_bert):
     assert kinds["attention"].head_dim == 16 and kinds["attention"].seq_len == 32
     # the pooler's tanh is a table in the activation unit: nothing is left pending
     assert c.pending == []
+
+
+def test_with_a_dram_budget_the_dataflow_search_chooses_shape_and_dataflow(monkeypatch):
+    pytest.importorskip("zigzag")
+    monkeypatch.setenv("ACCELSMITH_DATAFLOW_CACHE", "")
+    profile = WorkloadProfile(model="tiny", model_type="bert", seq_len=64, hidden_size=64, act_bits=8,
+                              gemms=[_g(64, 64, 64), _g(64, 16, 64, count=2)])
+    c = derive_constraints(profile, DesignBudget(pe_budget=64, buffer_bytes=8192, dram_bytes_per_cycle=8))
+    (arr,) = c.arrays
+    assert arr.rows * arr.cols == 64 and min(arr.rows, arr.cols) >= 4
+    s = arr.search
+    assert s["engine"] == "zigzag" and s["sram_bytes"] == 8192 and s["dram_bytes_per_cycle"] == 8
+    assert arr.dataflow in s["cycles_per_dataflow"] and s["cycles"] == min(s["cycles_per_dataflow"].values())
+    assert s["stall_cycles"] >= 0 and s["dram_bytes"] > 0
+    gemm = next(b for b in c.blocks if b["kind"] == "gemm")
+    assert gemm["dataflow"] == arr.dataflow and (gemm["rows"], gemm["cols"]) == (arr.rows, arr.cols)
+    assert any("dataflow search (ZigZag)" in n for n in c.notes)
+    assert [sp.kind for sp in c.to_block_specs()][0] == "gemm"  # the chosen array is a valid GemmSpec
