@@ -90,6 +90,38 @@ def stream_shell(ports: dict, top: str, core: str, stages: int = 1) -> str:
     return "\n".join(lines)
 
 
+MAX_BEAT_PORTS = 64  # above this many lane ports a beat function keeps its packed fields (core_header)
+
+
+def lane_ports(field: dict) -> list[str]:
+    """The port of every lane of a stream field: ``<signal>_<i>``, or ``<signal>`` for a one-lane field."""
+    return [field["signal"]] if field["lanes"] == 1 else [f"{field['signal']}_{i}" for i in range(field["lanes"])]
+
+
+def beat_header(ports: dict, name: str, net: str = "logic") -> str:
+    """The header of a beat function with every lane its own port (``lane_ports``, signedness declared), so the
+    function is written on numbers, not on slices of a packed bus; ``beat_core`` connects it."""
+    rows = [(d, f"{'signed ' if f['signed'] else ''}[{f['bits'] - 1}:0] ", p)
+            for side, d in (("in", "input "), ("out", "output")) for f in ports[side]["fields"].values()
+            for p in lane_ports(f)]
+    w = max(len(r) for _, r, _ in rows)
+    return f"module {name} (\n" + ",\n".join(f"    {d} {net} {r:<{w}}{n}" for d, r, n in rows) + "\n);"
+
+
+def beat_ports(ports: dict) -> int:
+    return sum(f["lanes"] for side in ("in", "out") for f in ports[side]["fields"].values())
+
+
+def beat_core(ports: dict, core: str, beat: str) -> str:
+    """The beat function (``core_header``) that instantiates ``beat`` (``beat_header``) once: lane i of every field
+    at bits [i*W +: W]."""
+    conn = [f".{p}({f['signal']}[{i * f['bits']} +: {f['bits']}])" if f["lanes"] > 1 else f".{p}({p})"
+            for side in ("in", "out") for f in ports[side]["fields"].values() for i, p in enumerate(lane_ports(f))]
+    return "\n".join([f"// Generated from the spec by accelsmith: `{beat}` on the lanes of every field.",
+                      core_header(ports, core, net="wire"), "",
+                      f"    {beat} u_beat (", "        " + ",\n        ".join(conn), "    );", "endmodule", ""])
+
+
 def lane_header(ports: dict, name: str, net: str = "logic") -> str:
     """The header of a lane function: one lane of every data field (signedness declared), no clock or handshake."""
     rows = [(d, f"{'signed ' if f['signed'] else ''}[{f['bits'] - 1}:0] ", f["signal"])

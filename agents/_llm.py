@@ -158,7 +158,10 @@ def _with_shell(files: dict[str, str], notes: list[str], top: str, shell: dict) 
             if not text.strip():
                 continue
             text += "\n"
-        kept[name if name not in shell["generated"] else f"model_{name}"] = text
+        if name in shell["generated"]:  # named after a generated file: name it after its own first module
+            first = f"{module_names(text)[0]}.v" if module_names(text) else name
+            name = first if first not in shell["generated"] and first not in kept else f"model_{name}"
+        kept[name] = text
     return {**kept, **shell["generated"]}, notes
 
 

@@ -10,7 +10,8 @@ import inspect
 import json
 
 from accelsmith.prompts import load
-from accelsmith.rtl import (core_header as rtl_core_header, lane_header as rtl_lane_header, lane_notes,
+from accelsmith.rtl import (beat_header as rtl_beat_header, core_header as rtl_core_header,
+                            lane_header as rtl_lane_header, lane_notes,
                             port_header as rtl_port_header)
 from accelsmith.spec import BlockSpec
 from accelsmith.verification import TestPlan
@@ -57,6 +58,19 @@ def core_port_header(plan: TestPlan, core: str) -> tuple[str, str]:
     ports = {"clock": plan.clock, "reset_n": plan.reset_n, "in": plan.inp.model_dump(), "out": plan.out.model_dump()}
     header = rtl_core_header(ports, core)
     return header, f"{header}\n" + "\n".join(lane_notes(ports))
+
+
+def beat_port_header(plan: TestPlan, beat: str) -> tuple[str, str]:
+    """(the exact header of a beat function ``beat`` with one port per lane, the same with one note per field)."""
+    ports = {"clock": plan.clock, "reset_n": plan.reset_n, "in": plan.inp.model_dump(), "out": plan.out.model_dump()}
+    header = rtl_beat_header(ports, beat)
+    notes = []
+    for side in ("in", "out"):
+        for f in ports[side]["fields"].values():
+            what = (f"{f['lanes']} lanes, ports {f['signal']}_0 .. {f['signal']}_{f['lanes'] - 1}, {f['bits']} bits each"
+                    if f["lanes"] > 1 else f"one lane, port {f['signal']}, {f['bits']} bits")
+            notes.append(f"//   {f['signal']}: {what}, {'signed' if f['signed'] else 'unsigned'}")
+    return header, f"{header}\n" + "\n".join(notes)
 
 
 def lane_port_header(plan: TestPlan, lane: str) -> tuple[str, str]:

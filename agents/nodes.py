@@ -19,7 +19,8 @@ from accelsmith.agents._chat import LLMError
 from accelsmith.agents._llm import RETRY_TEMPERATURE
 from accelsmith.agents._feedback import build_feedback, failure_window, rtl_sources
 from accelsmith.agents._candidates import fingerprint, judge, rank, screen
-from accelsmith.agents._prompting import core_port_header, lane_port_header, module_header, port_header
+from accelsmith.agents._prompting import (beat_port_header, core_port_header, lane_port_header, module_header,
+                                          port_header)
 from accelsmith.agents._report import write_final_artifacts
 from accelsmith.agents._retrieve import closest_verified
 from accelsmith.agents.config import RunConfig, run_config
@@ -27,7 +28,7 @@ from accelsmith.agents.state import DesignState
 from accelsmith.diagnostics import Diagnostic
 from accelsmith.errors import ToolMissing
 from accelsmith.hw_templates import RtlBundle, get as get_template, known_templates
-from accelsmith.rtl import lane_core, stream_shell
+from accelsmith.rtl import MAX_BEAT_PORTS, beat_core, beat_ports, lane_core, stream_shell
 from accelsmith.runstore import write_json
 from accelsmith.spec import spec_from_dict
 from accelsmith.verification._limits import cross_check_plan
@@ -178,9 +179,11 @@ def draft(state: DesignState, cfg: RunConfig) -> Command[Literal["check", "debug
 def _shell(spec, testplan: TestPlan, top: str) -> dict:
     """What is generated around the part a model writes for a beat-function block: the streaming top (as many
     pipeline stages as the spec's first-job cycles ask for, one when it states none) around the combinational core
-    ``<top>_core``; for a lane-parallel block also the core, ``<top>_lane`` once per lane, so the model writes one lane.
+    ``<top>_core``; for a lane-parallel block also the core, ``<top>_lane`` once per lane, so the model writes one lane;
+    for another beat function with at most ``MAX_BEAT_PORTS`` lanes also the core, which hands ``<top>_beat`` every
+    lane as its own port with its signedness (no bus slicing left to the model), else the model writes the packed core.
     Returns the asked module's name and headers, the level ("core" or "lane") and the generated files."""
-    core, lane = f"{top}_core", f"{top}_lane"
+    core, lane, beat = f"{top}_core", f"{top}_lane", f"{top}_beat"
     rate = spec.rate
     stages = max(1, rate.first_job_cycles - 1) if rate and rate.first_job_cycles else 1
     ports = spec.ports()
@@ -189,6 +192,10 @@ def _shell(spec, testplan: TestPlan, top: str) -> dict:
         header, shown = lane_port_header(testplan, lane)
         generated[f"{core}.v"] = lane_core(ports, core, lane)
         asked, level = lane, "lane"
+    elif beat_ports(ports) <= MAX_BEAT_PORTS:
+        header, shown = beat_port_header(testplan, beat)
+        generated[f"{core}.v"] = beat_core(ports, core, beat)
+        asked, level = beat, "core"
     else:
         header, shown = core_port_header(testplan, core)
         asked, level = core, "core"

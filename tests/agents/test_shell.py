@@ -11,7 +11,8 @@ from accelsmith.kinds.clamp import ClampSpec
 from accelsmith.kinds.dot import DotSpec
 from accelsmith.kinds.fifo import FifoSpec
 from accelsmith.kinds.requant import RequantSpec
-from accelsmith.rtl import core_header, lane_core, lane_header, stream_shell
+from accelsmith.kinds.maxreduce import MaxReduceSpec
+from accelsmith.rtl import beat_core, beat_header, core_header, lane_core, lane_header, stream_shell
 from accelsmith.verification import derive, run_bench
 from agents_designs import fenced
 from agents_oai_server import ScriptedServer, prompt_of, sequence
@@ -101,26 +102,50 @@ def test_a_lane_function_replicated_by_the_generator_passes(tmp_path):
         lane_core(DOT.ports(), "dot_top_core", "dot_top_lane")  # a reduction: 4 lanes in, 1 out
 
 
-def test_the_model_writes_the_core_and_the_generated_shell_is_the_top(run_design):
-    """The prompt asks for the combinational core with its fixed header and without the protocol; a reply that also
-    writes its own top (with a wrong handshake) and a wrong core header is repaired by construction: the core gets
-    the spec's header, the top is the generated shell, and the run verifies on the first iteration."""
+def test_the_model_writes_the_beat_on_lane_ports_and_the_generated_shell_is_the_top(run_design):
+    """The prompt asks for the combinational beat function with one port per lane (signed where the field is) and
+    without the protocol; a reply that also writes its own top (with a wrong handshake) and a wrong header is repaired
+    by construction: the beat gets the spec's header, core and top are generated, and the run verifies at once. The
+    naive sum of products is right because the lanes arrive as signed numbers, not as slices of a bus."""
     assert DOT.beat_function and not DOT.lane_function
     own_top = ("module dot_top (input clk, input rst_n, input in_valid, output in_ready, input [31:0] in_a,\n"
                "    input [31:0] in_b, output out_valid, input out_ready, output [19:0] out_dot);\n"
                "    assign out_valid = 1'b1;\nendmodule\n")
-    core = "module dot_top_core (input [31:0] a, input [31:0] b, output [19:0] y);\n" + DOT_BODY  # names replaced
-    with ScriptedServer(sequence(fenced(own_top + "\n" + core))) as srv:
+    beat = ("module dot_top_beat (input [7:0] a, input [7:0] b, output [19:0] y);\n"  # names and widths replaced
+            "    assign out_dot = in_a_0 * in_b_0 + in_a_1 * in_b_1 + in_a_2 * in_b_2 + in_a_3 * in_b_3;\nendmodule\n")
+    with ScriptedServer(sequence(fenced(own_top + "\n" + beat))) as srv:
         final = run_design(srv, DOT, shell=True)
     assert final["status"] == "verified", final.get("stop_detail")
     assert final["iteration"] == 1
     prompt = prompt_of(srv.draft_requests()[0])
-    assert "module dot_top_core (" in prompt and "input  logic [31:0] in_a" in prompt
+    assert "module dot_top_beat (" in prompt and "input  logic signed [7:0]  in_a_0," in prompt
+    assert "in_a: 4 lanes, ports in_a_0 .. in_a_3, 8 bits each, signed" in prompt
     assert "Streaming protocol" not in prompt and "purely combinational" in prompt
     rtl = final["rtl"]
-    assert "Generated from the spec by accelsmith" in rtl["dot_top.v"]
+    assert set(rtl) == {"dot_top.v", "dot_top_core.v", "dot_top_beat.v"}
+    assert "Generated from the spec by accelsmith" in rtl["dot_top.v"] and "u_beat" in rtl["dot_top_core.v"]
     assert "assign out_valid = 1'b1" not in "".join(rtl.values())
-    assert any("module dot_top_core (\n    input  logic [31:0] in_a" in t for t in rtl.values())
+    assert "module dot_top_beat (\n    input  logic signed [7:0]  in_a_0" in rtl["dot_top_beat.v"]
+
+
+def test_a_reduction_on_lane_ports_passes_in_the_generated_core(tmp_path):
+    """maxreduce written on its lane ports (a signed max tree of four numbers) in the generated core and shell."""
+    spec = MaxReduceSpec(lanes=4, bits=8, signed=True, name="max4")
+    ports = spec.ports()
+    folder = tmp_path / "max"
+    folder.mkdir()
+    (folder / "top.v").write_text(stream_shell(ports, "max_top", "max_top_core", 1))
+    (folder / "core.v").write_text(beat_core(ports, "max_top_core", "max_top_beat"))
+    x = [p for p in beat_header(ports, "b").split() if p.startswith("in_")]
+    assert [p.rstrip(",") for p in x] == ["in_x_0", "in_x_1", "in_x_2", "in_x_3"]
+    (folder / "beat.v").write_text(beat_header(ports, "max_top_beat") + """
+    wire signed [7:0] m01 = in_x_0 > in_x_1 ? in_x_0 : in_x_1;
+    wire signed [7:0] m23 = in_x_2 > in_x_3 ? in_x_2 : in_x_3;
+    assign out_max = m01 > m23 ? m01 : m23;
+endmodule
+""")
+    res = run_bench(sorted(folder.glob("*.v")), "max_top", derive(spec), folder / "bench", sim="icarus")
+    assert res.passed, [c["case"] for c in res.cases if not c["passed"]]
 
 
 def test_the_model_writes_one_lane_and_repair_shows_that_lane_alone(run_design):
