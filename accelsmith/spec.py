@@ -142,6 +142,12 @@ class BlockSpec(BaseModel):
         """The stated initiation interval and first-job cycles (see ``Rate``); None when the kind states none."""
         return None
 
+    def lane_steps(self) -> str | None:
+        """One lane's arithmetic as numbered steps in this spec's numbers, with the width each step needs (what a
+        micro-architecture note gives the engineer who writes the lane); None when the kind's description says it
+        all. A prompt that asks for one lane shows it."""
+        return None
+
     def ports(self) -> dict:
         """The block's ports (``stream_ports`` layout): clock, active-low reset, one ready/valid stream each way.
         Every kind states them; templates, test benches, formal wrappers and prompts all read them from here."""

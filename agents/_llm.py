@@ -98,7 +98,9 @@ class LLMBackend:
                              f"it differs in: {', '.join(ref['differs']) or 'nothing but its name'}). "
                              "Adapt it to the spec above:\n```verilog\n" + rtl_text(reference) + "\n```\n")
         if shell:
+            steps = spec.lane_steps() if shell["level"] == "lane" else None
             prompt = render(f"draft_{shell['level']}", spec_text=describe_spec(spec, protocol=False),
+                            steps_text=f"\nOne lane, step by step:\n{steps}\n" if steps else "",
                             plan_text=plan_text, template_text=template_text, top=top, core=shell["core"],
                             lane=asked, stages=shell["stages"], header=shell["header"])
         else:

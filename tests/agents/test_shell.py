@@ -160,6 +160,7 @@ def test_the_model_writes_one_lane_and_repair_shows_that_lane_alone(run_design):
     assert final["status"] == "verified" and final["iteration"] == 2
     first, second = (prompt_of(r) for r in srv.draft_requests()[:2])
     assert "module clamp_top_lane (\n    input  logic signed [7:0] in_x" in first and "ONE lane" in first
+    assert "step by step" not in first  # the clamp's description says it all
     assert "failed verification" in second and "Keep the top module `clamp_top_lane`" in second
     assert "Generated from the spec by accelsmith" not in second and "expected 0, got -" in second
     assert set(final["rtl"]) == {"clamp_top.v", "clamp_top_core.v", "clamp_top_lane.v"}
@@ -177,3 +178,49 @@ def test_a_real_lane_reply_naming_the_spec_parameters_is_fixed_and_verifies(run_
     assert final["cost"]["fixes_applied"] >= 1
     lane = final["rtl"]["clamp_top_lane.v"]
     assert "localparam integer hi = 127;" in lane and "localparam integer lo = 0;" in lane
+
+
+def _lane_from_steps(spec: RequantSpec) -> str:
+    """The lane an engineer writes by following ``spec.lane_steps()`` line by line (one channel)."""
+    m, s, w = spec.multipliers[0], spec.shifts[0], spec.in_bits + 32
+    lo, hi, ob = *spec.out_range, spec.out_bits
+    if spec.rounding == "nearest":
+        q = f"wire signed [{w - 1}:0] q = (p + {w}'sd{1 << (s - 1)}) >>> {s};"
+    else:
+        q = (f"wire signed [{w - 1}:0] f = p >>> {s};\n    wire [{s - 1}:0] r = p[{s - 1}:0];\n"
+             f"    wire signed [{w - 1}:0] q = f + ((r > {s}'d{1 << (s - 1)}) || (r == {s}'d{1 << (s - 1)} && f[0]));")
+    sat = (f"(z < {lo}) ? -{ob}'sd{-lo} : (z > {hi}) ? {ob}'sd{hi} : z[{ob - 1}:0]" if spec.saturation
+           else f"z[{ob - 1}:0]")
+    return (f"    wire signed [{w - 1}:0] p = {w}'(in_data) * {w}'sd{m};\n    {q}\n"
+            f"    wire signed [{w - 1}:0] z = q + ({spec.zero_point});\n    assign out_data = {sat};\nendmodule\n")
+
+
+@pytest.mark.parametrize("spec", [RequantSpec(lanes=2, name="requant2"),
+                                  RequantSpec(lanes=2, in_bits=16, multipliers=[12345], shifts=[9], zero_point=5,
+                                              rounding="nearest", saturation=False, name="requant_wrap")],
+                         ids=["half_even_sat", "nearest_wrap"])
+def test_the_requant_lane_steps_are_the_spec(tmp_path, spec):
+    """The steps a lane prompt shows carry the spec's numbers, and a lane that follows them passes the full bench:
+    the text is the spec, not a paraphrase that could mislead."""
+    steps = spec.lane_steps()
+    assert str(spec.multipliers[0]) in steps and f">>> {spec.shifts[0]}" in steps
+    assert ("r == half and f is odd" in steps) == (spec.rounding == "half_even")
+    ports = spec.ports()
+    folder = tmp_path / "lane"
+    folder.mkdir()
+    (folder / "top.sv").write_text(stream_shell(ports, "requant_top", "requant_top_core", 2))
+    (folder / "core.sv").write_text(lane_core(ports, "requant_top_core", "requant_top_lane"))
+    (folder / "lane.sv").write_text(lane_header(ports, "requant_top_lane") + "\n" + _lane_from_steps(spec))
+    res = run_bench(sorted(folder.glob("*.sv")), "requant_top", derive(spec), folder / "bench", sim="icarus")
+    assert res.passed, [c["case"] for c in res.cases if not c["passed"]]
+    assert RequantSpec(lanes=2, multipliers=[3, 5], shifts=[1, 2]).lane_steps() is None  # per channel: no one lane
+
+
+def test_the_requant_lane_prompt_shows_the_steps_and_a_lane_that_follows_them_verifies(run_design):
+    spec = RequantSpec(lanes=2, name="requant2")
+    reply = lane_header(spec.ports(), "requant_2l_top_lane") + "\n" + _lane_from_steps(spec)
+    with ScriptedServer(sequence(fenced(reply))) as srv:
+        final = run_design(srv, spec, shell=True, force_scratch=True)  # from scratch: no expert template shown
+    assert final["status"] == "verified" and final["iteration"] == 1, final.get("stop_detail")
+    first = prompt_of(srv.draft_requests()[0])
+    assert "One lane, step by step:\n1. p = in_data * 1518500250: a signed 64-bit product" in first

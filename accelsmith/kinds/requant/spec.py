@@ -106,6 +106,28 @@ class RequantSpec(LaneSpec):
         """II = 1 beat per cycle; a job is one channel group sweep (``groups`` beats)."""
         return Rate(ii_cycles=self.groups, first_job_cycles=self.groups + self.latency_cycles)
 
+    def lane_steps(self) -> str | None:
+        if self.channels != 1:
+            return None
+        m, s = self.multipliers[0], self.shifts[0]
+        pw = self.in_bits + MULT_BITS  # the product's width
+        lo, hi = self.out_range
+        steps = [f"1. p = in_data * {m}: a signed {pw}-bit product (extend in_data to {pw} bits first)."]
+        if s == 0:
+            steps.append("2. q = p (a shift of 0 needs no rounding).")
+        elif self.rounding == "nearest":
+            steps.append(f"2. q = (p + 2**{s - 1}) >>> {s}: add half, then an arithmetic right shift by {s}.")
+        else:
+            steps.append(f"2. f = p >>> {s} (arithmetic shift), r = p[{s - 1}:0] (the {s} bits shifted out), "
+                         f"half = 2**{s - 1}; q = f + 1 when r > half, or when r == half and f is odd; else q = f.")
+        steps.append(f"3. z = q + ({self.zero_point}).")
+        if self.saturation:
+            steps.append(f"4. out_data = {lo} when z < {lo}, {hi} when z > {hi}, else the low {self.out_bits} bits "
+                         "of z.")
+        else:
+            steps.append(f"4. out_data = the low {self.out_bits} bits of z (wraps).")
+        return "\n".join(steps)
+
     def summary(self) -> str:
         return (f"{self.lanes} lanes int{self.in_bits}->int{self.out_bits} {self.channels} ch "
                 f"{self.rounding} {'sat' if self.saturation else 'wrap'} zp={self.zero_point}")
