@@ -297,6 +297,79 @@ def spec_params(text: str, diags: list[Diagnostic], params: dict[str, int]) -> s
     return text[:end.end()] + decl + text[end.end():]
 
 
+# --- a JSON list copied into a localparam: localparam M = [5]; ... M[0] -> localparam M = 5; ... M ----------------------
+
+_LIST_PARAM = re.compile(rf"^(\s*localparam\b[^=\[;]*?\b)({_ID})(\s*=\s*)\[\s*(-?\d+)\s*\]\s*;", re.M)
+
+
+@fixer("list_localparam", codes=("ExpectedExpression", "PackedDimsRequireFullRange", "ImplicitNotAllowed"),
+       messages=("syntax error, unexpected '['",))
+def list_localparam(text: str, diags: list[Diagnostic]) -> str:
+    """``localparam MULTIPLIERS = [1518500250];``: the spec's one-entry list copied as JSON (Qwen2.5-Coder-1.5B on
+    the requant lane). The list becomes its one value, and ``MULTIPLIERS[0]`` the name alone."""
+    lines = {d.line for d in diags if d.line}
+    names = []
+
+    def one(m: re.Match) -> str:
+        if text.count("\n", 0, m.start(2)) + 1 not in lines:
+            return m.group(0)
+        names.append(m.group(2))
+        return f"{m.group(1)}{m.group(2)}{m.group(3)}{m.group(4)};"
+
+    text = _LIST_PARAM.sub(one, text)
+    for name in names:
+        text = re.sub(rf"\b{name}\s*\[\s*0\s*\]", name, text)
+    return text
+
+
+# --- a declaration after statements in a block -> at the start of that block ------------------------------------------
+
+_BLOCK_DECL = re.compile(rf"^\s*(logic|reg|wire|integer|int|bit)\b[^=;()]*\b{_ID}\s*(,\s*{_ID}\s*)*;\s*(//.*)?$")
+
+
+@fixer("declarations_at_start", codes=("DeclarationsAtStart",))
+def declarations_at_start(text: str, diags: list[Diagnostic]) -> str:
+    """``always @(*) begin ... p = 0; logic [3:0] q; ...``: SystemVerilog wants a block's declarations before its
+    statements (pyslang names the first late one, Icarus each). Every declaration directly in a flagged block (none
+    with an initial value: moving one would change when it is set) moves to just after its ``begin``, in order."""
+    lines = _lines(text)
+    flagged = sorted({d.line for d in diags if d.line and 1 <= d.line <= len(lines)})
+    moves: dict[int, list[int]] = {}
+    for ln in flagged:
+        if not _BLOCK_DECL.match(lines[ln - 1]):
+            continue
+        depth, opener = 0, None
+        for i in range(ln - 2, -1, -1):  # the begin that opens this line's block
+            code = _strip_comment(lines[i])
+            depth += len(_END.findall(code)) - len(_BEGIN.findall(code))
+            if depth < 0:
+                opener = i
+                break
+        if opener is None or opener in moves:
+            continue
+        depth, own = 0, []
+        for i in range(opener + 1, len(lines)):  # the block's own declarations, up to its end
+            code = _strip_comment(lines[i])
+            if depth == 0 and _BLOCK_DECL.match(lines[i]):
+                own.append(i)
+            depth += len(_BEGIN.findall(code)) - len(_END.findall(code))
+            if depth < 0:
+                break
+        moves[opener] = own
+    if not moves:
+        return text
+    moved = {j for js in moves.values() for j in js}
+    out = []
+    for i, line in enumerate(lines):
+        if i in moved:
+            continue
+        out.append(line)
+        if i in moves:
+            indent = re.match(r"\s*", line).group(0) + "    "
+            out += [indent + lines[j].strip() for j in moves[i]]
+    return "\n".join(out)
+
+
 # --- a module whose endmodule was never written ---------------------------------------------------------------------
 
 _OPENERS = re.compile(r"\b(begin|case|casez|casex|function|task|generate|fork)\b")
@@ -319,8 +392,8 @@ def close_module(text: str) -> str | None:
     return text.rstrip() + "\nendmodule\n"
 
 
-ORDER = ("json_literals", "spec_params", "part_select", "duplicate_declaration", "instance_name", "module_begin",
-         "undeclared_clock", "net_to_reg")
+ORDER = ("json_literals", "list_localparam", "spec_params", "part_select", "duplicate_declaration", "instance_name",
+         "module_begin", "undeclared_clock", "declarations_at_start", "net_to_reg")
 
 
 def errors(diags: list[Diagnostic]) -> list[Diagnostic]:
