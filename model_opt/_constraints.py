@@ -54,13 +54,16 @@ def operand_bits(g: GemmOp, budget: DesignBudget) -> int:
 _REQUANT_IN = (16, 24, 32)  # RequantSpec.in_bits choices
 
 
-def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice]) -> list[dict[str, Any]]:
+def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice],
+                       dataflow: str = "output_stationary") -> list[dict[str, Any]]:
     """Non-GEMM blocks, each written in its spec class's own fields; a kind with no block goes to ``pending``.
 
     softmax length = the longest key sequence; attention tile: head_dim and seq_len = kv_len (one tile serves
     every head in turn); norm ``hidden`` = the normalised size; activations are elementwise (one spec per
     function); relu is the clamp unit at [0, max]; each GEMM array gets a requantiser from its accumulator
-    width (the next of 16/24/32 bits) to its operand width, one lane per column.
+    width (the next of 16/24/32 bits) to its operand width, one lane per column; and, for each activation that the
+    profile's fused groups (``model_opt._fusion``) find right after a GEMM, the array with its requantiser and that
+    activation fused (``gemm_epilogue``).
     """
     act = min(profile.act_bits, 8)
     out: list[dict[str, Any]] = []
@@ -80,10 +83,19 @@ def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice]) -> l
         else:
             out.append({"kind": op, "name": f"{op}_{size}", "size": size,
                         "reason": f"no block kind implements {op!r}"})
+    fused_acts = sorted({op.split(":", 1)[1] for g in profile.fused if g.pattern == "gemm_epilogue"
+                         for op in g.ops if op.startswith("act:")} & {"gelu", "silu", "tanh"})
     for arr in arrays:
         acc_in = next((b for b in _REQUANT_IN if b >= arr.acc_bits), _REQUANT_IN[-1])
         out.append({"kind": "requant", "name": f"requant_{acc_in}to{arr.in_bits}", "in_bits": acc_in,
                     "out_bits": arr.in_bits, "lanes": arr.cols})
+        # the graph's GEMM -> activation chains: the array with its requantiser and activation on chip
+        for fn in fused_acts:
+            out.append({"kind": "gemm_epilogue", "name": f"gemm_{arr.rows}x{arr.cols}_int{arr.in_bits}_{fn}",
+                        "gemm": {"rows": arr.rows, "cols": arr.cols, "k": arr.k_tile, "in_bits": arr.in_bits,
+                                 "acc_bits": acc_in, "signed": True, "dataflow": arr.dataflow or dataflow},
+                        "requant": {"lanes": arr.cols, "in_bits": acc_in, "out_bits": arr.in_bits},
+                        "activation": {"lanes": arr.cols, "function": fn, "in_bits": arr.in_bits}})
     return out
 
 
@@ -151,7 +163,7 @@ def derive_constraints(profile: WorkloadProfile, budget: DesignBudget | None = N
                "dataflow": a.dataflow or budget.dataflow} for a in arrays]
     pending = []
     kinds = set(known_kinds())
-    for cand in _vector_candidates(profile, arrays):
+    for cand in _vector_candidates(profile, arrays, budget.dataflow):
         if "reason" in cand or cand["kind"] not in kinds:
             pending.append({"reason": f"block kind {cand['kind']!r} not registered", **cand})
             continue

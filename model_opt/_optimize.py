@@ -14,6 +14,7 @@ from accelsmith.model_opt._compress import compress_
 from accelsmith.model_opt._constraints import derive_constraints
 from accelsmith.model_opt._errors import ModelOptError
 from accelsmith.model_opt._extract import cascade_stage, decoding_shapes, extract_profile
+from accelsmith.model_opt._fusion import traffic_table, with_fusion
 from accelsmith.model_opt._loading import load_model, save_compressed
 from accelsmith.model_opt._lora import TEACHER_KEY, LoRAConfig
 from accelsmith.model_opt._quality import is_causal_lm, pooled, quality, token_windows
@@ -66,8 +67,16 @@ def optimize(model_path: str | Path, recipe_path: str | Path, out_dir: str | Pat
     save_compressed(model, out / "model", tokenizer)
     profile = extract_profile(model, recipe.seq_len, recipe.image_tokens, name=str(model_path))
     profile = _schedule(profile, recipe, Path(recipe_path).parent, model)
+    fusion_note = None
+    if recipe.fusion:
+        try:
+            profile = with_fusion(profile, model, recipe.seq_len)
+        except ModelOptError as err:  # the profile stands without it; say why
+            fusion_note = str(err)
     profile.to_json_file(out / "workload_profile.json")
     (out / "topology.csv").write_text(profile.to_scalesim_csv())
+    if profile.traffic:
+        (out / "fusion.md").write_text(traffic_table(profile))
     constraints = derive_constraints(profile, recipe.budget)
     (out / "design_constraints.json").write_text(constraints.model_dump_json(indent=2))
     report = {"model": str(model_path), "recipe": recipe.name, "calibration_windows": len(calib),
@@ -75,6 +84,13 @@ def optimize(model_path: str | Path, recipe_path: str | Path, out_dir: str | Pat
               "before": before, "after": after, "steps": step_reports,
               "params": sum(p.numel() for p in model.parameters()) + sum(b.numel() for b in model.buffers()),
               "gemm_macs": profile.total_macs, "arrays": [a.model_dump() for a in constraints.arrays]}
+    if profile.traffic:
+        report["fusion"] = {"bytes_unfused": sum(t.bytes_unfused for t in profile.traffic),
+                            "bytes_fused": sum(t.bytes_fused for t in profile.traffic),
+                            "groups": {p: sum(g.count for g in profile.fused if g.pattern == p)
+                                       for p in sorted({g.pattern for g in profile.fused})}}
+    elif fusion_note:
+        report["fusion"] = {"not_captured": fusion_note}
     if profile.decoding:
         d = profile.decoding
         report["decoding"] = {"method": d.method, "draft_model": d.draft_model, "draft_tokens": d.draft_tokens,

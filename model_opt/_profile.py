@@ -92,6 +92,29 @@ class CascadeStage(_Frozen):
     gemms: list[GemmOp]
 
 
+class FusedGroup(_Frozen):
+    """A chain of ops kept on chip (``model_opt._fusion``): ``count`` instances of one pattern and shape, with the
+    DRAM bytes one instance moves op by op and fused."""
+
+    pattern: Literal["gemm_epilogue", "gemm_requant", "attention", "residual_norm"]
+    ops: list[str]
+    out_elements: int = Field(ge=0)
+    example: str = ""
+    count: int = Field(1, ge=1)
+    bytes_unfused: float = Field(ge=0)
+    bytes_fused: float = Field(ge=0)
+
+    @property
+    def saved(self) -> float:
+        return (self.bytes_unfused - self.bytes_fused) * self.count
+
+
+class LayerTraffic(_Frozen):
+    layer: str
+    bytes_unfused: int = Field(ge=0)
+    bytes_fused: int = Field(ge=0)
+
+
 class WorkloadProfile(_Frozen):
     """Everything the design side needs from a model, for one sequence length and image-token count."""
 
@@ -108,6 +131,8 @@ class WorkloadProfile(_Frozen):
     pruned: list[PrunedDim] = []
     decoding: DecodingShapes | None = None
     cascade_before: list[CascadeStage] = []
+    fused: list[FusedGroup] = []
+    traffic: list[LayerTraffic] = []
 
     @property
     def total_macs(self) -> int:

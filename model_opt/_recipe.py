@@ -61,6 +61,8 @@ class Recipe(BaseModel):
     steps: list[dict[str, Any]]
     budget: DesignBudget = DesignBudget()
     decoding: Decoding | None = None
+    fusion: bool = Field(True, description="capture the compressed model's graph (torch.export) and record the fused "
+                                           "groups and bytes per layer in the profile")
     cascade_before: list[str] = Field(default_factory=list, description=(
         "models that answer before this one in an inference cascade, smallest first (folders or .gguf files relative "
         "to the recipe, or cached hub ids): their GEMMs go into the profile beside this model's"))
