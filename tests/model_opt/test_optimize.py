@@ -58,6 +58,12 @@ def test_optimize_writes_everything(model_dir, tmp_path):
     arrays = json.loads((out / "design_constraints.json").read_text())["arrays"]
     assert arrays and all(a["rows"] * a["cols"] == 256 for a in arrays)  # the recipe's budget
     assert (out / "model" / "accelsmith_manifest.json").is_file()
+    # the compressed model's graph, captured: SwiGLU gate epilogues and attention fused, fewer bytes than op by op
+    assert {g.pattern for g in profile.fused} >= {"gemm_epilogue", "attention", "residual_norm"}
+    assert report["fusion"]["bytes_fused"] < report["fusion"]["bytes_unfused"]
+    assert "| all |" in (out / "fusion.md").read_text()
+    blocks = json.loads((out / "design_constraints.json").read_text())["blocks"]
+    assert any(b["kind"] == "gemm_epilogue" and b["activation"]["function"] == "silu" for b in blocks)
 
 
 def test_cli_and_user_errors(model_dir, tmp_path):
