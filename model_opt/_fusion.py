@@ -173,12 +173,20 @@ def capture(model: nn.Module, seq_len: int, bits: Bits | None = None) -> FusionG
     if getattr(getattr(model, "config", None), "use_cache", False):
         kwargs["use_cache"] = False
     model.eval()
+    # attention op by op (Q Kᵀ, scale, mask, softmax, · V), not one fused SDPA call: the chain is what is measured
+    cfg = getattr(model, "config", None)
+    was = getattr(cfg, "_attn_implementation", None)
+    if was not in (None, "eager") and hasattr(model, "set_attn_implementation"):
+        model.set_attn_implementation("eager")
     try:
         with torch.no_grad():
             ep = torch.export.export(model, (), kwargs, strict=False)
     except Exception as err:  # export has many failure types; the user needs the first line
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelOptError(f"torch.export could not capture {type(model).__name__}: {first}") from None
+    finally:
+        if was not in (None, "eager") and hasattr(model, "set_attn_implementation"):
+            model.set_attn_implementation(was)
     return _ops_of(ep, bits or Bits())
 
 
@@ -254,6 +262,9 @@ def _ops_of(ep, bits: Bits) -> FusionGraph:
                 op.inputs.append((src, elems, False))
             else:
                 op.inputs.append((None, elems, src == "param"))
+        if base == "embedding":  # a lookup reads the rows it gathers, not the whole table
+            op.inputs = [(src, min(elems, _numel(n)) if is_param else elems, is_param)
+                         for src, elems, is_param in op.inputs]
         op.out_elems = _numel(n)
         source[n] = op.id
     if not ops:

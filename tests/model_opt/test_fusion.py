@@ -49,13 +49,15 @@ def test_bert_ffn_epilogue_attention_and_residual_norm_with_their_bytes():
     assert per_layer["layer.0"] == per_layer["layer.1"].model_copy(update={"layer": "layer.0"})
 
 
-def test_qwen_swiglu_joins_the_gate_epilogue_and_sdpa_is_one_attention_group(tiny_qwen):
+def test_qwen_swiglu_joins_the_gate_epilogue_and_sdpa_is_captured_as_its_chain(tiny_qwen):
     groups, _ = _groups(tiny_qwen)
     gate = groups[("gemm_epilogue", ("gemm", "act:silu", "eltwise:mul"))]
     assert gate.count == 2 and gate.example.endswith("mlp.gate_proj")
     assert any(p == "attention" for p, _ in groups)
-    g, _ = _groups(_bert("sdpa"))
-    assert g[("attention", ("sdpa",))].count == 2
+    sdpa = _bert("sdpa")
+    g, _ = _groups(sdpa)  # captured op by op: the chain, not one SDPA call; the model keeps its setting
+    assert g[("attention", ("gemm", "eltwise:mul", "eltwise:add", "softmax", "gemm"))].count == 2
+    assert sdpa.config._attn_implementation == "sdpa"
 
 
 def test_a_quantised_model_exports_its_packed_linears_as_gemms_and_the_constraints_fuse_them(tiny_bert, calib_ids):
@@ -83,3 +85,11 @@ def test_a_model_that_does_not_export_is_one_line():
     with pytest.raises(ModelOptError, match=r"torch.export could not capture Bad: ") as err:
         capture(Bad(), 4)
     assert "\n" not in str(err.value)
+
+
+def test_an_embedding_lookup_reads_the_rows_it_gathers_not_the_table():
+    fg = capture(_bert("eager"), SEQ)
+    lookups = [o for o in fg.ops if o.kind == "eltwise:embedding"]
+    assert lookups and all(e <= o.out_elems for o in lookups for _, e, p in o.inputs if p)
+    word = next(o for o in lookups if o.name.endswith("word_embeddings"))  # a 100 x 64 table
+    assert fg.op_bytes(word) == 2 * SEQ * 64 + SEQ  # int8: 8 rows of 64 and 8 ids read, 8 rows written
