@@ -77,6 +77,8 @@ def place_and_route(bundle: RtlBundle, workdir: Path, device: str = DEFAULT_DEVI
     check_rtl(bundle.files)  # untrusted RTL: the scan runs before any tool reads it
     pnr = nextpnr_command()
     workdir = Path(workdir)
+    for stale in ("top.json", "report.json"):  # a re-run in the same folder must not read an earlier run's output
+        (workdir / stale).unlink(missing_ok=True)
     sources = bundle.write(workdir / "rtl")
     guard(sources, workdir, ("yosys",))  # nextpnr reads only yosys's netlist
     (workdir / "synth_ecp5.ys").write_text(
