@@ -85,21 +85,11 @@ class GemmEpilogueSpec(BlockSpec):
         """Register stages behind the GEMM: the requantiser's and the activation's."""
         return self.requant.latency_cycles + (self.activation.latency_cycles if self.activation is not None else 0)
 
-    @property
-    def design_units(self) -> int:
-        return self.gemm.design_units
-
-    @property
-    def size_label(self) -> str:
-        return self.gemm.size_label
-
-    @property
-    def beats_per_job(self) -> int:
-        return self.gemm.beats_per_job
-
-    @property
-    def ideal_job_cycles(self) -> int:
-        return self.gemm.ideal_job_cycles
+    # size, beats and ideal cycles are the GEMM's: the epilogue streams behind it
+    design_units = property(lambda self: self.gemm.design_units)
+    size_label = property(lambda self: self.gemm.size_label)
+    beats_per_job = property(lambda self: self.gemm.beats_per_job)
+    ideal_job_cycles = property(lambda self: self.gemm.ideal_job_cycles)
 
     @property
     def rate(self) -> Rate:
