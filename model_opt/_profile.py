@@ -115,6 +115,20 @@ class LayerTraffic(_Frozen):
     bytes_fused: int = Field(ge=0)
 
 
+class InputChoice(_Frozen):
+    """The input-side point chosen under a latency budget (``model_opt._inputs``): its settings (resolution, patch,
+    stride, token reduction or sequence length), tokens, task accuracy and accelerator cycles."""
+
+    tower: Tower
+    point: str
+    settings: dict[str, float]
+    tokens: int = Field(ge=1)
+    accuracy: float
+    cycles: int = Field(ge=0)
+    budget_cycles: int = Field(ge=0)
+    front: list[dict] = []
+
+
 class WorkloadProfile(_Frozen):
     """Everything the design side needs from a model, for one sequence length and image-token count."""
 
@@ -132,6 +146,7 @@ class WorkloadProfile(_Frozen):
     decoding: DecodingShapes | None = None
     cascade_before: list[CascadeStage] = []
     fused: list[FusedGroup] = []
+    input_choice: InputChoice | None = None
     traffic: list[LayerTraffic] = []
 
     @property
