@@ -20,28 +20,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from accelsmith.model_opt import PruneConfig, compress_, load_model
+from accelsmith.model_opt._inputs import pooled_embeddings
 from accelsmith.model_opt._cascade import (choose_point, confidence, cost_quality_curve, evaluate,
                                            expected_calibration_error, fit_temperature, pareto)
 
 from model_opt_minilm import tweets  # noqa: E402  (bench/ is the working folder of a bench run)
 
 
-@torch.no_grad()
 def embed(model, tok, texts: list[str], max_length: int) -> tuple[torch.Tensor, float]:
     """Mean-pooled embeddings and FLOPs per text."""
-    out, flops = [], 0
-    for i in range(0, len(texts), 64):
-        b = dict(tok(texts[i:i + 64], padding=True, truncation=True, max_length=max_length, return_tensors="pt"))
-        b.pop("token_type_ids", None)
-        with FlopCounterMode(display=False) as fc:
-            h = model(**b).last_hidden_state
-        flops += fc.get_total_flops()
-        m = b["attention_mask"].unsqueeze(-1).float()
-        out.append((h * m).sum(1) / m.sum(1))
-    return torch.cat(out), flops / len(texts)
+    return pooled_embeddings(model, tok, texts, max_length)
 
 
 def main() -> None:

@@ -285,34 +285,44 @@ def vit_profile(model: TinyViT, measured: dict, budget_cycles: int, front: list[
 
 
 @torch.no_grad()
+def pooled_embeddings(model: nn.Module, tokenizer, texts: list[str], max_length: int, padding: str | bool = True
+                      ) -> tuple[torch.Tensor, float]:
+    """Mean-pooled last hidden states of ``texts`` (batches of 64, cut to ``max_length`` tokens; ``padding``
+    "max_length" pads every text to it, as fixed-length hardware runs it) and the FLOPs per text of the forwards."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    out, flops = [], 0
+    for i in range(0, len(texts), 64):
+        b = dict(tokenizer(texts[i:i + 64], padding=padding, truncation=True, max_length=max_length,
+                           return_tensors="pt"))
+        b.pop("token_type_ids", None)
+        with FlopCounterMode(display=False) as fc:
+            h = model(**b).last_hidden_state
+        flops += fc.get_total_flops()
+        m = b["attention_mask"].unsqueeze(-1).float()
+        out.append((h * m).sum(1) / m.sum(1))
+    return torch.cat(out), flops / len(texts)
+
+
+@torch.no_grad()
 def text_points(model: nn.Module, tokenizer, texts: list[str], labels: list, lengths: list[int], split: int,
                 rows: int, cols: int, k_tile: int) -> list[dict]:
     """MiniLM-style encoders on a labelled text task at each sequence length: mean-pooled embeddings of the first
     ``split`` texts fit a logistic regression, the rest measure accuracy; FLOPs per query (real forwards) and cycles
     of the model's GEMMs at that length on a rows x cols array."""
     from sklearn.linear_model import LogisticRegression
-    from torch.utils.flop_counter import FlopCounterMode
 
     from accelsmith.model_opt._array import gemm_cycles
     from accelsmith.model_opt._extract import extract_profile
 
     out = []
     for n in lengths:
-        embs, flops = [], 0
-        for i in range(0, len(texts), 64):
-            b = dict(tokenizer(texts[i:i + 64], padding="max_length", truncation=True, max_length=n,
-                               return_tensors="pt"))
-            b.pop("token_type_ids", None)
-            with FlopCounterMode(display=False) as fc:
-                h = model(**b).last_hidden_state
-            flops += fc.get_total_flops()
-            m = b["attention_mask"].unsqueeze(-1).float()
-            embs.append((h * m).sum(1) / m.sum(1))
-        e = torch.cat(embs).numpy()
+        emb, flops = pooled_embeddings(model, tokenizer, texts, n, padding="max_length")
+        e = emb.numpy()
         clf = LogisticRegression(max_iter=2000).fit(e[:split], labels[:split])
         acc = float((clf.predict(e[split:]) == labels[split:]).mean())
         gemms = extract_profile(model, n).gemms
-        out.append({"point": f"seq {n}", "seq_len": n, "tokens": n, "accuracy": acc, "flops": flops / len(texts),
+        out.append({"point": f"seq {n}", "seq_len": n, "tokens": n, "accuracy": acc, "flops": flops,
                     "cycles": sum(gemm_cycles(g, rows, cols, min(k_tile, g.k)) for g in gemms),
                     "macs": sum(g.macs for g in gemms)})
     return out

