@@ -40,12 +40,18 @@ class PackedLinear(nn.Module):
 
     @classmethod
     def from_linear(cls, lin: nn.Linear, segments: list[tuple[int, int, int]], group_size: int,
-                    a_bits: int | None, clip_search: bool = True) -> PackedLinear:
+                    a_bits: int | None, clip_search: bool = True,
+                    codes: dict[int, tuple[torch.Tensor, torch.Tensor]] | None = None) -> PackedLinear:
+        """``codes`` ({bits: (int8 codes, fp16 scales)} for the whole layer, e.g. from GPTQ) are sliced per
+        segment; without them each segment is rounded to nearest."""
         out = cls(lin.in_features, lin.out_features, segments, group_size, a_bits, lin.bias is not None,
                   lin.weight.dtype)
         w = lin.weight.detach()
         for i, (start, end, bits) in enumerate(out.segments):
-            q, scales = quantise_groups(w[start:end], bits, out.group_size, clip_search)
+            if codes is not None:
+                q, scales = (t[start:end] for t in codes[bits])
+            else:
+                q, scales = quantise_groups(w[start:end], bits, out.group_size, clip_search)
             getattr(out, f"qweight_{i}").copy_(pack_bits(q, bits))
             getattr(out, f"scales_{i}").copy_(scales)
         if lin.bias is not None:

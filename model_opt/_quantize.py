@@ -10,6 +10,7 @@ from torch import nn
 from accelsmith.model_opt._allocate import Unit, allocate_bits
 from accelsmith.model_opt._compress import CompressConfig, register_handler
 from accelsmith.model_opt._errors import ModelOptError
+from accelsmith.model_opt._gptq import Quantiser, collect_hessians, quantise_layer
 from accelsmith.model_opt._packed_linear import PackedLinear
 from accelsmith.model_opt._sensitivity import block_of, group_bounds, measure_sensitivity, quantisable_linears, summarise
 from accelsmith.model_opt._state import opt_state
@@ -23,6 +24,7 @@ class UniformQuantConfig(CompressConfig):
     w_bits: int = Field(8, ge=2, le=8)
     a_bits: int | None = Field(8, ge=2, le=16)
     group_size: int = Field(64, ge=0)
+    quantiser: Quantiser = Field("rtn", description="rtn: round to nearest; gptq: Hessian error feedback (needs calib)")
     skip: tuple[str, ...] = DEFAULT_SKIP
 
 
@@ -37,6 +39,11 @@ class MixedPrecisionConfig(CompressConfig):
     granularity: Literal["group", "layer", "block"] = "layer"
     groups_per_layer: int = Field(4, ge=1)
     max_rows: int = Field(256, ge=8, description="calibration rows kept per layer")
+    quantiser: Quantiser = Field("rtn", description="rtn: round to nearest; gptq: Hessian error feedback")
+    sensitivity: Literal["output", "fisher"] = Field(
+        "fisher", description="fisher: each layer's output error weighted by the model-output Fisher; "
+                              "output: the layer's own relative output error")
+    fisher_draws: int = Field(2, ge=1, description="sampled gradients per calibration batch (fisher)")
     skip: tuple[str, ...] = DEFAULT_SKIP
 
     @model_validator(mode="after")
@@ -53,14 +60,27 @@ def _replace(model: nn.Module, name: str, new: nn.Module) -> None:
     setattr(model.get_submodule(parent) if parent else model, child, new)
 
 
+def layer_codes(model: nn.Module, layers: dict[str, nn.Linear], widths: tuple[int, ...], group_size: int,
+                quantiser: Quantiser, batches) -> dict[str, dict[int, tuple]]:
+    """``{layer: {bits: (codes, fp16 scales)}}`` for every width, by the chosen quantiser (GPTQ measures
+    each layer's input Hessian on the calibration batches first, from the unquantised model)."""
+    if quantiser == "gptq" and not batches:
+        raise ModelOptError("the gptq quantiser needs calibration data (calib=...) for the layers' input Hessians")
+    hess = collect_hessians(model, layers, batches) if quantiser == "gptq" else {}
+    return {n: {b: quantise_layer(m.weight.detach(), b, group_size, quantiser, hess.get(n)) for b in widths}
+            for n, m in layers.items()}
+
+
 def pack_model(model: nn.Module, plan: dict[str, list[tuple[int, int, int]]], group_size: int,
-               a_bits: int | None) -> dict[str, Any]:
-    """Swap each planned Linear for a PackedLinear; returns bits and bytes actually stored."""
+               a_bits: int | None, codes: dict[str, dict[int, tuple]] | None = None) -> dict[str, Any]:
+    """Swap each planned Linear for a PackedLinear (from ``codes`` when given, else round-to-nearest);
+    returns bits and bytes actually stored."""
     total_bits = numel = 0
     layers = {}
     for name, segments in plan.items():
         lin = model.get_submodule(name)
-        packed = PackedLinear.from_linear(lin, segments, group_size, a_bits)
+        packed = PackedLinear.from_linear(lin, segments, group_size, a_bits,
+                                          codes=None if codes is None else codes[name])
         _replace(model, name, packed)
         total_bits += packed.weight_bits_total
         numel += lin.weight.numel()
@@ -78,7 +98,9 @@ def _uniform(model: nn.Module, cfg: UniformQuantConfig, batches) -> dict[str, An
     if not layers:
         raise ModelOptError(f"no Linear layer left to quantise after skip={cfg.skip!r}")
     plan = {n: [(0, m.out_features, cfg.w_bits)] for n, m in layers.items()}
-    return pack_model(model, plan, cfg.group_size, cfg.a_bits)
+    codes = layer_codes(model, layers, (cfg.w_bits,), cfg.group_size, cfg.quantiser, batches) \
+        if cfg.quantiser != "rtn" else None
+    return {**pack_model(model, plan, cfg.group_size, cfg.a_bits, codes), "quantiser": cfg.quantiser}
 
 
 def _units(sens, layers, cfg: MixedPrecisionConfig) -> tuple[list[Unit], dict[str, list[tuple[str, int, int]]]]:
@@ -100,27 +122,48 @@ def _units(sens, layers, cfg: MixedPrecisionConfig) -> tuple[list[Unit], dict[st
     return units, members
 
 
-@register_handler(MixedPrecisionConfig)
-def _mixed(model: nn.Module, cfg: MixedPrecisionConfig, batches) -> dict[str, Any]:
+def mixed_inputs(model: nn.Module, cfg: MixedPrecisionConfig, batches, widths: tuple[int, ...] | None = None
+                 ) -> tuple[dict[str, dict[int, tuple]], dict[str, dict[int, list[float]]]]:
+    """Each layer's codes and sensitivity at every width in ``widths`` (default: the candidates); both
+    depend only on the unquantised model, so one measurement serves several budgets."""
     if not batches:
         raise ModelOptError("MixedPrecisionConfig needs calibration data (calib=...) to measure sensitivity")
     layers = quantisable_linears(model, cfg.skip)
+    if not layers:
+        raise ModelOptError(f"no Linear layer left to quantise after skip={cfg.skip!r}")
     groups = cfg.groups_per_layer if cfg.granularity == "group" else 1
-    sens = measure_sensitivity(model, batches, tuple(sorted(cfg.candidates)), cfg.group_size, groups, cfg.skip,
-                               cfg.max_rows)
-    units, members = _units(sens, layers, cfg.model_copy(update={"groups_per_layer": groups}))
-    numel = sum(u.numel for u in units)
+    widths = tuple(sorted(widths or cfg.candidates))
+    codes = layer_codes(model, layers, widths, cfg.group_size, cfg.quantiser, batches)
+    sens = measure_sensitivity(model, batches, widths, cfg.group_size, groups, cfg.skip, cfg.max_rows,
+                               fisher_draws=cfg.fisher_draws if cfg.sensitivity != "output" else 0, codes=codes)
+    return codes, sens
+
+
+def apply_mixed(model: nn.Module, cfg: MixedPrecisionConfig, codes: dict[str, dict[int, tuple]],
+                sens: dict[str, dict[int, list[float]]]) -> dict[str, Any]:
+    """Allocate the candidates' widths under the budget from measured sensitivities, then pack."""
+    layers = quantisable_linears(model, cfg.skip)
+    groups = cfg.groups_per_layer if cfg.granularity == "group" else 1
+    numel = sum(m.weight.numel() for n, m in layers.items() if n in sens)
     budget = int(cfg.avg_bits * numel) if cfg.avg_bits is not None else cfg.weight_bytes * 8
+    units, members = _units(sens, layers, cfg.model_copy(update={"groups_per_layer": groups}))
     choice = allocate_bits(units, budget)
     plan: dict[str, list[tuple[int, int, int]]] = {}
     for key, parts in members.items():
         for name, a, e in parts:
             plan.setdefault(name, []).append((a, e, choice[key]))
     plan = {n: _merge(sorted(segs)) for n, segs in plan.items()}
-    report = pack_model(model, plan, cfg.group_size, cfg.a_bits)
-    report["sensitivity"] = summarise(sens)
+    report = pack_model(model, plan, cfg.group_size, cfg.a_bits, codes)
+    report.update(quantiser=cfg.quantiser, sensitivity_kind=cfg.sensitivity)
+    report["sensitivity"] = summarise({n: {b: v[b] for b in cfg.candidates} for n, v in sens.items()})
     report["budget_bits"] = budget
     return report
+
+
+@register_handler(MixedPrecisionConfig)
+def _mixed(model: nn.Module, cfg: MixedPrecisionConfig, batches) -> dict[str, Any]:
+    codes, sens = mixed_inputs(model, cfg, batches)
+    return apply_mixed(model, cfg, codes, sens)
 
 
 def _merge(segs: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:

@@ -1,9 +1,12 @@
 """Quantisation sensitivity per channel group, layer and block, measured on calibration inputs.
 
-For layer W with calibration inputs X, the sensitivity of b-bit weights is the relative output error
-    ||X (Q_b(W) - W)^T||^2 / ||X W^T||^2
-i.e. a trace of the layer Hessian X^T X weighted by the quantisation perturbation (HAWQ-V3's Omega,
-with the local layer loss in place of the global one), summed per output-channel group.
+Two measures, both summed per output-channel group, for layer W with calibration inputs X:
+* ``output``: the layer's relative output error ||X (Q_b(W) - W)^T||^2 / ||X W^T||^2 (HAWQ-V3's Omega with
+  the local layer loss in place of the global one);
+* ``fisher``: sum(F * (X (Q_b(W) - W)^T)^2), F the squared gradient of a Fisher loss of the whole model's
+  output w.r.t. the layer's output (the diagonal Fisher on pre-activations, as BRECQ weighs block
+  outputs): the second-order change of the model's output divergence, so a layer the output barely
+  depends on is cheap to quantise even when its own error is large.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import re
 import torch
 from torch import nn
 
-from accelsmith.model_opt._compress import run_batches
 from accelsmith.model_opt._pack import dequantise_groups, quantise_groups
 
 _BLOCK = re.compile(r"^(.*?\.(?:layers?|h|blocks?)\.\d+)\.")
@@ -29,40 +31,133 @@ def quantisable_linears(model: nn.Module, skip: tuple[str, ...]) -> dict[str, nn
             if isinstance(m, nn.Linear) and not any(s in n for s in skip)}
 
 
-@torch.no_grad()
-def collect_inputs(model: nn.Module, layers: dict[str, nn.Linear], batches, max_rows: int) -> dict[str, torch.Tensor]:
-    """Up to ``max_rows`` input rows per layer (evenly strided so every batch contributes)."""
-    seen: dict[str, list[torch.Tensor]] = {n: [] for n in layers}
+def _embedding_module(model: nn.Module) -> nn.Module | None:
+    get = getattr(model, "get_input_embeddings", None)
+    return get() if callable(get) else None
 
-    def hook(name):
+
+class _Rows:
+    """Fixed token rows per batch (non-padding, evenly strided) so inputs and output gradients line up."""
+
+    def __init__(self, batches: list[dict[str, torch.Tensor]], max_rows: int):
+        self.max_rows, self.nb = max_rows, max(len(batches), 1)
+        self.mask: torch.Tensor | None = None
+
+    def take(self, t: torch.Tensor) -> torch.Tensor:
+        m = self.mask
+        if m is not None and t.dim() == 3 and tuple(m.shape) == tuple(t.shape[:2]):
+            t = t[m.to(torch.bool)]
+        t = t.reshape(-1, t.shape[-1])
+        step = max(1, t.shape[0] * self.nb // self.max_rows)
+        return t[::step].detach().float().cpu()
+
+
+def _fisher_loss(model: nn.Module, out, batch: dict[str, torch.Tensor], gen: torch.Generator) -> torch.Tensor:
+    """A loss whose expected squared gradient is the Fisher of the model's output distribution.
+
+    Causal LM: cross-entropy against tokens sampled from the model's own next-token distribution (the
+    Hessian of KL(p_fp || p_q) at q = fp is this Fisher). Encoder: a random projection of the L2-normalised,
+    mask-pooled last hidden state (E[(r^T J d)^2] = |J d|^2, the Gauss-Newton of the embedding's change
+    in direction, which is what cosine similarity sees)."""
+    logits = getattr(out, "logits", None)
+    mask = batch.get("attention_mask")
+    if logits is not None:
+        probs = torch.softmax(logits.detach().float(), -1)
+        y = torch.multinomial(probs.reshape(-1, probs.shape[-1]), 1, generator=gen).reshape(probs.shape[:-1])
+        nll = nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1),
+                                          reduction="none").reshape(y.shape)
+        return (nll * mask).sum() if mask is not None else nll.sum()
+    h = out.last_hidden_state if hasattr(out, "last_hidden_state") else out[0]
+    m = (mask if mask is not None else torch.ones(h.shape[:2], device=h.device)).unsqueeze(-1).to(h.dtype)
+    pooled = nn.functional.normalize((h * m).sum(1) / m.sum(1).clamp_min(1), dim=-1)
+    r = torch.randn(pooled.shape, generator=gen).to(pooled.device, pooled.dtype)
+    return (r * pooled).sum()
+
+
+def collect_statistics(model: nn.Module, layers: dict[str, nn.Linear], batches, max_rows: int,
+                       fisher_draws: int = 0, seed: int = 0) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Up to ``max_rows`` input rows per layer and, with ``fisher_draws`` > 0, the Fisher weight of each of
+    those rows' outputs: the squared gradient of ``_fisher_loss`` w.r.t. the layer output, averaged over draws."""
+    rows = _Rows(batches, max_rows)
+    xs: dict[str, list[torch.Tensor]] = {n: [] for n in layers}
+    fs: dict[str, list[torch.Tensor]] = {n: [] for n in layers}
+    grads: dict[str, torch.Tensor] = {}
+    phase = {"x": True}
+
+    def pre(name):
         def fn(_mod, args):
-            x = args[0].detach().reshape(-1, args[0].shape[-1]).float()
-            step = max(1, x.shape[0] * len(batches) // max_rows)
-            seen[name].append(x[::step].cpu())
+            if phase["x"]:
+                xs[name].append(rows.take(args[0]))
         return fn
 
-    handles = [m.register_forward_pre_hook(hook(n)) for n, m in layers.items()]
+    def post(name):
+        def fn(_mod, _args, out):
+            if out.requires_grad:
+                out.register_hook(lambda g: grads.__setitem__(name, rows.take(g)))
+        return fn
+
+    handles = [m.register_forward_pre_hook(pre(n)) for n, m in layers.items()]
+    if fisher_draws:
+        handles += [m.register_forward_hook(post(n)) for n, m in layers.items()]
+        emb = _embedding_module(model)
+        if emb is None:
+            raise ValueError(f"Fisher sensitivity needs the model's input embeddings ({type(model).__name__} has none)")
+        handles.append(emb.register_forward_hook(lambda _m, _a, out: out.detach().requires_grad_()))
+    gen = torch.Generator().manual_seed(seed)
+    model.eval()
+    dev = next(model.parameters()).device
     try:
-        run_batches(model, batches)
+        for b in batches:
+            b = {k: v.to(dev) for k, v in b.items()}
+            rows.mask = b.get("attention_mask")
+            if not fisher_draws:
+                with torch.no_grad():
+                    model(**b)
+                continue
+            acc: dict[str, torch.Tensor] = {}
+            for d in range(fisher_draws):
+                phase["x"] = d == 0
+                grads.clear()
+                with torch.enable_grad():
+                    _fisher_loss(model, model(**b), b, gen).backward()
+                for n, g in grads.items():
+                    acc[n] = acc[n] + g ** 2 if n in acc else g ** 2
+            for n, g in acc.items():
+                fs[n].append(g / fisher_draws)
     finally:
         for h in handles:
             h.remove()
-    return {n: torch.cat(xs)[:max_rows] for n, xs in seen.items() if xs}
+        phase["x"] = True
+    x_out = {n: torch.cat(v)[:max_rows] for n, v in xs.items() if v}
+    f_out = {n: torch.cat(v)[:max_rows] for n, v in fs.items() if v}
+    return x_out, f_out
+
+
+def collect_inputs(model: nn.Module, layers: dict[str, nn.Linear], batches, max_rows: int) -> dict[str, torch.Tensor]:
+    """Up to ``max_rows`` input rows per layer (evenly strided so every batch contributes)."""
+    return collect_statistics(model, layers, batches, max_rows)[0]
 
 
 @torch.no_grad()
 def layer_sensitivity(lin: nn.Linear, x: torch.Tensor, bits: tuple[int, ...], group_size: int,
-                      groups: int) -> dict[int, list[float]]:
-    """Relative output error per output-channel group for each candidate width."""
+                      groups: int, codes: dict[int, tuple[torch.Tensor, torch.Tensor]] | None = None,
+                      fisher: torch.Tensor | None = None) -> dict[int, list[float]]:
+    """Error per output-channel group for each candidate width.
+
+    Without ``fisher``: the layer's relative output error ||X dW^T||^2 / ||X W^T||^2. With it: the
+    Fisher-weighted output error sum(F * (X dW^T)^2), in units of the model's output divergence, so
+    layers compare by their effect on the model and not on themselves. ``codes`` gives each width's
+    quantised weights (default: round-to-nearest)."""
     w = lin.weight.detach().float().cpu()
     ref = x @ w.T
     energy = float((ref ** 2).sum()) or 1.0
     out = {}
     bounds = group_bounds(w.shape[0], groups)
     for b in bits:
-        q, s = quantise_groups(w, b, group_size)
-        err_rows = ((x @ (dequantise_groups(q, s) - w).T) ** 2).sum(0)
-        out[b] = [float(err_rows[a:e].sum()) / energy for a, e in bounds]
+        q, s = codes[b] if codes is not None else quantise_groups(w, b, group_size)
+        d2 = (x @ (dequantise_groups(q, s) - w).T) ** 2
+        err_rows = (d2 * fisher).sum(0) if fisher is not None else d2.sum(0) / energy
+        out[b] = [float(err_rows[a:e].sum()) for a, e in bounds]
     return out
 
 
@@ -73,11 +168,16 @@ def group_bounds(rows: int, groups: int) -> list[tuple[int, int]]:
 
 
 def measure_sensitivity(model: nn.Module, batches, bits: tuple[int, ...], group_size: int, groups: int,
-                        skip: tuple[str, ...], max_rows: int = 256) -> dict[str, dict[int, list[float]]]:
-    """``{layer: {bits: [relative error per channel group]}}`` for every quantisable Linear."""
+                        skip: tuple[str, ...], max_rows: int = 256, fisher_draws: int = 0,
+                        codes: dict[str, dict[int, tuple[torch.Tensor, torch.Tensor]]] | None = None
+                        ) -> dict[str, dict[int, list[float]]]:
+    """``{layer: {bits: [error per channel group]}}`` for every quantisable Linear; ``fisher_draws`` > 0
+    weighs output errors by the model-output Fisher (see ``layer_sensitivity``)."""
     layers = quantisable_linears(model, skip)
-    xs = collect_inputs(model, layers, batches, max_rows)
-    return {n: layer_sensitivity(layers[n], xs[n], bits, group_size, groups) for n in layers if n in xs}
+    xs, fs = collect_statistics(model, layers, batches, max_rows, fisher_draws)
+    return {n: layer_sensitivity(layers[n], xs[n], bits, group_size, groups,
+                                 None if codes is None else codes[n], fs.get(n) if fisher_draws else None)
+            for n in layers if n in xs}
 
 
 def summarise(sens: dict[str, dict[int, list[float]]]) -> dict[str, dict[str, dict[int, float]]]:
