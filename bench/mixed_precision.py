@@ -116,7 +116,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--bits", default="3,4,6,8")
     ap.add_argument("--quantisers", default="rtn,gptq")
-    ap.add_argument("--sensitivity", default="fisher", choices=("fisher", "output"))
+    ap.add_argument("--sensitivity", default="fisher", choices=("fisher", "fisher_sequence", "output"))
     ap.add_argument("--n", type=int, default=3000, help="MiniLM: tweets (2/3 train, 1/3 test)")
     ap.add_argument("--tokens", type=int, default=16384, help="Qwen: evaluation tokens per language")
     ap.add_argument("--window", type=int, default=512)
@@ -124,6 +124,7 @@ def main() -> None:
     ap.add_argument("--max-rows", type=int, default=512)
     ap.add_argument("--draws", type=int, default=2, help="Fisher gradient draws per calibration batch")
     ap.add_argument("--granularity", default="layer", choices=("group", "layer", "block"))
+    ap.add_argument("--resume", action="store_true", help="keep the rows already in --out (fp32 included)")
     args = ap.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(2)
@@ -138,13 +139,22 @@ def main() -> None:
               flush=True)
     bits = [int(b) for b in args.bits.split(",")]
     results: dict = {"model": args.model, "rows": {}, "setup": vars(args) | {"out": str(args.out)}}
-    fp, ref = measure(base, data, None)
-    results["rows"]["fp32"] = fp
+    if args.resume and args.out.exists():
+        results["rows"] = {k: v for k, v in _arrays(json.loads(args.out.read_text())["rows"]).items()
+                           if not k.startswith("mixed") or v.get("sensitivity") == args.sensitivity}
+        print("resuming with", list(results["rows"]), flush=True)
+    if "fp32" not in results["rows"]:
+        results["rows"]["fp32"], _ = measure(base, data, None)
+        dump(results, args.out)
+    fp = results["rows"]["fp32"]
+    ref = embed_of(base, data) if args.model == "minilm" else None
     print(f"fp32: {summary(fp)} ({time.perf_counter() - t0:.0f}s)", flush=True)
 
     def record(name, model, rep, t):
         r, _ = measure(model, data, ref)
         r |= {"avg_bits": rep["avg_bits"], "seconds": round(time.perf_counter() - t, 1)}
+        if name.startswith("mixed"):
+            r["sensitivity"] = args.sensitivity
         if "layers" in rep:
             hist: dict[int, int] = {}
             for segs in rep["layers"].values():
@@ -167,11 +177,12 @@ def main() -> None:
               flush=True)
         for b in bits:
             t = time.perf_counter()
-            m = copy.deepcopy(base)
-            cfg = MixedPrecisionConfig(avg_bits=b, candidates=(b,), a_bits=None, quantiser=q)
-            record(f"uniform {b} {q}", m, apply_mixed(m, cfg, codes, sens), t)
-            del m
-            if b in CANDIDATES:
+            if f"uniform {b} {q}" not in results["rows"]:
+                m = copy.deepcopy(base)
+                cfg = MixedPrecisionConfig(avg_bits=b, candidates=(b,), a_bits=None, quantiser=q)
+                record(f"uniform {b} {q}", m, apply_mixed(m, cfg, codes, sens), t)
+                del m
+            if b in CANDIDATES and f"mixed {b} {q}" not in results["rows"]:
                 t = time.perf_counter()
                 m = copy.deepcopy(base)
                 cfg = MixedPrecisionConfig(avg_bits=b, candidates=CANDIDATES[b], a_bits=None, quantiser=q,
@@ -188,6 +199,21 @@ def main() -> None:
     results["seconds"] = round(time.perf_counter() - t0, 1)
     dump(results, args.out)
     print(table(results))
+
+
+def embed_of(model, data) -> torch.Tensor:
+    from model_opt_minilm import embed
+
+    return embed(model, data["test"])
+
+
+def _arrays(rows: dict) -> dict:
+    """JSON rows back to the in-memory form (per-item lists as arrays)."""
+    def conv(v):
+        if isinstance(v, dict):
+            return {k: np.asarray(x) if k == "per_item" else conv(x) for k, x in v.items()}
+        return v
+    return {k: conv(v) for k, v in rows.items()}
 
 
 def summary(r: dict) -> str:

@@ -12,7 +12,8 @@ from accelsmith.model_opt._compress import CompressConfig, register_handler
 from accelsmith.model_opt._errors import ModelOptError
 from accelsmith.model_opt._gptq import Quantiser, collect_hessians, quantise_layer
 from accelsmith.model_opt._packed_linear import PackedLinear
-from accelsmith.model_opt._sensitivity import block_of, group_bounds, measure_sensitivity, quantisable_linears, summarise
+from accelsmith.model_opt._sensitivity import (block_of, group_bounds, measure_sensitivity, quantisable_linears,
+                                               sequence_fisher_sensitivity, summarise)
 from accelsmith.model_opt._state import opt_state
 
 DEFAULT_SKIP = ("lm_head", "embed", "pooler", "classifier")
@@ -40,9 +41,10 @@ class MixedPrecisionConfig(CompressConfig):
     groups_per_layer: int = Field(4, ge=1)
     max_rows: int = Field(256, ge=8, description="calibration rows kept per layer")
     quantiser: Quantiser = Field("rtn", description="rtn: round to nearest; gptq: Hessian error feedback")
-    sensitivity: Literal["output", "fisher"] = Field(
-        "fisher", description="fisher: each layer's output error weighted by the model-output Fisher; "
-                              "output: the layer's own relative output error")
+    sensitivity: Literal["output", "fisher", "fisher_sequence"] = Field(
+        "fisher_sequence", description="fisher_sequence: the model-output Fisher's quadratic form of the layer's "
+                                       "output change, a sequence's token errors summed before squaring; fisher: "
+                                       "its per-token diagonal; output: the layer's own relative output error")
     fisher_draws: int = Field(2, ge=1, description="sampled gradients per calibration batch (fisher)")
     skip: tuple[str, ...] = DEFAULT_SKIP
 
@@ -134,8 +136,11 @@ def mixed_inputs(model: nn.Module, cfg: MixedPrecisionConfig, batches, widths: t
     groups = cfg.groups_per_layer if cfg.granularity == "group" else 1
     widths = tuple(sorted(widths or cfg.candidates))
     codes = layer_codes(model, layers, widths, cfg.group_size, cfg.quantiser, batches)
-    sens = measure_sensitivity(model, batches, widths, cfg.group_size, groups, cfg.skip, cfg.max_rows,
-                               fisher_draws=cfg.fisher_draws if cfg.sensitivity != "output" else 0, codes=codes)
+    if cfg.sensitivity == "fisher_sequence":
+        sens = sequence_fisher_sensitivity(model, batches, widths, groups, cfg.skip, codes, cfg.fisher_draws)
+    else:
+        sens = measure_sensitivity(model, batches, widths, cfg.group_size, groups, cfg.skip, cfg.max_rows,
+                                   fisher_draws=cfg.fisher_draws if cfg.sensitivity == "fisher" else 0, codes=codes)
     return codes, sens
 
 

@@ -180,6 +180,94 @@ def measure_sensitivity(model: nn.Module, batches, bits: tuple[int, ...], group_
             for n in layers if n in xs}
 
 
+def _flat(t: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    if mask is not None and t.dim() == 3 and tuple(mask.shape) == tuple(t.shape[:2]):
+        return t[mask.to(torch.bool)].detach().float().cpu()
+    return t.reshape(-1, t.shape[-1]).detach().float().cpu()
+
+
+def collect_sequence_fisher(model: nn.Module, layers: dict[str, nn.Linear], batches, draws: int, seed: int = 0
+                            ) -> tuple[dict[str, torch.Tensor], torch.Tensor, dict[str, torch.Tensor]]:
+    """Every non-padding token's input per layer [N, in], its sequence's index [N], and per draw the gradient
+    of ``_fisher_loss`` w.r.t. the layer's output at those tokens [draws, N, out]."""
+    xs: dict[str, list[torch.Tensor]] = {n: [] for n in layers}
+    gs: dict[str, list[list[torch.Tensor]]] = {n: [[] for _ in range(draws)] for n in layers}
+    grads: dict[str, torch.Tensor] = {}
+    state: dict = {"x": True, "mask": None}
+    seq: list[torch.Tensor] = []
+
+    def pre(name):
+        def fn(_mod, args):
+            if state["x"]:
+                xs[name].append(_flat(args[0], state["mask"]))
+        return fn
+
+    def post(name):
+        def fn(_mod, _args, out):
+            if out.requires_grad:
+                out.register_hook(lambda g: grads.__setitem__(name, _flat(g, state["mask"])))
+        return fn
+
+    emb = _embedding_module(model)
+    if emb is None:
+        raise ValueError(f"Fisher sensitivity needs the model's input embeddings ({type(model).__name__} has none)")
+    handles = [m.register_forward_pre_hook(pre(n)) for n, m in layers.items()]
+    handles += [m.register_forward_hook(post(n)) for n, m in layers.items()]
+    handles.append(emb.register_forward_hook(lambda _m, _a, out: out.detach().requires_grad_()))
+    gen = torch.Generator().manual_seed(seed)
+    model.eval()
+    dev = next(model.parameters()).device
+    offset = 0
+    try:
+        for b in batches:
+            b = {k: v.to(dev) for k, v in b.items()}
+            state["mask"] = mask = b.get("attention_mask")
+            shape = next(iter(b.values())).shape[:2]
+            ids = torch.arange(shape[0]).unsqueeze(1).expand(*shape) + offset
+            seq.append(_flat(ids.unsqueeze(-1), None if mask is None else mask.cpu()).long().squeeze(-1))
+            offset += shape[0]
+            for d in range(draws):
+                state["x"] = d == 0
+                grads.clear()
+                with torch.enable_grad():
+                    _fisher_loss(model, model(**b), b, gen).backward()
+                for n, g in grads.items():
+                    gs[n][d].append(g)
+    finally:
+        for h in handles:
+            h.remove()
+    return ({n: torch.cat(v) for n, v in xs.items() if v}, torch.cat(seq),
+            {n: torch.stack([torch.cat(g) for g in v]) for n, v in gs.items() if v[0]})
+
+
+@torch.no_grad()
+def sequence_fisher_sensitivity(model: nn.Module, batches, bits: tuple[int, ...], groups: int, skip: tuple[str, ...],
+                                codes: dict[str, dict[int, tuple]], draws: int) -> dict[str, dict[int, list[float]]]:
+    """Per output-channel group, the sequence-level Fisher quadratic form of the weight change:
+    sum over sequences of E_draw[(sum over its tokens t of g_t . dO_t)^2], dO = X (Q_b(W) - W)^T. Unlike the
+    per-token diagonal (``layer_sensitivity`` with ``fisher``), errors that the sequence's tokens share add up
+    before they are squared, as they do in a pooled embedding or a sequence's likelihood."""
+    layers = quantisable_linears(model, skip)
+    xs, seq, gs = collect_sequence_fisher(model, layers, batches, draws)
+    n_seq = int(seq.max()) + 1 if len(seq) else 0
+    out: dict[str, dict[int, list[float]]] = {}
+    for n, lin in layers.items():
+        if n not in xs or n not in gs:
+            continue
+        w = lin.weight.detach().float().cpu()
+        bounds = group_bounds(w.shape[0], groups)
+        out[n] = {}
+        for b in bits:
+            d = xs[n] @ (dequantise_groups(*codes[n][b]) - w).T
+            cost = []
+            for a, e in bounds:
+                per_tok = (gs[n][:, :, a:e] * d[:, a:e]).sum(-1)                    # [draws, N]
+                per_seq = torch.zeros(per_tok.shape[0], n_seq).index_add_(1, seq, per_tok)
+                cost.append(float((per_seq ** 2).sum(1).mean()))
+            out[n][b] = cost
+    return out
+
+
 def summarise(sens: dict[str, dict[int, list[float]]]) -> dict[str, dict[str, dict[int, float]]]:
     """Sensitivity rolled up per layer and per block (sums of group errors)."""
     per_layer = {n: {b: sum(v) for b, v in d.items()} for n, d in sens.items()}

@@ -10,7 +10,7 @@ from accelsmith.model_opt._errors import ModelOptError
 from accelsmith.model_opt._gptq import collect_hessians, gptq_quantise
 from accelsmith.model_opt._pack import dequantise_groups, quantise_groups, unpack_bits
 from accelsmith.model_opt._quantize import MixedPrecisionConfig, UniformQuantConfig, layer_codes
-from accelsmith.model_opt._sensitivity import measure_sensitivity, quantisable_linears
+from accelsmith.model_opt._sensitivity import measure_sensitivity, quantisable_linears, sequence_fisher_sensitivity
 
 
 def _correlated_inputs(rows: int, k: int, seed: int = 0) -> torch.Tensor:
@@ -67,6 +67,31 @@ def test_fisher_sees_a_layer_the_output_ignores(tiny_qwen, calib_ids):
     others_out = sorted(v[4][0] for n, v in out.items() if n != name)
     assert fisher[name][4][0] < 1e-3 * others[len(others) // 2]
     assert out[name][4][0] > 0.1 * others_out[len(others_out) // 2]
+
+
+def test_sequence_fisher_is_its_definition(tiny_bert):
+    """Mean over draws of the sum over sentences of (sum over the sentence's tokens of g . dO)^2, computed by
+    hand from the collected rows, and every token tagged with its own sentence."""
+    torch.manual_seed(0)
+    ids = torch.randint(5, 95, (3, 10))
+    batches = [{"input_ids": ids, "attention_mask": torch.ones_like(ids)}]
+    skip = ("pooler",)
+    layers = quantisable_linears(tiny_bert, skip)
+    name = "encoder.layer.1.output.dense"
+    w = layers[name].weight.detach()
+    from accelsmith.model_opt._pack import quantise_groups
+    codes = {n: {4: quantise_groups(m.weight.detach(), 4, 64)} for n, m in layers.items()}
+    seq = sequence_fisher_sensitivity(tiny_bert, batches, (4,), 1, skip, codes, draws=3)
+    from accelsmith.model_opt._sensitivity import collect_sequence_fisher
+    xs, sid, gs = collect_sequence_fisher(tiny_bert, layers, batches, draws=3)
+    d = xs[name] @ (dequantise_groups(*codes[name][4]) - w).T
+    by_hand = 0.0
+    for k in range(3):
+        for s in range(3):
+            rows = sid == s
+            by_hand += float((gs[name][k][rows] * d[rows]).sum()) ** 2
+    assert seq[name][4][0] == pytest.approx(by_hand / 3, rel=1e-4)
+    assert sid.tolist() == [i for i in range(3) for _ in range(10)]
 
 
 def test_fisher_for_an_encoder(tiny_bert, calib_ids):
