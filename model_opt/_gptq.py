@@ -25,15 +25,9 @@ import torch
 from torch import nn
 
 from accelsmith.model_opt._pack import quantise_groups
+from accelsmith.model_opt._sensitivity import token_rows
 
 Quantiser = Literal["rtn", "gptq"]
-
-
-def _rows(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Token rows of a layer input, padding dropped when the batch's attention mask lines up with it."""
-    if mask is not None and x.dim() == 3 and tuple(mask.shape) == tuple(x.shape[:2]):
-        x = x[mask.to(torch.bool)]
-    return x.reshape(-1, x.shape[-1]).float()
 
 
 @torch.no_grad()
@@ -46,7 +40,7 @@ def collect_hessians(model: nn.Module, layers: dict[str, nn.Linear], batches: li
 
     def hook(name):
         def fn(_mod, args):
-            x = _rows(args[0].detach(), mask[0]).cpu()
+            x = token_rows(args[0], mask[0])
             hess[name].addmm_(x.T, x)
             count[name] += x.shape[0]
         return fn

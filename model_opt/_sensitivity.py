@@ -36,6 +36,14 @@ def _embedding_module(model: nn.Module) -> nn.Module | None:
     return get() if callable(get) else None
 
 
+def token_rows(t: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """[tokens, features] float rows of a [batch, seq, features] tensor on the CPU, padding dropped when the
+    batch's attention mask lines up with it."""
+    if mask is not None and t.dim() == 3 and tuple(mask.shape) == tuple(t.shape[:2]):
+        return t[mask.to(torch.bool)].detach().float().cpu()
+    return t.reshape(-1, t.shape[-1]).detach().float().cpu()
+
+
 class _Rows:
     """Fixed token rows per batch (non-padding, evenly strided) so inputs and output gradients line up."""
 
@@ -44,12 +52,8 @@ class _Rows:
         self.mask: torch.Tensor | None = None
 
     def take(self, t: torch.Tensor) -> torch.Tensor:
-        m = self.mask
-        if m is not None and t.dim() == 3 and tuple(m.shape) == tuple(t.shape[:2]):
-            t = t[m.to(torch.bool)]
-        t = t.reshape(-1, t.shape[-1])
-        step = max(1, t.shape[0] * self.nb // self.max_rows)
-        return t[::step].detach().float().cpu()
+        t = token_rows(t, self.mask)
+        return t[::max(1, t.shape[0] * self.nb // self.max_rows)]
 
 
 def _fisher_loss(model: nn.Module, out, batch: dict[str, torch.Tensor], gen: torch.Generator) -> torch.Tensor:
@@ -180,12 +184,6 @@ def measure_sensitivity(model: nn.Module, batches, bits: tuple[int, ...], group_
             for n in layers if n in xs}
 
 
-def _flat(t: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    if mask is not None and t.dim() == 3 and tuple(mask.shape) == tuple(t.shape[:2]):
-        return t[mask.to(torch.bool)].detach().float().cpu()
-    return t.reshape(-1, t.shape[-1]).detach().float().cpu()
-
-
 def collect_sequence_fisher(model: nn.Module, layers: dict[str, nn.Linear], batches, draws: int, seed: int = 0
                             ) -> tuple[dict[str, torch.Tensor], torch.Tensor, dict[str, torch.Tensor]]:
     """Every non-padding token's input per layer [N, in], its sequence's index [N], and per draw the gradient
@@ -199,13 +197,13 @@ def collect_sequence_fisher(model: nn.Module, layers: dict[str, nn.Linear], batc
     def pre(name):
         def fn(_mod, args):
             if state["x"]:
-                xs[name].append(_flat(args[0], state["mask"]))
+                xs[name].append(token_rows(args[0], state["mask"]))
         return fn
 
     def post(name):
         def fn(_mod, _args, out):
             if out.requires_grad:
-                out.register_hook(lambda g: grads.__setitem__(name, _flat(g, state["mask"])))
+                out.register_hook(lambda g: grads.__setitem__(name, token_rows(g, state["mask"])))
         return fn
 
     emb = _embedding_module(model)
@@ -224,7 +222,7 @@ def collect_sequence_fisher(model: nn.Module, layers: dict[str, nn.Linear], batc
             state["mask"] = mask = b.get("attention_mask")
             shape = next(iter(b.values())).shape[:2]
             ids = torch.arange(shape[0]).unsqueeze(1).expand(*shape) + offset
-            seq.append(_flat(ids.unsqueeze(-1), None if mask is None else mask.cpu()).long().squeeze(-1))
+            seq.append(token_rows(ids.unsqueeze(-1), None if mask is None else mask.cpu()).long().squeeze(-1))
             offset += shape[0]
             for d in range(draws):
                 state["x"] = d == 0
