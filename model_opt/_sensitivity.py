@@ -80,61 +80,29 @@ def _fisher_loss(model: nn.Module, out, batch: dict[str, torch.Tensor], gen: tor
 
 def collect_statistics(model: nn.Module, layers: dict[str, nn.Linear], batches, max_rows: int,
                        fisher_draws: int = 0, seed: int = 0) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """Up to ``max_rows`` input rows per layer and, with ``fisher_draws`` > 0, the Fisher weight of each of
-    those rows' outputs: the squared gradient of ``_fisher_loss`` w.r.t. the layer output, averaged over draws."""
+    """Up to ``max_rows`` input rows per layer (evenly strided) and, with ``fisher_draws`` > 0, the Fisher
+    weight of each of those rows' outputs: the squared gradient of ``_fisher_loss`` w.r.t. the layer output,
+    averaged over draws."""
+    if fisher_draws:
+        xs, _, gs = collect_sequence_fisher(model, layers, batches, fisher_draws, seed)
+        step = {n: max(1, x.shape[0] // max_rows) for n, x in xs.items()}
+        return ({n: x[::step[n]][:max_rows] for n, x in xs.items()},
+                {n: (g ** 2).mean(0)[::step[n]][:max_rows] for n, g in gs.items()})
     rows = _Rows(batches, max_rows)
     xs: dict[str, list[torch.Tensor]] = {n: [] for n in layers}
-    fs: dict[str, list[torch.Tensor]] = {n: [] for n in layers}
-    grads: dict[str, torch.Tensor] = {}
-    phase = {"x": True}
-
-    def pre(name):
-        def fn(_mod, args):
-            if phase["x"]:
-                xs[name].append(rows.take(args[0]))
-        return fn
-
-    def post(name):
-        def fn(_mod, _args, out):
-            if out.requires_grad:
-                out.register_hook(lambda g: grads.__setitem__(name, rows.take(g)))
-        return fn
-
-    handles = [m.register_forward_pre_hook(pre(n)) for n, m in layers.items()]
-    if fisher_draws:
-        handles += [m.register_forward_hook(post(n)) for n, m in layers.items()]
-        emb = _embedding_module(model)
-        if emb is None:
-            raise ValueError(f"Fisher sensitivity needs the model's input embeddings ({type(model).__name__} has none)")
-        handles.append(emb.register_forward_hook(lambda _m, _a, out: out.detach().requires_grad_()))
-    gen = torch.Generator().manual_seed(seed)
+    handles = [m.register_forward_pre_hook(lambda _m, a, n=n: xs[n].append(rows.take(a[0]))) for n, m in layers.items()]
     model.eval()
     dev = next(model.parameters()).device
     try:
-        for b in batches:
-            b = {k: v.to(dev) for k, v in b.items()}
-            rows.mask = b.get("attention_mask")
-            if not fisher_draws:
-                with torch.no_grad():
-                    model(**b)
-                continue
-            acc: dict[str, torch.Tensor] = {}
-            for d in range(fisher_draws):
-                phase["x"] = d == 0
-                grads.clear()
-                with torch.enable_grad():
-                    _fisher_loss(model, model(**b), b, gen).backward()
-                for n, g in grads.items():
-                    acc[n] = acc[n] + g ** 2 if n in acc else g ** 2
-            for n, g in acc.items():
-                fs[n].append(g / fisher_draws)
+        with torch.no_grad():
+            for b in batches:
+                b = {k: v.to(dev) for k, v in b.items()}
+                rows.mask = b.get("attention_mask")
+                model(**b)
     finally:
         for h in handles:
             h.remove()
-        phase["x"] = True
-    x_out = {n: torch.cat(v)[:max_rows] for n, v in xs.items() if v}
-    f_out = {n: torch.cat(v)[:max_rows] for n, v in fs.items() if v}
-    return x_out, f_out
+    return {n: torch.cat(v)[:max_rows] for n, v in xs.items() if v}, {}
 
 
 def collect_inputs(model: nn.Module, layers: dict[str, nn.Linear], batches, max_rows: int) -> dict[str, torch.Tensor]:
