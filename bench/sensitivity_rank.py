@@ -2,7 +2,7 @@
 
 For each quantisable Linear of all-MiniLM-L6-v2 and each width, quantise only that layer (GPTQ codes) and
 measure 1 - cosine of the pooled embeddings to the fp32 model's on the calibration tweets; Spearman rank
-correlation of that damage with the Fisher measure and with the layer-local output measure.
+correlation of that damage with the Fisher measures (sequence-level and per-token) and with the layer-local output measure.
 Usage (from bench/): ../.venv/bin/python sensitivity_rank.py [--widths 2,3] [--max-rows 2048] [--draws 4]
 """
 
@@ -43,7 +43,7 @@ def main() -> None:
     widths = tuple(int(w) for w in args.widths.split(","))
     base, calib, _ = minilm_setup(3000)
     measures = {}
-    for kind in ("fisher", "output"):
+    for kind in ("fisher_sequence", "fisher", "output"):
         cfg = MixedPrecisionConfig(avg_bits=min(widths), candidates=widths, a_bits=None, quantiser="gptq",
                                    sensitivity=kind, max_rows=args.max_rows, fisher_draws=args.draws)
         codes, measures[kind] = mixed_inputs(base, cfg, calib)
