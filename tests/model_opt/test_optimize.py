@@ -77,7 +77,11 @@ def test_cli_and_user_errors(model_dir, tmp_path):
     with pytest.raises(SpecError, match=r"step 0 \(quantize\): w_bits: .* \(got 12\)$"):
         optimize(model_dir, bad, tmp_path / "o")
     good = tmp_path / "g.yaml"
-    good.write_text(RECIPE.replace("prune, mlp_ratio: 0.25", "quantize, w_bits: 8"))
+    twice = RECIPE.replace("prune, mlp_ratio: 0.25", "quantize, w_bits: 8")   # every Linear packed before step 1
+    good.write_text(twice)
+    res = CliRunner().invoke(app, ["--model", str(model_dir), "--recipe", str(good), "--out", str(tmp_path / "c")])
+    assert res.exit_code == 1 and "no Linear layer left to quantise" in str(res.exception), res.output
+    good.write_text(twice.replace("  - {type: mixed_precision, avg_bits: 6, candidates: [4, 8]}\n", ""))
     res = CliRunner().invoke(app, ["--model", str(model_dir), "--recipe", str(good), "--out", str(tmp_path / "c")])
     assert res.exit_code == 0, res.output
     assert "perplexity:" in res.output
