@@ -1,12 +1,14 @@
 """Quantisation sensitivity per channel group, layer and block, measured on calibration inputs.
 
-Two measures, both summed per output-channel group, for layer W with calibration inputs X:
+Three measures, each summed per output-channel group, for layer W with calibration inputs X:
 * ``output``: the layer's relative output error ||X (Q_b(W) - W)^T||^2 / ||X W^T||^2 (HAWQ-V3's Omega with
   the local layer loss in place of the global one);
 * ``fisher``: sum(F * (X (Q_b(W) - W)^T)^2), F the squared gradient of a Fisher loss of the whole model's
   output w.r.t. the layer's output (the diagonal Fisher on pre-activations, as BRECQ weighs block
   outputs): the second-order change of the model's output divergence, so a layer the output barely
-  depends on is cheap to quantise even when its own error is large.
+  depends on is cheap to quantise even when its own error is large;
+* ``fisher_sequence``: the same Fisher's quadratic form with each sequence's token errors summed before
+  squaring (``sequence_fisher_sensitivity``), so errors the tokens share add up as they do at the output.
 """
 
 from __future__ import annotations
@@ -103,11 +105,6 @@ def collect_statistics(model: nn.Module, layers: dict[str, nn.Linear], batches, 
         for h in handles:
             h.remove()
     return {n: torch.cat(v)[:max_rows] for n, v in xs.items() if v}, {}
-
-
-def collect_inputs(model: nn.Module, layers: dict[str, nn.Linear], batches, max_rows: int) -> dict[str, torch.Tensor]:
-    """Up to ``max_rows`` input rows per layer (evenly strided so every batch contributes)."""
-    return collect_statistics(model, layers, batches, max_rows)[0]
 
 
 @torch.no_grad()
