@@ -149,6 +149,22 @@ def measure_sensitivity(model: nn.Module, batches, bits: tuple[int, ...], group_
             for n in layers if n in xs}
 
 
+class _frozen:
+    """Parameters stop requiring gradients for the duration: Fisher passes need gradients with respect to
+    activations only, and weight gradients would double the model's memory."""
+
+    def __init__(self, model: nn.Module):
+        self.params = [p for p in model.parameters() if p.requires_grad]
+
+    def __enter__(self):
+        for p in self.params:
+            p.requires_grad_(False)
+
+    def __exit__(self, *exc):
+        for p in self.params:
+            p.requires_grad_(True)
+
+
 def collect_sequence_fisher(model: nn.Module, layers: dict[str, nn.Linear], batches, draws: int, seed: int = 0
                             ) -> tuple[dict[str, torch.Tensor], torch.Tensor, dict[str, torch.Tensor]]:
     """Every non-padding token's input per layer [N, in], its sequence's index [N], and per draw the gradient
@@ -182,20 +198,21 @@ def collect_sequence_fisher(model: nn.Module, layers: dict[str, nn.Linear], batc
     dev = next(model.parameters()).device
     offset = 0
     try:
-        for b in batches:
-            b = {k: v.to(dev) for k, v in b.items()}
-            state["mask"] = mask = b.get("attention_mask")
-            shape = next(iter(b.values())).shape[:2]
-            ids = torch.arange(shape[0]).unsqueeze(1).expand(*shape) + offset
-            seq.append(token_rows(ids.unsqueeze(-1), None if mask is None else mask.cpu()).long().squeeze(-1))
-            offset += shape[0]
-            for d in range(draws):
-                state["x"] = d == 0
-                grads.clear()
-                with torch.enable_grad():
-                    _fisher_loss(model, model(**b), b, gen).backward()
-                for n, g in grads.items():
-                    gs[n][d].append(g)
+        with _frozen(model):
+            for b in batches:
+                b = {k: v.to(dev) for k, v in b.items()}
+                state["mask"] = mask = b.get("attention_mask")
+                shape = next(iter(b.values())).shape[:2]
+                ids = torch.arange(shape[0]).unsqueeze(1).expand(*shape) + offset
+                seq.append(token_rows(ids.unsqueeze(-1), None if mask is None else mask.cpu()).long().squeeze(-1))
+                offset += shape[0]
+                for d in range(draws):
+                    state["x"] = d == 0
+                    grads.clear()
+                    with torch.enable_grad():
+                        _fisher_loss(model, model(**b), b, gen).backward()
+                    for n, g in grads.items():
+                        gs[n][d].append(g)
     finally:
         for h in handles:
             h.remove()
@@ -203,32 +220,76 @@ def collect_sequence_fisher(model: nn.Module, layers: dict[str, nn.Linear], batc
             {n: torch.stack([torch.cat(g) for g in v]) for n, v in gs.items() if v[0]})
 
 
-@torch.no_grad()
 def sequence_fisher_sensitivity(model: nn.Module, batches, bits: tuple[int, ...], groups: int, skip: tuple[str, ...],
-                                codes: dict[str, dict[int, tuple]], draws: int) -> dict[str, dict[int, list[float]]]:
+                                codes: dict[str, dict[int, tuple]], draws: int, seed: int = 0
+                                ) -> dict[str, dict[int, list[float]]]:
     """Per output-channel group, the sequence-level Fisher quadratic form of the weight change:
     sum over sequences of E_draw[(sum over its tokens t of g_t . dO_t)^2], dO = X (Q_b(W) - W)^T. Unlike the
     per-token diagonal (``layer_sensitivity`` with ``fisher``), errors that the sequence's tokens share add up
-    before they are squared, as they do in a pooled embedding or a sequence's likelihood."""
+    before they are squared, as they do in a pooled embedding or a sequence's likelihood.
+
+    Streams: in each layer's output-gradient hook the sequence's sum is contracted as
+    sum_t g_t . (x_t dW^T) = <G_s^T X_s, dW> (per output row), so memory holds one batch's activations and
+    one [out, in] matrix per sequence of the batch, never the calibration set's tokens."""
     layers = quantisable_linears(model, skip)
-    xs, seq, gs = collect_sequence_fisher(model, layers, batches, draws)
-    n_seq = int(seq.max()) + 1 if len(seq) else 0
-    out: dict[str, dict[int, list[float]]] = {}
-    for n, lin in layers.items():
-        if n not in xs or n not in gs:
-            continue
+    emb = _embedding_module(model)
+    if emb is None:
+        raise ValueError(f"Fisher sensitivity needs the model's input embeddings ({type(model).__name__} has none)")
+    bounds = {n: group_bounds(m.out_features, groups) for n, m in layers.items()}
+    acc = {n: {b: torch.zeros(len(bounds[n]), dtype=torch.float64) for b in bits} for n in layers}
+    inputs: dict[str, torch.Tensor] = {}
+    state: dict = {"mask": None}
+    group_of = {n: torch.cat([torch.full((e - a,), i) for i, (a, e) in enumerate(bounds[n])]) for n in layers}
+
+    def pre(name):
+        def fn(_mod, args):
+            inputs[name] = args[0].detach()
+        return fn
+
+    def contract(name, g):
+        lin, x = layers[name], inputs.pop(name)
         w = lin.weight.detach().float().cpu()
-        bounds = group_bounds(w.shape[0], groups)
-        out[n] = {}
-        for b in bits:
-            d = xs[n] @ (dequantise_groups(*codes[n][b]) - w).T
-            cost = []
-            for a, e in bounds:
-                per_tok = (gs[n][:, :, a:e] * d[:, a:e]).sum(-1)                    # [draws, N]
-                per_seq = torch.zeros(per_tok.shape[0], n_seq).index_add_(1, seq, per_tok)
-                cost.append(float((per_seq ** 2).sum(1).mean()))
-            out[n][b] = cost
-    return out
+        x, g = x.float().cpu(), g.detach().float().cpu()
+        x, g = x.reshape(-1, x.shape[-2], x.shape[-1]), g.reshape(-1, g.shape[-2], g.shape[-1])
+        mask = state["mask"]
+        for i in range(x.shape[0]):
+            keep = slice(None) if mask is None else mask[i].cpu().to(torch.bool)
+            m = g[i][keep].T @ x[i][keep]                                   # [out, in] = G_s^T X_s
+            base = (m * w).sum(-1)
+            for b in bits:
+                q, s = codes[name][b]
+                rows, k = q.shape
+                per_row = ((m.reshape(rows, s.shape[1], -1) * q.float().reshape(rows, s.shape[1], -1)).sum(-1)
+                           * s.float()).sum(-1) - base                     # <G_s^T X_s, dW> per output row
+                per_group = torch.zeros(len(bounds[name]), dtype=torch.float64).index_add_(
+                    0, group_of[name], per_row.double())
+                acc[name][b] += per_group ** 2 / draws
+
+    def post(name):
+        def fn(_mod, _args, out):
+            if out.requires_grad:
+                out.register_hook(lambda g: contract(name, g))
+        return fn
+
+    handles = [m.register_forward_pre_hook(pre(n)) for n, m in layers.items()]
+    handles += [m.register_forward_hook(post(n)) for n, m in layers.items()]
+    handles.append(emb.register_forward_hook(lambda _m, _a, out: out.detach().requires_grad_()))
+    gen = torch.Generator().manual_seed(seed)
+    model.eval()
+    dev = next(model.parameters()).device
+    try:
+        with _frozen(model):
+            for b in batches:
+                b = {k: v.to(dev) for k, v in b.items()}
+                state["mask"] = b.get("attention_mask")
+                for _ in range(draws):
+                    with torch.enable_grad():
+                        _fisher_loss(model, model(**b), b, gen).backward()
+                    inputs.clear()
+    finally:
+        for h in handles:
+            h.remove()
+    return {n: {b: acc[n][b].tolist() for b in bits} for n in layers}
 
 
 def summarise(sens: dict[str, dict[int, list[float]]]) -> dict[str, dict[str, dict[int, float]]]:

@@ -71,27 +71,35 @@ def test_fisher_sees_a_layer_the_output_ignores(tiny_qwen, calib_ids):
 
 def test_sequence_fisher_is_its_definition(tiny_bert):
     """Mean over draws of the sum over sentences of (sum over the sentence's tokens of g . dO)^2, computed by
-    hand from the collected rows, and every token tagged with its own sentence."""
+    hand from the collected rows (padding dropped, two batches), equals the streamed contraction, and every
+    token is tagged with its own sentence."""
     torch.manual_seed(0)
     ids = torch.randint(5, 95, (3, 10))
-    batches = [{"input_ids": ids, "attention_mask": torch.ones_like(ids)}]
+    pad = torch.ones_like(ids)
+    pad[1, 6:] = 0
+    pad[2, 3:] = 0
+    batches = [{"input_ids": ids, "attention_mask": torch.ones_like(ids)},
+               {"input_ids": ids.flip(0), "attention_mask": pad}]
     skip = ("pooler",)
     layers = quantisable_linears(tiny_bert, skip)
-    name = "encoder.layer.1.output.dense"
-    w = layers[name].weight.detach()
     from accelsmith.model_opt._pack import quantise_groups
-    codes = {n: {4: quantise_groups(m.weight.detach(), 4, 64)} for n, m in layers.items()}
-    seq = sequence_fisher_sensitivity(tiny_bert, batches, (4,), 1, skip, codes, draws=3)
-    from accelsmith.model_opt._sensitivity import collect_sequence_fisher
+    codes = {n: {b: quantise_groups(m.weight.detach(), b, 64) for b in (3, 4)} for n, m in layers.items()}
+    seq = sequence_fisher_sensitivity(tiny_bert, batches, (3, 4), 2, skip, codes, draws=3)
+    from accelsmith.model_opt._sensitivity import collect_sequence_fisher, group_bounds
     xs, sid, gs = collect_sequence_fisher(tiny_bert, layers, batches, draws=3)
-    d = xs[name] @ (dequantise_groups(*codes[name][4]) - w).T
-    by_hand = 0.0
-    for k in range(3):
-        for s in range(3):
-            rows = sid == s
-            by_hand += float((gs[name][k][rows] * d[rows]).sum()) ** 2
-    assert seq[name][4][0] == pytest.approx(by_hand / 3, rel=1e-4)
-    assert sid.tolist() == [i for i in range(3) for _ in range(10)]
+    assert sid.tolist() == [i for i in range(3) for _ in range(10)] + [3] * 10 + [4] * 6 + [5] * 3
+    for name in ("encoder.layer.1.output.dense", "encoder.layer.0.attention.self.query"):
+        w = layers[name].weight.detach()
+        for bits in (3, 4):
+            d = xs[name] @ (dequantise_groups(*codes[name][bits]) - w).T
+            for gi, (a, e) in enumerate(group_bounds(w.shape[0], 2)):
+                by_hand = 0.0
+                for k in range(3):
+                    for s in range(6):
+                        rows = sid == s
+                        by_hand += float((gs[name][k][rows][:, a:e] * d[rows][:, a:e]).sum()) ** 2
+                assert seq[name][bits][gi] == pytest.approx(by_hand / 3, rel=1e-4)
+    assert all(p.requires_grad for p in tiny_bert.parameters())
 
 
 def test_fisher_for_an_encoder(tiny_bert, calib_ids):
