@@ -78,6 +78,7 @@ class BlockSpec(BaseModel):
 
     kind: ClassVar[str] = ""
     grid: ClassVar[dict[str, tuple[dict, ...]]] = {}
+    hash_since: ClassVar[tuple[str, ...]] = ()  # fields outside ``spec_hash`` while at their default
     version: int = SPEC_SCHEMA_VERSION
     name: str | None = None
 
@@ -90,8 +91,13 @@ class BlockSpec(BaseModel):
 
     @property
     def spec_hash(self) -> str:
-        """Stable content hash (16 hex digits) over kind + all fields except the free-text name."""
+        """Stable content hash (16 hex digits) over kind + all fields except the free-text name and the fields of
+        ``hash_since`` left at their default (fields added later: a spec written before them keeps its hash, hence
+        its seed and its bench)."""
         payload = {"kind": self.kind, **self.model_dump(mode="json", exclude={"name"})}
+        for f in self.hash_since:
+            if payload.get(f) == type(self).model_fields[f].default:
+                payload.pop(f)
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

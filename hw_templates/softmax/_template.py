@@ -1,4 +1,5 @@
-"""Renders a SoftmaxSpec: the fixed four-phase module plus a top holding the spec's exp table as a case."""
+"""Renders a SoftmaxSpec: the fixed four-stage module plus a top holding the spec's exp table as a case (one copy
+per lane and table port)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ def softmax_core(spec: SoftmaxSpec) -> Core:
                            f"exp_table(j) = round(2^(-j / 2^{fb}) * 2^{eb})")
     return Core(f"softmax_{spec.length}x{spec.lanes}l_top", "softmax", {
         "P": spec.lanes, "NB": spec.beats, "IW": spec.in_bits, "IF": spec.in_frac, "OW": spec.out_bits,
-        "OF": spec.out_frac, "FB": fb, "EB": eb, "CB": LOG2E_BITS, "LOG2E": LOG2E, "G": GUARD_BITS},
-        body=f"{body}\n{lane_luts('exp_table', spec.lanes, fb, eb + 1)}\n",
+        "OF": spec.out_frac, "FB": fb, "EB": eb, "CB": LOG2E_BITS, "LOG2E": LOG2E, "G": GUARD_BITS,
+        "NS": spec.vectors_in_flight, "U": spec.div_bits_per_cycle, "LP": spec.table_ports},
+        body=f"{body}\n{lane_luts('exp_table', spec.lanes * spec.table_ports, fb, eb + 1)}\n",
         extra={"lut_in": "lut_in", "lut_out": "lut_out"})
 
 

@@ -46,13 +46,41 @@ def test_lint_clean(lint_spec):
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("fields, sim", [(NARROW, "icarus"), ({}, "verilator")])
+@pytest.mark.parametrize("fields, sim", [
+    (NARROW, "icarus"), ({}, "verilator"),
+    ({**NARROW, "vectors_in_flight": 4, "div_bits_per_cycle": 2}, "icarus"),   # 4 slots of 12 beats, 7 div cycles
+    ({"vectors_in_flight": 4, "div_bits_per_cycle": 4}, "verilator"),           # 4 slots of 4 beats, 4 div cycles
+    ({"vectors_in_flight": 2}, "icarus"),                                        # too few slots for full rate
+])
 def test_bench_passes_exact_and_within_bound(run_spec, fields, sim):
     spec = SoftmaxSpec(**fields)
     res = run_spec(spec, sim)
     assert res.passed, [c for c in res.cases if not c["passed"]][:1] or res.diagnostics
     perf = next(c for c in res.cases if c["case"] == "throughput")
-    assert perf["span_cycles"] == perf["jobs"] * spec.job_cycles  # II=1 in and out, no idle cycle between phases
+    assert perf["job_latency_cycles"] == [spec.job_cycles] * perf["jobs"]  # II=1 in and out, no idle cycle
+    if spec.vectors_in_flight == 1:
+        assert perf["span_cycles"] == perf["jobs"] * spec.job_cycles  # one job at a time
+    elif spec.interval_cycles == spec.beats:  # full rate: a job starts every `beats` cycles, one beat out per cycle
+        assert perf["span_cycles"] == spec.job_cycles + (perf["jobs"] - 1) * spec.beats
+    else:  # a slot is reused every job_cycles: jobs start in groups of vectors_in_flight
+        n, k = perf["jobs"], spec.vectors_in_flight
+        assert perf["span_cycles"] == (n - 1) // k * spec.job_cycles + (n - 1) % k * spec.beats + spec.job_cycles
+
+
+@pytest.mark.sim
+def test_bench_catches_a_block_that_does_not_overlap_jobs(run_spec):
+    """A spec with 4 vectors in flight states its rate; the one-slot build of the same arithmetic is too slow."""
+    spec = SoftmaxSpec(vectors_in_flight=4, div_bits_per_cycle=4)
+
+    def one_slot(files):
+        top = next(k for k in files if k.endswith("_top.v"))
+        assert ".NS(4)" in files[top] and ".LP(2)" in files[top]
+        return {**files, top: files[top].replace(".NS(4)", ".NS(1)")}  # LP stays 2: port 1 is left unused
+
+    res = run_spec(spec, edit=one_slot, cases=["throughput"])
+    assert not res.passed
+    perf = res.cases[0]
+    assert perf["rate"]["too_slow"] and not perf["off_schedule"]  # every job on time alone, the train too slow
 
 
 @pytest.mark.sim
@@ -95,9 +123,9 @@ def test_bench_catches_an_exp_sum_one_high(run_spec):
     spec = SoftmaxSpec(**NARROW)
 
     def corrupt(files):
-        old = "{{(SW-BW){1'b0}}, bsum} : sum"
+        old = "{{(SW-BW){1'b0}}, bsum} : esum"
         assert old in files["softmax.v"]
-        return {**files, "softmax.v": files["softmax.v"].replace(old, "{{(SW-BW){1'b0}}, bsum} + 1'b1 : sum", 1)}
+        return {**files, "softmax.v": files["softmax.v"].replace(old, "{{(SW-BW){1'b0}}, bsum} + 1'b1 : esum", 1)}
 
     res = run_spec(spec, edit=corrupt, cases=["divider_sensitive"])
     assert not res.passed

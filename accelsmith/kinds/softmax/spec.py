@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from accelsmith.kinds.softmax.model import GUARD_BITS, LOG2E_BITS, bound_check
-from accelsmith.spec import VectorSpec, check_error_bound, register_spec
+from accelsmith.spec import Rate, VectorSpec, check_error_bound, register_spec
 
 
 @register_spec
@@ -22,8 +22,11 @@ class SoftmaxSpec(VectorSpec):
     division (out_frac + 5 iterations), p_i = round(e_i * recip). Bit accurate: ``softmax_golden``.
 
     Interface: ``length / lanes`` input beats (lane i at ``[i*in_bits +: in_bits]``) then, after the
-    sum and the division, ``length / lanes`` output beats. Both streams are II=1 while streaming;
-    jobs do not overlap (one vector buffer), see ``job_cycles``.
+    sum and the division, ``length / lanes`` output beats. Both streams are II=1 while streaming.
+    ``vectors_in_flight`` vector buffers let job n+1 load while earlier jobs sum, divide or drain (1: one
+    job at a time); ``div_bits_per_cycle`` quotient bits per division cycle. A job alone takes
+    ``job_cycles``; back to back, jobs start every ``interval_cycles`` (see ``rate``): one output beat per
+    cycle once vectors_in_flight >= 3 + ceil(div_cycles / beats).
 
     ``max_abs_error`` (probability units) is checked by the validator on a deterministic dense sample
     of vectors with the bench's own criterion: |code - round(p_float * 2**out_frac)| <= atol, atol =
@@ -33,6 +36,7 @@ class SoftmaxSpec(VectorSpec):
 
     kind: ClassVar[str] = "softmax"
     out_signed: ClassVar[bool] = False  # probabilities
+    hash_since: ClassVar[tuple[str, ...]] = ("vectors_in_flight", "div_bits_per_cycle")
     # regression corners (accelsmith regress --tier fast|scale): widths, rounding, dataflow, sizes
     grid: ClassVar[dict[str, tuple[dict, ...]]] = {
         "fast": (
@@ -53,12 +57,18 @@ class SoftmaxSpec(VectorSpec):
     out_frac: int = Field(8, ge=1, le=16, description="probability fraction bits")
     exp_table_bits: int = Field(6, ge=2, le=10, description="fraction bits of the base-2 exponent table index")
     max_abs_error: float = Field(0.008, gt=0.0, description="stated |p - softmax_float| bound (probability units)")
+    vectors_in_flight: int = Field(1, ge=1, le=8, description=(
+        "vector buffers: jobs in the block at once (1: a job loads only after the previous one drained)"))
+    div_bits_per_cycle: int = Field(1, ge=1, le=26, description="quotient bits of the reciprocal per cycle")
 
     @model_validator(mode="after")
     def _consistent(self) -> SoftmaxSpec:
         if self.out_frac > self.out_bits:
             raise ValueError(f"out_frac={self.out_frac!r} exceeds out_bits={self.out_bits!r}; "
                              "probabilities are unsigned Q(out_bits-out_frac).out_frac")
+        if self.div_bits_per_cycle > self.div_iterations:
+            raise ValueError(f"div_bits_per_cycle={self.div_bits_per_cycle!r} exceeds the division's "
+                             f"{self.div_iterations} quotient bits (out_frac + {GUARD_BITS + 1})")
         check_error_bound(self, bound_check, self.atol, "; raise the bound or exp_table_bits")
         return self
 
@@ -72,11 +82,32 @@ class SoftmaxSpec(VectorSpec):
         return self.out_frac + GUARD_BITS + 1
 
     @property
+    def div_cycles(self) -> int:
+        return -(-self.div_iterations // self.div_bits_per_cycle)
+
+    @property
     def job_cycles(self) -> int:
-        """Unstalled cycles from the first input beat to the last output beat of one vector."""
-        return 3 * self.beats + self.div_iterations
+        """Unstalled cycles from the first input beat to the last output beat of one vector: load, sum, divide,
+        drain (the same for every job fed back to back: a job waits for a free buffer before its first beat)."""
+        return 3 * self.beats + self.div_cycles
+
+    @property
+    def interval_cycles(self) -> float:
+        """Steady-state cycles between job starts, back to back: a buffer is reused every ``job_cycles``."""
+        return max(self.beats, self.job_cycles / self.vectors_in_flight)
+
+    @property
+    def table_ports(self) -> int:
+        """Exp-table lookups per lane: the sum and the output stages share one when a single job is in flight."""
+        return 2 if self.vectors_in_flight > 1 else 1
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(ii_cycles=self.interval_cycles, first_job_cycles=self.job_cycles)
 
     def summary(self) -> str:
         return (f"L={self.length} {self.lanes} lanes Q{self.in_bits - self.in_frac}.{self.in_frac} -> "
                 f"uQ{self.out_bits - self.out_frac}.{self.out_frac} table 2^{self.exp_table_bits} "
-                f"err<={self.max_abs_error}")
+                f"err<={self.max_abs_error}"
+                + (f", {self.vectors_in_flight} in flight" if self.vectors_in_flight > 1 else "")
+                + (f", {self.div_bits_per_cycle} quotient bits/cycle" if self.div_bits_per_cycle > 1 else ""))
