@@ -17,6 +17,7 @@ def norm_core(spec: NormSpec) -> Core:
         "P": spec.lanes, "NB": spec.beats, "H": spec.hidden, "IW": spec.in_bits, "OW": spec.out_bits,
         "GW": spec.gamma_bits, "SHB": RSQRT_BITS + spec.gamma_frac - spec.out_frac,
         "LN": int(spec.norm == "layernorm"), "VW": vw, "E": f"{vw}'d{spec.eps_codes}", "NS": NEWTON_STEPS,
+        "NV": spec.vectors_in_flight,
         "GAMMA": packed_literal(spec.per_element(spec.gamma), spec.gamma_bits),
         "BETA": packed_literal(spec.per_element(spec.beta), spec.out_bits)})
 

@@ -1,6 +1,11 @@
-// LayerNorm / RMSNorm over one vector of NB beats x P lanes per job, on one vector buffer:
-// LOAD (II=1; S1 = sum x, S2 = sum x^2), VAR (V = H*S2 - LN*S1^2 + E), NRM (V = m*4^k, seed),
-// NEWTON (NS steps of y = y*(3 - m*y^2)/2), OUT (II=1; y = round(N*y*gamma / 2^sh) + beta, clamped).
+// LayerNorm / RMSNorm over one vector of NB beats x P lanes per job, in three stages:
+// LOAD (II=1; S1 = sum x, S2 = sum x^2), statistics (VAR: V = H*S2 - LN*S1^2 + E; NRM: V = m*4^k, seed;
+// NEWTON: NS steps of y = y*(3 - m*y^2)/2), OUT (II=1; y = round(N*y*gamma / 2^sh) + beta, clamped).
+// NV vector slots: job n+1 loads while earlier jobs are in the statistics or OUT stage. Loads, the statistics
+// engine and the OUT engine each serve one slot at a time in slot order. The statistics start the cycle after
+// a vector's last beat and take 2 + NS cycles, so with NV > 1 a vector must take at least that many beats
+// (NB >= 2 + NS, checked by the spec) for the engine to be free again. A job alone takes 2 NB + 2 + NS
+// cycles; back to back a slot is reused every 2 NB + 2 + NS cycles.
 // Datapath widths follow from the value bounds beside them, over the legal parameter range.
 module norm #(
     parameter integer P = 4,      // lanes per beat
@@ -14,6 +19,7 @@ module norm #(
     parameter integer VW = 32,    // width of V (unsigned): the bits of H^2 * 4^(IW-1) + E
     parameter [VW-1:0] E = 1,     // eps * 4^in_frac * H^2
     parameter integer NS = 2,     // Newton steps
+    parameter integer NV = 1,     // vector slots (jobs in flight)
     parameter [NB*P*GW-1:0] GAMMA = 0,
     parameter [NB*P*OW-1:0] BETA = 0
 ) (
@@ -28,6 +34,9 @@ module norm #(
 );
     localparam integer R = 16;                       // rsqrt and m fraction bits
     localparam integer AW = (NB < 2) ? 1 : $clog2(NB);
+    localparam integer SA = (NV > 1) ? $clog2(NV) : 1;     // slot index bits
+    localparam integer VD = (NV > 1) ? (NV << AW) : NB;    // buffer rows: slot-major {slot, beat} with NV > 1
+    localparam integer VA = (VD > 1) ? $clog2(VD) : 1;
     localparam integer HB = $clog2(H);               // H <= 2^HB
     localparam integer S1W = IW + HB;                // signed S1: |S1| <= H * 2^(IW-1) <= 2^(S1W-1)
     localparam integer QW = 2 * IW - 1;              // unsigned x^2 <= 4^(IW-1) < 2^QW
@@ -39,7 +48,9 @@ module norm #(
     localparam integer LAST_I = NB - 1;
     localparam [AW-1:0] LAST = LAST_I[AW-1:0];
     localparam [NS-1:0] STEP1 = 1;                   // one-hot Newton step
-    localparam [2:0] LOAD = 3'd0, VAR = 3'd1, NRM = 3'd2, NEWT = 3'd3, OUT = 3'd4;
+    localparam integer SLAST_I = NV - 1;
+    localparam [SA-1:0] SLAST = SLAST_I[SA-1:0];
+    localparam [1:0] IDLE = 2'd0, NRM = 2'd1, NEWT = 2'd2;
     /* verilator lint_off WIDTHTRUNC */
     /* verilator lint_off WIDTHEXPAND */
     localparam [VW-1:0] HV = H;                      // H < 2^VW
@@ -48,23 +59,50 @@ module norm #(
     /* verilator lint_on WIDTHTRUNC */
     localparam signed [PW-1:0] PONE = 1;
 
-    reg  [2:0]            ph;
-    reg  [AW-1:0]         ptr;
-    reg  [NS-1:0]         step;
-    reg  [P*IW-1:0]       vbuf [0:NB-1];
+    reg  [P*IW-1:0]       vbuf [0:VD-1];
+    // LOAD: slot lp, beat lptr, running sums s1, s2
+    reg  [SA-1:0]         lp;
+    reg  [AW-1:0]         lptr;
     reg  signed [S1W-1:0] s1;
     reg  [S2W-1:0]        s2;
+    // statistics of slot ss: VAR in the cycle after its last beat (var_go), then sph NRM, NEWT
+    reg                   var_go;
+    reg  [SA-1:0]         ss;
+    reg  [1:0]            sph;
+    reg  [NS-1:0]         step;
     reg  [VW-1:0]         v;
     reg  [R+1:0]          m;     // V / 4^k at R fraction bits, in [2^R, 2^(R+2))
-    reg  [KW-2:0]         k;     // e2 / 2 <= (VW - 1) / 2 < 2^(KW-1)
-    reg  [R-1:0]          y;     // rsqrt(m) at R fraction bits, < 2^R (every m checked)
+    reg  [KW-2:0]         kn;    // e2 / 2 <= (VW - 1) / 2 < 2^(KW-1)
+    reg  [R-1:0]          yn_r;  // rsqrt(m) at R fraction bits, < 2^R (every m checked)
+    // OUT: slot op, beat optr
+    reg  [SA-1:0]         op;
+    reg  [AW-1:0]         optr;
+    // per slot (g_slot): busy from its last input beat to its last output beat, ready once normalised
+    wire [NV-1:0]         busy, rdy;
+    wire [S1W-1:0]        s1_arr [0:NV-1];
+    wire [R-1:0]          y_arr  [0:NV-1];
+    wire [KW-2:0]         k_arr  [0:NV-1];
 
-    assign in_ready  = (ph == LOAD);
-    assign out_valid = (ph == OUT);
+    assign in_ready  = !busy[lp];
+    assign out_valid = rdy[op];
     wire in_fire  = in_valid && in_ready;
     wire out_fire = out_valid && out_ready;
-    wire at_last  = (ptr == LAST);
-    wire first    = (ptr == {AW{1'b0}});
+    wire at_last  = (lptr == LAST);
+    wire first    = (lptr == {AW{1'b0}});
+    wire o_last   = (optr == LAST);
+    wire l_done   = in_fire && at_last;          // slot lp loaded: its VAR is next cycle
+    wire s_done   = (sph == NEWT) && step[NS-1]; // slot ss normalised: it may drain from next cycle
+    wire o_done   = out_fire && o_last;          // slot op drained: it loads again from next cycle
+    wire [VA-1:0] la, oa;  // buffer rows of the load and out engines
+    generate
+        if (NV > 1) begin : g_addr
+            assign la = {lp, lptr};
+            assign oa = {op, optr};
+        end else begin : g_addr1
+            assign la = lptr;
+            assign oa = optr;
+        end
+    endgenerate
 
     // beat sums of x and x^2
     reg signed [S1W-1:0] b1;
@@ -119,14 +157,19 @@ module norm #(
     // one Newton step: h = m*y^2 / 2^2R, y' = y*(3*2^R - h) / 2^(R+1); bounds checked for every m:
     // m*y^2 < 1.2 * 2^(3R), so h < 2^(R+1), 3*2^R - h in (1.8 * 2^R, 2.2 * 2^R), y*(3*2^R - h) < 2^(2R+1)
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3*R:0]   my2 = m * {2'b00, y} * {2'b00, y};
+    wire [3*R:0]   my2 = m * {2'b00, yn_r} * {2'b00, yn_r};
     wire [R+1:0]   dh  = {2'd3, {R{1'b0}}} - {1'b0, my2[3*R:2*R]};
-    wire [2*R:0]   yn  = {2'b00, y} * dh;
+    wire [2*R:0]   yn  = {2'b00, yn_r} * dh;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [R-1:0]   ynext = yn[2*R:R+1];
 
-    // output lanes
-    wire [P*IW-1:0] row = vbuf[ptr];
+    // output lanes, on slot op
+    wire [P*IW-1:0]       row  = vbuf[oa];
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [S1W-1:0] s1o  = $signed(s1_arr[op]);  // layernorm only
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [R-1:0]          y    = y_arr[op];
+    wire [KW-2:0]         k    = k_arr[op];
     genvar g, t;
     generate
         for (g = 0; g < P; g = g + 1) begin : g_lane
@@ -137,11 +180,11 @@ module norm #(
                 assign btab[t] = BETA[(t*P+g)*OW +: OW];
             end
             wire [IW-1:0]        xr   = row[g*IW +: IW];
-            wire [GW-1:0]        gm   = gtab[ptr];
-            wire [OW-1:0]        bt   = btab[ptr];
+            wire [GW-1:0]        gm   = gtab[optr];
+            wire [OW-1:0]        bt   = btab[optr];
             wire signed [NW-1:0] num;   // H*x - S1 (layernorm), H*x (rmsnorm)
             if (LN != 0) begin : g_ln
-                assign num = HN * $signed({{(NW-IW){xr[IW-1]}}, xr}) - $signed({s1[S1W-1], s1});
+                assign num = HN * $signed({{(NW-IW){xr[IW-1]}}, xr}) - $signed({s1o[S1W-1], s1o});
             end else begin : g_rms
                 assign num = HN * $signed({{(NW-IW){xr[IW-1]}}, xr});
             end
@@ -154,43 +197,86 @@ module norm #(
         end
     endgenerate
 
+    genvar sl;
+    generate
+        for (sl = 0; sl < NV; sl = sl + 1) begin : g_slot
+            localparam integer SI = sl;
+            localparam [SA-1:0] ME = SI[SA-1:0];
+            reg                   s_busy, s_rdy;
+            reg  signed [S1W-1:0] s1_s;
+            reg  [R-1:0]          y_s;
+            reg  [KW-2:0]         k_s;
+            assign busy[sl]   = s_busy;
+            assign rdy[sl]    = s_rdy;
+            assign s1_arr[sl] = $unsigned(s1_s);
+            assign y_arr[sl]  = y_s;
+            assign k_arr[sl]  = k_s;
+            always @(posedge clk) begin
+                if (l_done && lp == ME) s1_s <= first ? b1 : s1 + b1;
+                if (s_done && ss == ME) begin
+                    y_s <= ynext;
+                    k_s <= kn;
+                end
+            end
+            always @(posedge clk) begin
+                if (!rst_n) begin
+                    s_busy <= 1'b0;
+                    s_rdy  <= 1'b0;
+                end else begin
+                    if (l_done && lp == ME) s_busy <= 1'b1;
+                    if (s_done && ss == ME) s_rdy <= 1'b1;
+                    if (o_done && op == ME) begin
+                        s_busy <= 1'b0;
+                        s_rdy  <= 1'b0;
+                    end
+                end
+            end
+        end
+    endgenerate
+
     always @(posedge clk) begin
-        if (in_fire) vbuf[ptr] <= in_data;
+        if (in_fire) begin
+            vbuf[la] <= in_data;
+            s1 <= first ? b1 : s1 + b1;
+            s2 <= first ? b2 : s2 + b2;
+        end
+        if (l_done) ss <= lp;
+        if (var_go) v <= vx;  // s1, s2 still hold the vector just loaded: a next vector's first beat lands later
+        if (sph == NRM) begin
+            m    <= mn;
+            kn   <= e2[KW-1:1];
+            yn_r <= seed(sj);
+            step <= STEP1;
+        end
+        if (sph == NEWT) begin
+            yn_r <= ynext;
+            step <= step << 1;
+        end
     end
 
     always @(posedge clk) begin
         if (!rst_n) begin
-            ph  <= LOAD;
-            ptr <= {AW{1'b0}};
+            lp     <= {SA{1'b0}};
+            lptr   <= {AW{1'b0}};
+            var_go <= 1'b0;
+            sph    <= IDLE;
+            op     <= {SA{1'b0}};
+            optr   <= {AW{1'b0}};
         end else begin
-            case (ph)
-                LOAD: if (in_fire) begin
-                    s1  <= first ? b1 : s1 + b1;
-                    s2  <= first ? b2 : s2 + b2;
-                    ptr <= at_last ? {AW{1'b0}} : ptr + 1'b1;
-                    if (at_last) ph <= VAR;
-                end
-                VAR: begin
-                    v  <= vx;
-                    ph <= NRM;
-                end
-                NRM: begin
-                    m   <= mn;
-                    k   <= e2[KW-1:1];
-                    y   <= seed(sj);
-                    step <= STEP1;
-                    ph  <= NEWT;
-                end
-                NEWT: begin
-                    y   <= ynext;
-                    step <= step << 1;
-                    if (step[NS-1]) ph <= OUT;
-                end
-                default: if (out_fire) begin
-                    ptr <= at_last ? {AW{1'b0}} : ptr + 1'b1;
-                    if (at_last) ph <= LOAD;
-                end
+            var_go <= l_done;
+            if (in_fire) begin
+                lptr <= at_last ? {AW{1'b0}} : lptr + 1'b1;
+                if (at_last) lp <= (lp == SLAST) ? {SA{1'b0}} : lp + 1'b1;
+            end
+            case (sph)
+                IDLE: if (var_go) sph <= NRM;
+                NRM: sph <= NEWT;
+                default: if (step[NS-1]) sph <= IDLE;
             endcase
+            if (out_fire) begin
+                optr <= o_last ? {AW{1'b0}} : optr + 1'b1;
+                if (o_last) op <= (op == SLAST) ? {SA{1'b0}} : op + 1'b1;
+            end
         end
     end
 endmodule

@@ -63,13 +63,29 @@ def test_lint_clean(lint_spec, fields):  # the second: one beat, H not a power o
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("fields, sim", [(RMS, "icarus"), ({}, "verilator")])
+@pytest.mark.parametrize("fields, sim", [
+    (RMS, "icarus"), ({}, "verilator"),
+    ({"vectors_in_flight": 3}, "verilator"),        # 4 beats + 4 statistics cycles + 4 beats: full rate
+    ({**RMS, "vectors_in_flight": 2}, "icarus"),    # too few slots for full rate
+])
 def test_bench_passes_exact_and_within_bound(run_spec, fields, sim):
     spec = NormSpec(**fields)
     res = run_spec(spec, sim)
     assert res.passed, [c for c in res.cases if not c["passed"]][:1] or res.diagnostics
     perf = next(c for c in res.cases if c["case"] == "throughput")
-    assert perf["span_cycles"] == perf["jobs"] * spec.job_cycles  # II=1 in and out, no idle cycle between phases
+    assert perf["job_latency_cycles"] == [spec.job_cycles] * perf["jobs"]  # II=1 in and out, no idle cycle
+    n, k = perf["jobs"], spec.vectors_in_flight
+    if k == 1:
+        assert perf["span_cycles"] == n * spec.job_cycles  # one job at a time
+    elif spec.interval_cycles == spec.beats:  # full rate: one output beat per cycle after the first job's
+        assert perf["span_cycles"] == spec.job_cycles + (n - 1) * spec.beats
+    else:  # a slot is reused every job_cycles: jobs start in groups of vectors_in_flight
+        assert perf["span_cycles"] == (n - 1) // k * spec.job_cycles + (n - 1) % k * spec.beats + spec.job_cycles
+
+
+def test_overlap_needs_a_vector_as_long_as_the_statistics():
+    with pytest.raises(SpecError, match=r"vectors_in_flight=2 needs at least 4 beats per vector"):
+        spec_from_dict({"kind": "norm", "hidden": 6, "lanes": 2, "vectors_in_flight": 2})
 
 
 @pytest.mark.sim

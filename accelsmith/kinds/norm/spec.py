@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from accelsmith.kinds.norm.model import NEWTON_STEPS, RSQRT_BITS, bound_check
-from accelsmith.spec import VectorSpec, check_error_bound, register_spec
+from accelsmith.spec import Rate, VectorSpec, check_error_bound, register_spec
 
 
 @register_spec
@@ -22,13 +22,17 @@ class NormSpec(VectorSpec):
     m in [1, 4) at 16 fraction bits; rsqrt(m) from a 6-entry seed and two Newton steps; then
     y_i = round((H*x_i - S1) * rsqrt(m) * gamma_i / 2**(16 + k + gamma_frac - out_frac)) + beta_i.
 
-    Interface: ``hidden / lanes`` input beats, three statistics cycles, ``hidden / lanes`` output beats,
-    II=1 on both streams; jobs do not overlap. ``max_abs_error`` (real output units) is checked by the
+    Interface: ``hidden / lanes`` input beats, 2 + Newton-step statistics cycles, ``hidden / lanes`` output
+    beats, II=1 on both streams. ``vectors_in_flight`` vector buffers let job n+1 load while earlier jobs are
+    normalised or drained (1: one job at a time; more needs hidden / lanes >= the statistics cycles). A job
+    alone takes ``job_cycles``; back to back, jobs start every ``interval_cycles`` (see ``rate``): one output
+    beat per cycle once vectors_in_flight >= 2 + ceil(statistics cycles / beats). ``max_abs_error`` (real output units) is checked by the
     validator on a dense deterministic sample with the bench's criterion |y - round(y_float)| <= atol,
     atol = floor(max_abs_error * 2**out_frac - 0.5) LSB, y_float clamped to the output range.
     """
 
     kind: ClassVar[str] = "norm"
+    hash_since: ClassVar[tuple[str, ...]] = ("vectors_in_flight",)
     length_field: ClassVar[str] = "hidden"
     # regression corners (accelsmith regress --tier fast|scale): widths, rounding, dataflow, sizes
     grid: ClassVar[dict[str, tuple[dict, ...]]] = {
@@ -66,6 +70,8 @@ class NormSpec(VectorSpec):
     beta: list[int] = Field([0], min_length=1, description="per-element beta in output codes (rmsnorm: 0)")
     eps: float = Field(2.0 ** -8, gt=0.0, description="variance epsilon (real units)")
     max_abs_error: float = Field(0.05, gt=0.0, description="stated |y - y_float| bound (real output units)")
+    vectors_in_flight: int = Field(1, ge=1, le=8, description=(
+        "vector buffers: jobs in the block at once (1: a job loads only after the previous one drained)"))
 
     @model_validator(mode="after")
     def _consistent(self) -> NormSpec:
@@ -77,6 +83,10 @@ class NormSpec(VectorSpec):
                 raise ValueError(f"{name} entry {bad[0]!r} does not fit {bits} signed bits")
         if self.norm == "rmsnorm" and any(self.beta):
             raise ValueError(f"rmsnorm has no beta; got beta={self.beta!r}")
+        if self.vectors_in_flight > 1 and self.beats < self.stat_cycles:
+            raise ValueError(f"vectors_in_flight={self.vectors_in_flight!r} needs at least {self.stat_cycles} beats "
+                             f"per vector (the statistics' cycles); hidden/lanes = {self.beats}: use fewer lanes "
+                             "or vectors_in_flight=1")
         check_error_bound(self, bound_check, self.atol)
         return self
 
@@ -89,10 +99,27 @@ class NormSpec(VectorSpec):
         return vals * self.hidden if len(vals) == 1 else list(vals)
 
     @property
+    def stat_cycles(self) -> int:
+        """Cycles of the statistics between a vector's last input beat and its first output beat: V, normalise,
+        Newton steps."""
+        return 2 + NEWTON_STEPS
+
+    @property
     def job_cycles(self) -> int:
-        """Unstalled cycles from the first input beat to the last output beat (load, V, normalise, Newton steps, out)."""
-        return 2 * self.beats + 2 + NEWTON_STEPS
+        """Unstalled cycles from the first input beat to the last output beat (load, statistics, out); the same
+        for every job fed back to back (a job waits for a free buffer before its first beat)."""
+        return 2 * self.beats + self.stat_cycles
+
+    @property
+    def interval_cycles(self) -> float:
+        """Steady-state cycles between job starts, back to back: a buffer is reused every ``job_cycles``."""
+        return max(self.beats, self.job_cycles / self.vectors_in_flight)
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(ii_cycles=self.interval_cycles, first_job_cycles=self.job_cycles)
 
     def summary(self) -> str:
         return (f"{self.norm} H={self.hidden} {self.lanes} lanes Q{self.in_bits - self.in_frac}.{self.in_frac} -> "
-                f"Q{self.out_bits - self.out_frac}.{self.out_frac} err<={self.max_abs_error}")
+                f"Q{self.out_bits - self.out_frac}.{self.out_frac} err<={self.max_abs_error}"
+                + (f", {self.vectors_in_flight} in flight" if self.vectors_in_flight > 1 else ""))
