@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accelsmith.model_opt._array import ArrayChoice, best_k_tile, candidate_arrays, choose_array
 from accelsmith.model_opt._errors import BudgetError
 from accelsmith.model_opt._profile import GemmOp, WorkloadProfile, load_profile
+from accelsmith.errors import AccelsmithError
 from accelsmith.spec import BlockSpec, known_kinds, spec_from_dict
 
 
@@ -54,11 +55,23 @@ def operand_bits(g: GemmOp, budget: DesignBudget) -> int:
 _REQUANT_IN = (16, 24, 32)  # RequantSpec.in_bits choices
 
 
+def _full_rate(fields: dict[str, Any]) -> dict[str, Any]:
+    """A softmax or norm block with the vector buffers (and division rate) it needs to take one beat per cycle
+    back to back, as the GEMMs feeding it do; fields the spec refuses are left as they are, for validation to
+    report."""
+    try:
+        spec = spec_from_dict({k: v for k, v in fields.items() if k != "name"})
+    except (AccelsmithError, ValueError):
+        return fields
+    full = getattr(spec, "full_rate_fields", None)  # a kind registered in place of the built-in may not state one
+    return {**fields, **full()} if full else fields
+
+
 def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice],
                        dataflow: str = "output_stationary") -> list[dict[str, Any]]:
     """Non-GEMM blocks, each written in its spec class's own fields; a kind with no block goes to ``pending``.
 
-    softmax length = the longest key sequence; attention tile: head_dim and seq_len = kv_len (one tile serves
+    softmax length = the longest key sequence; softmax and norm at full rate (``_full_rate``); attention tile: head_dim and seq_len = kv_len (one tile serves
     every head in turn); norm ``hidden`` = the normalised size; activations are elementwise (one spec per
     function); relu is the clamp unit at [0, max]; each GEMM array gets a requantiser from its accumulator
     width (the next of 16/24/32 bits) to its operand width, one lane per column; and, for each activation that the
@@ -69,13 +82,13 @@ def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice],
     out: list[dict[str, Any]] = []
     if profile.attention:
         seq = max(a.kv_len for a in profile.attention)
-        out.append({"kind": "softmax", "name": f"softmax_len{seq}", "length": seq, "in_bits": act})
+        out.append(_full_rate({"kind": "softmax", "name": f"softmax_len{seq}", "length": seq, "in_bits": act}))
         for head_dim, kv_len, tower in sorted({(x.head_dim, x.kv_len, x.tower) for x in profile.attention}):
             out.append({"kind": "attention", "name": f"attention_{tower}_d{head_dim}_s{kv_len}",
                         "head_dim": head_dim, "seq_len": kv_len})
     for op, size in sorted({(v.op, v.size) for v in profile.vectors if v.op != "softmax"}):
         if op in ("layernorm", "rmsnorm"):
-            out.append({"kind": "norm", "name": f"{op}_{size}", "norm": op, "hidden": size, "in_bits": act})
+            out.append(_full_rate({"kind": "norm", "name": f"{op}_{size}", "norm": op, "hidden": size, "in_bits": act}))
         elif op in ("gelu", "silu", "tanh"):  # any elementwise function is a table in the activation unit
             out.append({"kind": "activation", "name": f"{op}_{size}", "function": op, "in_bits": act})
         elif op == "relu":

@@ -9,7 +9,7 @@ import pytest
 from accelsmith.model_opt import (BudgetError, DesignBudget, GemmOp, WorkloadProfile, choose_array,
                                   derive_constraints, extract_profile, gemm_cycles, specs_from_profile)
 from accelsmith.model_opt import _constraints
-from accelsmith.spec import BlockSpec
+from accelsmith.spec import BlockSpec, spec_from_dict
 
 
 def _g(m, n, k, bits=8, count=1):
@@ -78,6 +78,15 @@ def test_registered_kind_becomes_spec(tiny_qwen, monkeypatch):
     c = derive_constraints(extract_profile(tiny_qwen, seq_len=16))
     assert {"kind": "softmax", "name": "softmax_len16", "length": 16, "in_bits": 8} in c.blocks
     assert all(d["kind"] != "softmax" for d in c.pending)
+
+
+def test_vector_blocks_take_one_beat_per_cycle(tiny_qwen):
+    """Softmax and norm get the buffers (and division rate) to start a job every `beats` cycles."""
+    specs = {s.kind: s for s in (spec_from_dict({k: v for k, v in b.items() if k != "name"})
+                                 for b in derive_constraints(extract_profile(tiny_qwen, seq_len=16)).blocks)}
+    sm, nm = specs["softmax"], specs["norm"]
+    assert (sm.beats, sm.vectors_in_flight, sm.div_bits_per_cycle, sm.interval_cycles) == (4, 4, 4, 4)
+    assert (nm.beats, nm.vectors_in_flight, nm.interval_cycles) == (16, 3, 16)  # rmsnorm over 64: 16 beats
 
 
 def test_specs_from_profile(tiny_bert, tmp_path):

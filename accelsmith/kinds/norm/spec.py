@@ -54,6 +54,12 @@ class NormSpec(VectorSpec):
             # H = 2 with eps = 0.25: V = 2 < 4 is reachable (the leading-one search's default)
             {"name": "layernorm_2x1_small_v", "hidden": 2, "lanes": 1, "in_bits": 4, "in_frac": 0, "out_frac": 5,
              "gamma": [64], "beta": [-3], "eps": 0.25, "max_abs_error": 0.05},
+            # jobs overlap at one beat per cycle: 3 buffers of 4 beats around the 4 statistics cycles
+            {"name": "layernorm_16x4_full_rate", "vectors_in_flight": 3},
+            # rmsnorm, 2 buffers of 4 beats: too few for full rate (a buffer is reused every 12 cycles)
+            {"name": "rmsnorm_12x3_2_in_flight", "norm": "rmsnorm", "hidden": 12, "lanes": 3, "out_frac": 4,
+             "gamma": [100, -50, 64, 20, 1, 127, -128, 64, 64, 64, 3, 90], "max_abs_error": 0.1,
+             "vectors_in_flight": 2},
         ),
     }
 
@@ -114,6 +120,13 @@ class NormSpec(VectorSpec):
     def interval_cycles(self) -> float:
         """Steady-state cycles between job starts, back to back: a buffer is reused every ``job_cycles``."""
         return max(self.beats, self.job_cycles / self.vectors_in_flight)
+
+    def full_rate_fields(self) -> dict[str, int]:
+        """The fewest vector buffers at which jobs start every ``beats`` cycles (one output beat per cycle, back to
+        back); one buffer when a vector is shorter than the statistics (no overlap possible)."""
+        if self.beats < self.stat_cycles:
+            return {"vectors_in_flight": 1}
+        return {"vectors_in_flight": 2 + -(-self.stat_cycles // self.beats)}
 
     @property
     def rate(self) -> Rate:

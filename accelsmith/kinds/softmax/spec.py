@@ -45,8 +45,14 @@ class SoftmaxSpec(VectorSpec):
             # 3 lanes (not a power of two), output wider than its fraction bits (no clamp), 5-bit exp table
             {"name": "softmax_12x3_q4_2", "length": 12, "lanes": 3, "in_bits": 6, "in_frac": 2, "out_bits": 10,
              "out_frac": 8, "exp_table_bits": 5, "max_abs_error": 0.01},
+            # jobs overlap at one beat per cycle: 4 buffers, the 13-bit reciprocal in 4 cycles
+            {"name": "softmax_16x4_full_rate", "vectors_in_flight": 4, "div_bits_per_cycle": 4},
+            # 3 buffers of 12 one-lane beats, 2 quotient bits per cycle (7 division cycles)
+            {"name": "softmax_12x1_3_in_flight", "length": 12, "lanes": 1, "in_frac": 3, "max_abs_error": 0.01,
+             "vectors_in_flight": 3, "div_bits_per_cycle": 2},
         ),
-        "scale": ({"name": "minilm_softmax_len128", "length": 128, "in_bits": 8},),
+        "scale": ({"name": "minilm_softmax_len128", "length": 128, "in_bits": 8},
+                  {"name": "minilm_softmax_len128_full_rate", "length": 128, "in_bits": 8, "vectors_in_flight": 4}),
     }
 
     length: int = Field(16, ge=2, le=1024, description="elements per vector (L)")
@@ -95,6 +101,13 @@ class SoftmaxSpec(VectorSpec):
     def interval_cycles(self) -> float:
         """Steady-state cycles between job starts, back to back: a buffer is reused every ``job_cycles``."""
         return max(self.beats, self.job_cycles / self.vectors_in_flight)
+
+    def full_rate_fields(self) -> dict[str, int]:
+        """The fewest vector buffers (and quotient bits per cycle, so the division fits in one vector's beats)
+        at which jobs start every ``beats`` cycles: one output beat per cycle, back to back."""
+        u = -(-self.div_iterations // self.beats)
+        div_cycles = -(-self.div_iterations // u)
+        return {"vectors_in_flight": 3 + -(-div_cycles // self.beats), "div_bits_per_cycle": u}
 
     @property
     def table_ports(self) -> int:
