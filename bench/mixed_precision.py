@@ -220,7 +220,7 @@ def summary(r: dict) -> str:
     if "accuracy" in r:
         cos = f" cos={r['per_item'].mean():.5f}" if "per_item" in r else ""
         return f"acc={r['accuracy']:.4f}{cos}"
-    return " ".join(f"{k}={v['ppl']:.3f}±{v['ppl_se']:.3f}" for k, v in r.items() if isinstance(v, dict))
+    return " ".join(f"{k}={v['ppl']:.3f}±{v['ppl_se']:.3f}" for k, v in r.items() if isinstance(v, dict) and "ppl" in v)
 
 
 def dump(results: dict, out: Path) -> None:
