@@ -9,8 +9,10 @@ from accelsmith.kinds.attention.spec import AttentionSpec
 
 def attention_core(spec: AttentionSpec) -> Core:
     mult, sh = exp_constants(spec)
-    return Core(f"attention_d{spec.head_dim}_b{spec.kv_block}_s{spec.seq_len}_top", "attention", {
-        "D": spec.head_dim, "B": spec.kv_block, "S": spec.seq_len, "SW": score_bits(spec), "LW": l_bits(spec),
+    rows = f"_r{spec.query_rows}" if spec.query_rows > 1 else ""
+    return Core(f"attention_d{spec.head_dim}_b{spec.kv_block}_s{spec.seq_len}{rows}_top", "attention", {
+        "D": spec.head_dim, "B": spec.kv_block, "S": spec.seq_len, "R": spec.query_rows, "SW": score_bits(spec),
+        "LW": l_bits(spec),
         "PB": spec.prob_bits, "EF": spec.exp_frac_bits, "SB": shift_bits(spec), "SH": sh, "MULT": f"17'd{mult}",
         "EXP_TABLE": packed_literal(exp_table(spec), spec.prob_bits + 1)})
 

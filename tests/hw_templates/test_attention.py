@@ -46,6 +46,11 @@ def test_buffer_is_fixed_by_kv_block_not_seq_len():
     ({"kv_block": 64, "head_dim": 64}, r"buffer_bytes=\d+ .* exceeds max_buffer_bytes=4096"),
     ({"exp_frac_bits": 2, "max_abs_error": 0.5}, r"sampled error vs float attention is [\d.]+ codes; .*cannot be met"),
     ({"seq_len": 4096, "kv_block": 2}, r"allows 2047 rescales; prob_bits=15 supports fewer than 128"),
+    # 16 passes of 8 rows over 128 keys of 2 x 32 bytes at 16 bytes/cycle: 512 key cycles each
+    ({"head_dim": 32, "seq_len": 128, "kv_block": 16, "max_buffer_bytes": 8192, "max_kv_bytes_per_cycle": 16,
+      "max_head_cycles": 8000, "query_rows": 8},
+     r"one head takes 8\d{3} cycles \(16 passes of 8 query rows over 128 keys with K/V at 16 bytes/cycle\); "
+     r"max_head_cycles=8000 cannot be met"),
 ])
 def test_unmeetable_specs_are_rejected(fields, pattern):
     with pytest.raises(SpecError, match=pattern):
@@ -58,15 +63,51 @@ def test_lint_clean(lint_spec):
                                    max_abs_error=40)) == []
 
 
+def test_query_rows_divide_the_kv_traffic_and_the_head_cycles():
+    one, tile = (AttentionSpec(head_dim=32, seq_len=128, kv_block=16, max_buffer_bytes=8192, query_rows=r)
+                 for r in (1, 8))
+    assert (one.kv_bytes_per_query, tile.kv_bytes_per_query) == (8192, 1024)  # 2 x 32 x 128 bytes per pass
+    assert (one.passes, tile.passes) == (128, 16)
+    # 128 passes of 129 cycles vs 16 of 136: the key stream, not the rows, sets a pass's interval
+    assert one.head_cycles == one.job_latency_cycles + 127 * 129
+    assert tile.head_cycles == tile.job_latency_cycles + 15 * 136
+    slow = AttentionSpec(head_dim=32, seq_len=128, kv_block=16, max_buffer_bytes=8192, query_rows=8,
+                         max_kv_bytes_per_cycle=16)
+    assert slow.key_cycles == 512 and slow.head_cycles == slow.job_latency_cycles + 384 + 15 * 520
+    # the scores of every row widen the banks: 2 x 16 x (256 + 8 x 21) bits
+    assert tile.buffer_bytes == 2 * 16 * (256 + 8 * 21) // 8
+
+
 @pytest.mark.sim
-@pytest.mark.parametrize("fields, sim", [(PARTIAL, "icarus"), (dict(head_dim=4, kv_block=2, seq_len=7), "verilator")])
+@pytest.mark.parametrize("fields, sim", [
+    (PARTIAL, "icarus"), (dict(head_dim=4, kv_block=2, seq_len=7), "verilator"),
+    (dict(head_dim=4, kv_block=2, seq_len=7, query_rows=3), "icarus"),           # partial last bank, 3 rows
+    (dict(head_dim=8, kv_block=4, seq_len=16, query_rows=4), "verilator"),
+])
 def test_bench_passes_bit_exact(run_spec, fields, sim):
     spec = AttentionSpec(**fields)
     res = run_spec(spec, sim)
     assert res.passed, [c for c in res.cases if not c["passed"]][:1] or res.diagnostics
     perf = next(c for c in res.cases if c["case"] == "throughput")
-    # one key per cycle, at most one bank-conflict stall per job, plus one drain (last bank + 9 divider cycles)
-    assert perf["span_cycles"] <= perf["jobs"] * (spec.seq_len + 2) + spec.kv_block + 10
+    assert perf["expected_beats"] == perf["jobs"] * spec.query_rows
+    # R q beats and one key per cycle, at most one bank-conflict stall per job, plus one drain (last bank, 8 divider
+    # steps and the R output beats)
+    assert perf["span_cycles"] <= perf["jobs"] * (spec.seq_len + spec.query_rows + 1) + spec.kv_block + 8 + \
+        spec.query_rows + 1
+    assert not perf["rate"]["too_slow"]
+
+
+@pytest.mark.sim
+def test_bench_catches_rows_out_of_order(run_spec):
+    """Four query rows leave row 0 first: a block that drains them in another order fails."""
+    def reversed_rows(files):
+        old = "assign out_data = y_row[orow];"
+        assert old in files["attention.v"]
+        return {**files, "attention.v": files["attention.v"].replace(old, "assign out_data = y_row[~orow];", 1)}
+
+    res = run_spec(AttentionSpec(head_dim=8, kv_block=4, seq_len=16, query_rows=4), edit=reversed_rows,
+                   cases=["random"])
+    assert not res.passed
 
 
 @pytest.mark.sim

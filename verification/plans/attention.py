@@ -19,17 +19,35 @@ from accelsmith.verification.plans._common import build_plan, with_schedule
 
 
 def job_beats(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> list[dict]:
-    """q: (N, D), k, v: (N, S, D) -> per job a q beat (b unused: zeros) then one beat per key."""
+    """q: (N, R, D), k, v: (N, S, D) -> per job R q beats (b unused: zeros) then one beat per key."""
     beats = []
     for n in range(q.shape[0]):
-        beats.append({"a": q[n].tolist(), "b": [0] * q.shape[1]})
+        beats += [{"a": row.tolist(), "b": [0] * q.shape[-1]} for row in q[n]]
         beats += [{"a": k[n, j].tolist(), "b": v[n, j].tolist()} for j in range(k.shape[1])]
     return beats
 
 
+def query_tiles(spec: AttentionSpec, q: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """q: (N, D), one constructed query per job -> (N, R, D): that query in row 0 and, for R > 1, the other rows
+    drawn to differ from it: its negation (the opposite scores: another row's max and rescales), an extreme
+    row, then uniform random rows."""
+    R = spec.query_rows
+    if R == 1:
+        return q[:, None, :]
+    rows = [q, (-q).clamp(-128, 127), torch.where(torch.rand(q.shape, generator=g) < 0.5, -128, 127)]
+    rows += [torch.randint(-128, 128, q.shape, generator=g) for _ in range(R - 3)]
+    return torch.stack(rows[:R], dim=1)
+
+
+def tile_golden(spec: AttentionSpec, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, fn=attention_golden):
+    """(N, R, D) query tiles over (N, S, D) keys/values -> (N * R, D): every row attends the job's keys."""
+    R = q.shape[1]
+    return fn(q.reshape(-1, q.shape[-1]), k.repeat_interleave(R, 0), v.repeat_interleave(R, 0), spec)
+
+
 def job_cycles(spec: AttentionSpec) -> int:
-    """Cycles per job at full rate: q beat + seq_len keys; latency adds one bank and 8 divider steps."""
-    return 1 + spec.seq_len
+    """Cycles per job at full rate: R q beats + seq_len keys; latency adds one bank, 8 divider steps, R outputs."""
+    return spec.query_rows + spec.seq_len
 
 
 def job_latency_cycles(spec: AttentionSpec) -> int:
@@ -37,14 +55,21 @@ def job_latency_cycles(spec: AttentionSpec) -> int:
     return spec.job_latency_cycles
 
 
-def _case(spec: AttentionSpec, name: str, q, k, v, *, bubbles: float, stalls: float, tags: list[str],
-          expected: torch.Tensor | None = None, atol: int = 0) -> TestCase:
-    y = attention_golden(q, k, v, spec) if expected is None else expected
+def _tile_case(spec: AttentionSpec, name: str, q, k, v, *, bubbles: float, stalls: float, tags: list[str],
+          g: torch.Generator, float_atol: int | None = None) -> TestCase:
+    """q (N, D): one constructed query per job, widened to the spec's query rows (``query_tiles``); expected from
+    the golden model, or (``float_atol``) float attention rounded to a code."""
+    q = query_tiles(spec, q, g)
+    if float_atol is None:
+        y, atol = tile_golden(spec, q, k, v), 0
+    else:
+        y_float = tile_golden(spec, q, k, v, attention_float)
+        y, atol = (torch.sign(y_float) * torch.floor(y_float.abs() + 0.5)).to(torch.int64), float_atol  # ties away
     jobs = q.shape[0]
     slow = 1.0 / ((1.0 - bubbles) * (1.0 - stalls))
-    timeout = int(jobs * (job_cycles(spec) + spec.kv_block + 12) * slow * 4) + 200
+    timeout = int(jobs * (job_cycles(spec) + spec.kv_block + 12 + spec.query_rows) * slow * 4) + 200
     if "perf" in tags:  # full rate is part of the contract: at most one bank stall per job, one drain, 16 trailing
-        timeout = jobs * (job_cycles(spec) + 1) + spec.kv_block + 12 + 16 + 2
+        timeout = jobs * (job_cycles(spec) + 1) + spec.kv_block + 12 + spec.query_rows + 16 + 2
     return TestCase(name=name, inputs=job_beats(q, k, v), expected=[{"data": r} for r in y.tolist()],
                     in_bubble_prob=bubbles, out_stall_prob=stalls, atol=atol, jobs=jobs, timeout_cycles=timeout,
                     tags=tags)
@@ -143,34 +168,36 @@ def derive_attention(spec: AttentionSpec) -> TestPlan:
     dom_k = full(-100, 1, S, D)
     dom_k[0, S // 2] = 127
     qf, kf, vf = rand(3, D), rand(3, S, D), rand(3, S, D)
-    y_float = attention_float(qf, kf, vf, spec)
-    y_round = (torch.sign(y_float) * torch.floor(y_float.abs() + 0.5)).to(torch.int64)  # ties away from zero
+
+    def _case(*a, **kw):
+        return _tile_case(spec, *a, g=g, **kw)
+
     cases = [
-        _case(spec, "random", rand(4, D), rand(4, S, D), rand(4, S, D), bubbles=0.3, stalls=0.3, tags=["random"]),
-        _case(spec, "random_heavy_backpressure", rand(3, D), rand(3, S, D), rand(3, S, D), bubbles=0.1, stalls=0.85,
+        _case("random", rand(4, D), rand(4, S, D), rand(4, S, D), bubbles=0.3, stalls=0.3, tags=["random"]),
+        _case("random_heavy_backpressure", rand(3, D), rand(3, S, D), rand(3, S, D), bubbles=0.1, stalls=0.85,
               tags=["random", "backpressure"]),
-        _case(spec, "all_equal_scores", full(0, 2, D), rand(2, S, D), rand(2, S, D), bubbles=0.0, stalls=0.2,
+        _case("all_equal_scores", full(0, 2, D), rand(2, S, D), rand(2, S, D), bubbles=0.0, stalls=0.2,
               tags=["corner"]),
-        _case(spec, "one_dominant_key", full(127, 1, D), dom_k, rand(1, S, D), bubbles=0.2, stalls=0.0,
+        _case("one_dominant_key", full(127, 1, D), dom_k, rand(1, S, D), bubbles=0.2, stalls=0.0,
               tags=["corner"]),
-        _case(spec, "max_grows_late", torch.cat([full(127, 1, D), full(-128, 1, D)]),
+        _case("max_grows_late", torch.cat([full(127, 1, D), full(-128, 1, D)]),
               torch.cat([late_k, (-late_k).clamp(max=127)]), rand(2, S, D), bubbles=0.0, stalls=0.0,
               tags=["corner", "rescale"]),
-        _case(spec, "negative_extremes", full(-128, 2, D), torch.cat([full(-128, 1, S, D), full(127, 1, S, D)]),
+        _case("negative_extremes", full(-128, 2, D), torch.cat([full(-128, 1, S, D), full(127, 1, S, D)]),
               full(-128, 2, S, D), bubbles=0.0, stalls=0.5, tags=["corner"]),
-        _case(spec, "positive_extremes", full(-128, 1, D), full(-128, 1, S, D), full(127, 1, S, D), bubbles=0.0,
+        _case("positive_extremes", full(-128, 1, D), full(-128, 1, S, D), full(127, 1, S, D), bubbles=0.0,
               stalls=0.0, tags=["corner"]),
-        _case(spec, "float_bound", qf, kf, vf, bubbles=0.1, stalls=0.1, tags=["float"], expected=y_round,
-              atol=math.ceil(spec.max_abs_error - 0.5 - 1e-9)),
-        _case(spec, "throughput", rand(6, D), rand(6, S, D), rand(6, S, D), bubbles=0.0, stalls=0.0, tags=["perf"]),
+        _case("float_bound", qf, kf, vf, bubbles=0.1, stalls=0.1, tags=["float"],
+              float_atol=math.ceil(spec.max_abs_error - 0.5 - 1e-9)),
+        _case("throughput", rand(6, D), rand(6, S, D), rand(6, S, D), bubbles=0.0, stalls=0.0, tags=["perf"]),
         # first job after reset with every score below 0 (q = 127, keys negative, distinct): the running max must
         # start from the first block's max, not from any reset value
-        _case(spec, "negative_scores_first", full(127, 1, D), -rand(1, S, D, lo=1, hi=128), rand(1, S, D),
+        _case("negative_scores_first", full(127, 1, D), -rand(1, S, D, lo=1, hi=128), rand(1, S, D),
               bubbles=0.0, stalls=0.0, tags=["corner"]),
     ]
     rounding = [j for j in (below_half_job(spec, g), half_job(spec, g)) if j is not None]
     if rounding:  # rounding boundaries of y = round(o / l): one numerator step below a half, exact halves, -127.5
-        cases.append(_case(spec, "rounding_boundaries", *(torch.cat(t) for t in zip(*rounding)), bubbles=0.0,
+        cases.append(_case("rounding_boundaries", *(torch.cat(t) for t in zip(*rounding)), bubbles=0.0,
                            stalls=0.3, tags=["corner", "rounding"]))
     # jobs back to back can wait a cycle on a bank (partial last block), so only lone jobs are held to it
     return build_plan(spec, with_schedule(cases, job_latency_cycles(spec), single_job_only=True),
