@@ -1,7 +1,7 @@
 """Print the template library's measured figures: kill rates, PPA, throughput/latency, GEMM utilisation vs
 SCALE-Sim, regress wall time.  Usage: .venv/bin/python bench/templates_figures.py [--part NAME ...] [--jobs N]
 
-Parts: mutate, ppa, fpga, perf, gemm_util (alias utilisation), regress (default: all).  Every figure is measured by this run.
+Parts: mutate, ppa, fpga, perf, attention_tiles, gemm_util (alias utilisation), regress (default: all).  Every figure is measured by this run.
 """
 
 from __future__ import annotations
@@ -112,6 +112,27 @@ def part_perf(work: Path, sim: str) -> None:
               f"{steady:>7.3f} {min(c['job_latency_cycles']):>11}  {'PASS' if res.passed else 'FAIL'}")
 
 
+def part_attention_tiles(work: Path, sim: str) -> None:
+    """K/V bytes per query and cycles per head, one query row per pass vs a tile of Br rows (MiniLM's head_dim 32):
+    the spec's figures, and at S = 128 the bench's measured interval between passes (6 back to back)."""
+    from accelsmith.kinds.attention import AttentionSpec
+
+    print(f"{'S':>4} {'Br':>3} {'KV B/query':>10} {'passes':>6} {'cyc/pass':>8} {'cyc/head':>9} {'buffer B':>8} "
+          f"{'measured cyc/pass':>17}  (head_dim 32, kv_block 16, {sim})")
+    for seq in (128, 512):
+        for rows in (1, 8):
+            spec = AttentionSpec(head_dim=32, seq_len=seq, kv_block=16, query_rows=rows, max_buffer_bytes=1 << 16)
+            measured = "-"
+            if seq == 128:
+                b = hw_templates.get("attention").render(spec)
+                res = run_bench(b.write(work / f"att_{seq}_{rows}" / "rtl"), b.top, derive(spec),
+                                work / f"att_{seq}_{rows}" / "b", sim=sim, cases=["throughput"])
+                ends = res.cases[0]["job_end_cycles"]
+                measured = f"{(ends[-1] - ends[0]) / (len(ends) - 1):.1f}" + ("" if res.passed else " FAIL")
+            print(f"{seq:>4} {rows:>3} {spec.kv_bytes_per_query:>10.0f} {spec.passes:>6} {spec.rate.ii_cycles:>8} "
+                  f"{spec.head_cycles:>9} {spec.buffer_bytes:>8} {measured:>17}", flush=True)
+
+
 def part_gemm_util(work: Path, sim: str) -> None:
     """RTL (measured streaming fill + per-job interval x tiles) vs SCALE-Sim 'Total Cycles' vs ideal MACs."""
     from accelsmith.verification.campaigns.scalesim import rtl_streaming_cycles, transformer_shapes, utilisation_table
@@ -152,19 +173,22 @@ def part_regress(jobs: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--part", action="append", choices=["mutate", "ppa", "fpga", "perf", "gemm_util", "utilisation", "regress"])
+    ap.add_argument("--part", action="append", choices=["mutate", "ppa", "fpga", "perf", "attention_tiles", "gemm_util",
+                                                        "utilisation", "regress"])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--max-mutants", type=int, default=1000)
     ap.add_argument("--sim", default="verilator")
     ap.add_argument("--fpga", default="ecp5-85k", help="device of the fpga part")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="accelsmith_figures_"))
-    for part in args.part or ["ppa", "fpga", "perf", "gemm_util", "mutate", "regress"]:
+    for part in args.part or ["ppa", "fpga", "perf", "attention_tiles", "gemm_util", "mutate", "regress"]:
         t0 = time.perf_counter()
         print(f"== {part}")
         {"mutate": lambda: part_mutate(args.jobs, args.max_mutants), "ppa": lambda: part_ppa(work, args.jobs),
          "fpga": lambda: part_fpga(work, args.jobs, args.fpga),
-         "perf": lambda: part_perf(work, args.sim), "gemm_util": lambda: part_gemm_util(work, args.sim),
+         "perf": lambda: part_perf(work, args.sim),
+         "attention_tiles": lambda: part_attention_tiles(work, args.sim),
+         "gemm_util": lambda: part_gemm_util(work, args.sim),
          "utilisation": lambda: part_gemm_util(work, args.sim),
          "regress": lambda: part_regress(args.jobs)}[part]()
         print(f"   ({time.perf_counter() - t0:.0f} s)")

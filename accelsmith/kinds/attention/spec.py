@@ -36,8 +36,12 @@ class AttentionSpec(BlockSpec):
             {"name": "attention_d4_s7_b2", "head_dim": 4, "kv_block": 2, "seq_len": 7},
             # prob_bits 12: table entries not a power of two wide; kv_block 8, seq_len a multiple of it
             {"name": "attention_d4_s16_b8_p12", "head_dim": 4, "kv_block": 8, "seq_len": 16, "prob_bits": 12},
+            # 3 query rows per pass, a partial last bank
+            {"name": "attention_d4_s7_b2_r3", "head_dim": 4, "kv_block": 2, "seq_len": 7, "query_rows": 3},
         ),
-        "scale": ({"name": "minilm_attention_d32_s128", "head_dim": 32, "seq_len": 128},),
+        "scale": ({"name": "minilm_attention_d32_s128", "head_dim": 32, "seq_len": 128},
+                  # MiniLM's heads, 8 query rows per pass over K/V (an eighth of the K/V traffic per query)
+                  {"name": "minilm_attention_d32_s128_r8", "head_dim": 32, "seq_len": 128, "query_rows": 8}),
     }
 
     head_dim: int = Field(8, ge=1, le=64, description="D: lanes of q, k, v and y")
