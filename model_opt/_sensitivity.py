@@ -149,6 +149,31 @@ def measure_sensitivity(model: nn.Module, batches, bits: tuple[int, ...], group_
             for n in layers if n in xs}
 
 
+def _gradient_hooks(model: nn.Module, layers: dict[str, nn.Linear], on_input, on_grad) -> list:
+    """Hooks for a Fisher pass: each layer's input goes to ``on_input(name, x)`` and the gradient w.r.t. its
+    output to ``on_grad(name, g)``; the input embeddings' output becomes a leaf that requires grad, so gradients
+    reach every layer with the weights frozen. Returns the handles to remove."""
+    emb = _embedding_module(model)
+    if emb is None:
+        raise ValueError(f"Fisher sensitivity needs the model's input embeddings ({type(model).__name__} has none)")
+
+    def post(name):
+        def fn(_mod, _args, out):
+            if out.requires_grad:
+                out.register_hook(lambda g: on_grad(name, g))
+        return fn
+
+    def pre(name):
+        def fn(_mod, args):
+            on_input(name, args[0])
+        return fn
+
+    handles = [m.register_forward_pre_hook(pre(n)) for n, m in layers.items()]
+    handles += [m.register_forward_hook(post(n)) for n, m in layers.items()]
+    handles.append(emb.register_forward_hook(lambda _m, _a, out: out.detach().requires_grad_()))
+    return handles
+
+
 class _frozen:
     """Parameters stop requiring gradients for the duration: Fisher passes need gradients with respect to
     activations only, and weight gradients would double the model's memory."""
@@ -175,24 +200,12 @@ def collect_sequence_fisher(model: nn.Module, layers: dict[str, nn.Linear], batc
     state: dict = {"x": True, "mask": None}
     seq: list[torch.Tensor] = []
 
-    def pre(name):
-        def fn(_mod, args):
-            if state["x"]:
-                xs[name].append(token_rows(args[0], state["mask"]))
-        return fn
+    def on_input(name, x):
+        if state["x"]:
+            xs[name].append(token_rows(x, state["mask"]))
 
-    def post(name):
-        def fn(_mod, _args, out):
-            if out.requires_grad:
-                out.register_hook(lambda g: grads.__setitem__(name, token_rows(g, state["mask"])))
-        return fn
-
-    emb = _embedding_module(model)
-    if emb is None:
-        raise ValueError(f"Fisher sensitivity needs the model's input embeddings ({type(model).__name__} has none)")
-    handles = [m.register_forward_pre_hook(pre(n)) for n, m in layers.items()]
-    handles += [m.register_forward_hook(post(n)) for n, m in layers.items()]
-    handles.append(emb.register_forward_hook(lambda _m, _a, out: out.detach().requires_grad_()))
+    handles = _gradient_hooks(model, layers, on_input,
+                              lambda name, g: grads.__setitem__(name, token_rows(g, state["mask"])))
     gen = torch.Generator().manual_seed(seed)
     model.eval()
     dev = next(model.parameters()).device
@@ -232,19 +245,11 @@ def sequence_fisher_sensitivity(model: nn.Module, batches, bits: tuple[int, ...]
     sum_t g_t . (x_t dW^T) = <G_s^T X_s, dW> (per output row), so memory holds one batch's activations and
     one [out, in] matrix per sequence of the batch, never the calibration set's tokens."""
     layers = quantisable_linears(model, skip)
-    emb = _embedding_module(model)
-    if emb is None:
-        raise ValueError(f"Fisher sensitivity needs the model's input embeddings ({type(model).__name__} has none)")
     bounds = {n: group_bounds(m.out_features, groups) for n, m in layers.items()}
     acc = {n: {b: torch.zeros(len(bounds[n]), dtype=torch.float64) for b in bits} for n in layers}
     inputs: dict[str, torch.Tensor] = {}
     state: dict = {"mask": None}
     group_of = {n: torch.cat([torch.full((e - a,), i) for i, (a, e) in enumerate(bounds[n])]) for n in layers}
-
-    def pre(name):
-        def fn(_mod, args):
-            inputs[name] = args[0].detach()
-        return fn
 
     def contract(name, g):
         lin, x = layers[name], inputs.pop(name)
@@ -265,15 +270,7 @@ def sequence_fisher_sensitivity(model: nn.Module, batches, bits: tuple[int, ...]
                     0, group_of[name], per_row.double())
                 acc[name][b] += per_group ** 2 / draws
 
-    def post(name):
-        def fn(_mod, _args, out):
-            if out.requires_grad:
-                out.register_hook(lambda g: contract(name, g))
-        return fn
-
-    handles = [m.register_forward_pre_hook(pre(n)) for n, m in layers.items()]
-    handles += [m.register_forward_hook(post(n)) for n, m in layers.items()]
-    handles.append(emb.register_forward_hook(lambda _m, _a, out: out.detach().requires_grad_()))
+    handles = _gradient_hooks(model, layers, lambda name, x: inputs.__setitem__(name, x.detach()), contract)
     gen = torch.Generator().manual_seed(seed)
     model.eval()
     dev = next(model.parameters()).device
