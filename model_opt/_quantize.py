@@ -124,10 +124,12 @@ def _units(sens, layers, cfg: MixedPrecisionConfig) -> tuple[list[Unit], dict[st
     return units, members
 
 
-def mixed_inputs(model: nn.Module, cfg: MixedPrecisionConfig, batches, widths: tuple[int, ...] | None = None
-                 ) -> tuple[dict[str, dict[int, tuple]], dict[str, dict[int, list[float]]]]:
+def mixed_inputs(model: nn.Module, cfg: MixedPrecisionConfig, batches, widths: tuple[int, ...] | None = None,
+                 sensitivity_batches=None) -> tuple[dict[str, dict[int, tuple]], dict[str, dict[int, list[float]]]]:
     """Each layer's codes and sensitivity at every width in ``widths`` (default: the candidates); both
-    depend only on the unquantised model, so one measurement serves several budgets."""
+    depend only on the unquantised model, so one measurement serves several budgets. ``sensitivity_batches``
+    (default: ``batches``) measures the sensitivity on other data than the codes were fitted to: GPTQ minimises
+    each layer's error on its calibration inputs, so the same inputs understate its error elsewhere."""
     if not batches:
         raise ModelOptError("MixedPrecisionConfig needs calibration data (calib=...) to measure sensitivity")
     layers = quantisable_linears(model, cfg.skip)
@@ -136,6 +138,7 @@ def mixed_inputs(model: nn.Module, cfg: MixedPrecisionConfig, batches, widths: t
     groups = cfg.groups_per_layer if cfg.granularity == "group" else 1
     widths = tuple(sorted(widths or cfg.candidates))
     codes = layer_codes(model, layers, widths, cfg.group_size, cfg.quantiser, batches)
+    batches = sensitivity_batches or batches
     if cfg.sensitivity == "fisher_sequence":
         sens = sequence_fisher_sensitivity(model, batches, widths, groups, cfg.skip, codes, cfg.fisher_draws)
     else:

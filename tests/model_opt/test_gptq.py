@@ -133,3 +133,19 @@ def test_mixed_gptq_stores_exactly_the_gptq_codes(tiny_qwen, calib_ids):
 def test_gptq_needs_calibration(tiny_qwen):
     with pytest.raises(ModelOptError, match="gptq quantiser needs calibration data"):
         compress_(tiny_qwen, UniformQuantConfig(w_bits=4, quantiser="gptq"))
+
+
+def test_sensitivity_on_held_out_batches(tiny_qwen, calib_ids):
+    """GPTQ's codes come from the calibration batches either way; its layer errors measured on other inputs are
+    larger than on the inputs it was fitted to (it minimises exactly those)."""
+    from accelsmith.model_opt._quantize import mixed_inputs
+
+    calib = [{"input_ids": b} for b in calib_ids]
+    g = torch.Generator().manual_seed(2)  # calib_ids come from seed 1
+    other = [{"input_ids": torch.randint(5, 95, b.shape, generator=g)} for b in calib_ids]
+    cfg = MixedPrecisionConfig(avg_bits=4, candidates=(3, 4), quantiser="gptq", a_bits=None, sensitivity="output")
+    codes_same, same = mixed_inputs(tiny_qwen, cfg, calib)
+    codes_held, held = mixed_inputs(tiny_qwen, cfg, calib, sensitivity_batches=other)
+    assert all(torch.equal(codes_same[n][b][0], codes_held[n][b][0]) for n in codes_same for b in (3, 4))
+    ratio = sum(sum(held[n][3]) for n in held) / sum(sum(same[n][3]) for n in same)
+    assert ratio > 1.0, ratio
