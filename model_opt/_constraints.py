@@ -71,12 +71,12 @@ def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice],
                        dataflow: str = "output_stationary") -> list[dict[str, Any]]:
     """Non-GEMM blocks, each written in its spec class's own fields; a kind with no block goes to ``pending``.
 
-    softmax length = the longest key sequence; softmax and norm at full rate (``_full_rate``); attention tile: head_dim and seq_len = kv_len (one tile serves
-    every head in turn); norm ``hidden`` = the normalised size; activations are elementwise (one spec per
-    function); relu is the clamp unit at [0, max]; each GEMM array gets a requantiser from its accumulator
-    width (the next of 16/24/32 bits) to its operand width, one lane per column; and, for each activation that the
-    profile's fused groups (``model_opt._fusion``) find right after a GEMM, the array with its requantiser and that
-    activation fused (``gemm_epilogue``).
+    softmax length = the longest key sequence; softmax and norm at full rate (``_full_rate``); attention tile:
+    head_dim and seq_len = kv_len (one tile serves every head in turn); norm ``hidden`` = the normalised size;
+    activations are elementwise (one spec per function); relu is the clamp unit at [0, max]; each GEMM array gets
+    a requantiser from its accumulator width (the next of 16/24/32 bits) to its operand width, one lane per column;
+    and, for each activation that the profile's fused groups (``model_opt._fusion``) find right after a GEMM, the
+    array with its requantiser and that activation fused (``gemm_epilogue``).
     """
     act = min(profile.act_bits, 8)
     out: list[dict[str, Any]] = []

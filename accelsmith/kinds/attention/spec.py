@@ -74,7 +74,8 @@ class AttentionSpec(BlockSpec):
             raise ValueError(f"buffer_bytes={self.buffer_bytes} (2 banks x kv_block={self.kv_block} x "
                              f"{self.entry_bits} bits) exceeds max_buffer_bytes={self.max_buffer_bytes}")
         if self.max_head_cycles is not None and self.head_cycles > self.max_head_cycles:
-            bw = "" if self.max_kv_bytes_per_cycle is None else f" with K/V at {self.max_kv_bytes_per_cycle:g} bytes/cycle"
+            bw = ("" if self.max_kv_bytes_per_cycle is None
+                  else f" with K/V at {self.max_kv_bytes_per_cycle:g} bytes/cycle")
             raise ValueError(f"one head takes {self.head_cycles} cycles ({self.passes} passes of {self.query_rows} "
                              f"query rows over {self.seq_len} keys{bw}); max_head_cycles={self.max_head_cycles} "
                              "cannot be met: raise query_rows, the bandwidth or the budget")

@@ -26,9 +26,11 @@ class NormSpec(VectorSpec):
     beats, II=1 on both streams. ``vectors_in_flight`` vector buffers let job n+1 load while earlier jobs are
     normalised or drained (1: one job at a time; more needs hidden / lanes >= the statistics cycles). A job
     alone takes ``job_cycles``; back to back, jobs start every ``interval_cycles`` (see ``rate``): one output
-    beat per cycle once vectors_in_flight >= 2 + ceil(statistics cycles / beats). ``max_abs_error`` (real output units) is checked by the
-    validator on a dense deterministic sample with the bench's criterion |y - round(y_float)| <= atol,
-    atol = floor(max_abs_error * 2**out_frac - 0.5) LSB, y_float clamped to the output range.
+    beat per cycle once vectors_in_flight >= 2 + ceil(statistics cycles / beats).
+
+    ``max_abs_error`` (real output units) is checked by the validator on a dense deterministic sample with the
+    bench's criterion |y - round(y_float)| <= atol, atol = floor(max_abs_error * 2**out_frac - 0.5) LSB, y_float
+    clamped to the output range.
     """
 
     kind: ClassVar[str] = "norm"
