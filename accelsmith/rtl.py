@@ -24,17 +24,28 @@ class RtlBundle:
         return paths
 
 
-def port_header(ports: dict, top: str, net: str = "wire") -> str:
+def port_header(ports: dict, top: str, net: str = "wire", *, params: list[str] | None = None,
+                widths: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> str:
     """The module header for the common port layout (``BlockSpec.ports()``): clock, active-low reset, one ready/valid
     stream each way, each field a packed vector of lanes. Template tops (``wire``, Verilog-2005) and the header an LLM
-    prompt shows and its reply gets back (``logic``: driven by ``assign`` or ``always`` alike) both come from here."""
+    prompt shows and its reply gets back (``logic``: driven by ``assign`` or ``always`` alike) both come from here, and
+    so do the parameterised template modules' headers: ``params`` (declarations, ``#(...)``), ``widths`` (field signal
+    -> width expression over those parameters, in place of the spec's number) and ``extra`` ports after the streams
+    (``"direction [range] name"``)."""
+    def rng(f: dict) -> str:
+        return f"[{widths[f['signal']]}-1:0] " if widths else f"[{f['lanes'] * f['bits'] - 1}:0] "
+
     rows = [("input ", "", ports["clock"]), ("input ", "", ports["reset_n"]),
             ("input ", "", ports["in"]["valid"]), ("output", "", ports["in"]["ready"])]
-    rows += [("input ", f"[{f['lanes'] * f['bits'] - 1}:0] ", f["signal"]) for f in ports["in"]["fields"].values()]
+    rows += [("input ", rng(f), f["signal"]) for f in ports["in"]["fields"].values()]
     rows += [("output", "", ports["out"]["valid"]), ("input ", "", ports["out"]["ready"])]
-    rows += [("output", f"[{f['lanes'] * f['bits'] - 1}:0] ", f["signal"]) for f in ports["out"]["fields"].values()]
+    rows += [("output", rng(f), f["signal"]) for f in ports["out"]["fields"].values()]
+    for port in extra:
+        d, *r, n = port.split()
+        rows.append((f"{d:<6}", f"{' '.join(r)} " if r else "", n))
     w = max(len(r) for _, r, _ in rows)
-    return f"module {top} (\n" + ",\n".join(f"    {d} {net} {r:<{w}}{n}" for d, r, n in rows) + "\n);"
+    opening = f"module {top} #(\n" + ",\n".join(f"    {p}" for p in params) + "\n) (" if params else f"module {top} ("
+    return opening + "\n" + ",\n".join(f"    {d} {net} {r:<{w}}{n}" for d, r, n in rows) + "\n);"
 
 
 def lane_notes(ports: dict) -> list[str]:

@@ -9,6 +9,7 @@ kind's spec class.
 
 from __future__ import annotations
 
+import ast
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from accelsmith.registry import Registry
 from accelsmith.rtl import RtlBundle, port_header
 from accelsmith.spec import BlockSpec
 
-__all__ = ["Core", "RtlBundle", "Template", "VerilogTemplate", "get", "known_templates", "lane_luts",
+__all__ = ["Core", "RtlBundle", "Template", "VerilogTemplate", "core_text", "get", "known_templates", "lane_luts",
            "lookup_function", "packed_literal", "pipeline_top", "read_hdl", "register_template", "top_wrapper"]
 
 
@@ -102,7 +103,11 @@ def lane_luts(function: str, lanes: int, in_bits: int, out_bits: int) -> str:
 class Core:
     """What a template's top (module ``top``) instantiates: ``module`` (from ``<module>.v`` beside the template, or
     ``file``) with ``params`` (name -> Verilog value), after ``body`` (tables, wires) and with ``extra`` port
-    connections (name -> net)."""
+    connections (name -> net).
+
+    The module's header is generated (``core_text``): its parameters in ``params``' order (``integer`` unless
+    ``ranges`` gives a packed range; the top sets them all), then the spec's ports with each stream field's width written as ``widths``
+    says (an expression over the parameters, checked against the spec), then the ``ports`` beyond the streams."""
 
     top: str
     module: str
@@ -110,10 +115,57 @@ class Core:
     body: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     file: str = ""
+    widths: dict[str, str] = field(default_factory=dict)
+    ports: tuple[str, ...] = ()
+    ranges: dict[str, str] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
         return self.file or f"{self.module}.v"
+
+
+HEADER = "// @header\n"
+"""The line of a template's Verilog file that its generated module header replaces."""
+
+_WIDTH_NODES = (ast.Expression, ast.BinOp, ast.Name, ast.Constant, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.LShift)
+
+
+def _width(expr: str, values: dict[str, int]) -> int:
+    """The value of a width expression (names, integers, + - * <<) under the module's integer parameters."""
+    tree = ast.parse(expr, mode="eval")
+    bad = [type(n).__name__ for n in ast.walk(tree) if not isinstance(n, _WIDTH_NODES)]
+    if bad:
+        raise ValueError(f"width {expr!r}: only names, integers, + - * << are allowed, not {bad[0]}")
+    return eval(compile(tree, "<width>", "eval"), {"__builtins__": {}}, values)  # noqa: S307 (checked above)
+
+
+def core_text(folder: Path, core: Core, ports: dict, defaults: Core | None = None) -> str:
+    """``core``'s Verilog file (in ``folder``) with its module header generated from the spec's ``ports`` at the
+    ``HEADER`` line; the parameters' defaults come from ``defaults`` (the module's instance for its kind's default
+    spec), so the file reads the same for every spec of a kind (mutation over a grid mutates that one text) and
+    the top sets every value. A field without a width, or a width that disagrees with the spec, is a template
+    defect."""
+    defaults = defaults or core
+    if defaults.module != core.module or list(defaults.params) != list(core.params):
+        raise ValueError(f"{core.module}: the defaults are for {defaults.module} with parameters "
+                         f"{', '.join(defaults.params)}, not {', '.join(core.params)}")
+    text = (folder / core.source).read_text()
+    if text.count(HEADER) != 1:
+        raise ValueError(f"{core.source}: needs exactly one line {HEADER.strip()!r} where its module header goes")
+    values = {k: v for k, v in core.params.items() if isinstance(v, int)}
+    for side in ("in", "out"):
+        for f in ports[side]["fields"].values():
+            if f["signal"] not in core.widths:
+                raise ValueError(f"{core.module}: no width for port {f['signal']!r}; the core declares "
+                                 f"{', '.join(core.widths) or 'none'}")
+            if (got := _width(core.widths[f["signal"]], values)) != f["lanes"] * f["bits"]:
+                raise ValueError(f"{core.module}: port {f['signal']} is {core.widths[f['signal']]} = {got} bits, "
+                                 f"the spec says {f['lanes']} x {f['bits']}")
+    # a packed table's default is 0 (the top sets it)
+    params = [f"parameter {core.ranges[k]} {k} = 0" if k in core.ranges else f"parameter integer {k} = {v}"
+              for k, v in defaults.params.items()]
+    header = port_header(ports, core.module, params=params, widths=core.widths, extra=core.ports)
+    return text.replace(HEADER, header + "\n", 1)
 
 
 def top_wrapper(spec: BlockSpec, top: str, core: Core) -> str:
@@ -186,18 +238,26 @@ def _wrap(items: list[str], indent: int, width: int = 112) -> str:
 
 class VerilogTemplate:
     """A built-in template: ``spec`` (the kind's spec class) and ``core(spec) -> Core``; ``render`` checks the
-    spec's class and writes the fixed Verilog file (beside ``core``'s module) plus the generated top."""
+    spec's class and writes the module's Verilog file (beside ``core``, header generated) plus the generated top.
+    ``default(spec)`` is the spec whose core gives the module's parameter defaults (the kind's default spec; a kind
+    with several modules, e.g. GEMM's two dataflows, names the default of the same module)."""
 
-    def __init__(self, spec: type[BlockSpec], core: Callable[[BlockSpec], Core]):
+    def __init__(self, spec: type[BlockSpec], core: Callable[[BlockSpec], Core],
+                 default: Callable[[BlockSpec], BlockSpec] | None = None):
         self.spec, self.core = spec, core
+        self.default = default or (lambda s: type(s)())
         self.folder = Path(inspect.getfile(core)).parent
 
-    def render(self, spec: BlockSpec) -> RtlBundle:
+    def module(self, spec: BlockSpec) -> tuple[Core, str]:
+        """The core ``spec`` instantiates and its module's Verilog text (the same for every spec of the module)."""
         if not isinstance(spec, self.spec):
             raise TypeError(f"the {self.spec.kind} template renders {self.spec.__name__}, got {type(spec).__name__}")
         core = self.core(spec)
-        return RtlBundle(files={core.source: (self.folder / core.source).read_text(),
-                                f"{core.top}.v": top_wrapper(spec, core.top, core)}, top=core.top)
+        return core, core_text(self.folder, core, spec.ports(), self.core(self.default(spec)))
+
+    def render(self, spec: BlockSpec) -> RtlBundle:
+        core, text = self.module(spec)
+        return RtlBundle(files={core.source: text, f"{core.top}.v": top_wrapper(spec, core.top, core)}, top=core.top)
 
 
 GoldenModel = Callable[..., object]

@@ -13,7 +13,8 @@ def activation_core(spec: ActivationSpec) -> Core:
     body = lookup_function("act_table", ib, ob, zip(codes(spec).tolist(), table(spec).tolist()), says)
     return Core(f"{spec.function}_{spec.lanes}l_top", "activation", {"LANES": spec.lanes, "IW": ib, "OW": ob},
                 body=f"{body}\n{lane_luts('act_table', spec.lanes, ib, ob)}\n",
-                extra={"lut_in": "lut_in", "lut_out": "lut_out"})
+                extra={"lut_in": "lut_in", "lut_out": "lut_out"}, widths={"in_data": "LANES*IW", "out_data": "LANES*OW"},
+                ports=("output [LANES*IW-1:0] lut_in", "input [LANES*OW-1:0] lut_out"))
 
 
 ActivationTemplate = register_template(VerilogTemplate(ActivationSpec, activation_core))

@@ -1,23 +1,9 @@
 // Elementwise activation through a lookup table: LANES lanes per beat, II=1, one register stage.
 // The table is a function supplied by the generated wrapper (act_table), so this file is fixed.
 // The stage loads when it is empty or its beat leaves this cycle.
-module activation #(
-    parameter integer LANES = 4,
-    parameter integer IW = 8,
-    parameter integer OW = 8
-) (
-    input  wire                clk,
-    input  wire                rst_n,
-    input  wire                in_valid,
-    output wire                in_ready,
-    input  wire [LANES*IW-1:0] in_data,
-    output wire                out_valid,
-    input  wire                out_ready,
-    output wire [LANES*OW-1:0] out_data,
-    // table lookups are done by the wrapper: lut_out[i] = table(lut_in[i])
-    output wire [LANES*IW-1:0] lut_in,
-    input  wire [LANES*OW-1:0] lut_out
-);
+// Table lookups are done by the wrapper: lut_out[i] = act_table(lut_in[i]). The module header is generated from
+// the spec's ports (hw_templates/_base.py).
+// @header
     reg v;
     reg [LANES*OW-1:0] y_q;
     assign in_ready  = !v || out_ready;

@@ -2,23 +2,8 @@
 //
 // Input beat: in_a[i*IW +: IW], in_b[i*IW +: IW]; output beat: out_y[i*OW +: OW]; two's complement when SIGNED=1.
 // The stage loads when it is empty or its sum moves on, so an offer not taken holds its sum.
-module add #(
-    parameter integer LANES = 8,
-    parameter integer IW = 8,
-    parameter integer OW = 8,
-    parameter integer SIGNED = 1,
-    parameter integer SATURATE = 1
-) (
-    input  wire                clk,
-    input  wire                rst_n,
-    input  wire                in_valid,
-    output wire                in_ready,
-    input  wire [LANES*IW-1:0] in_a,
-    input  wire [LANES*IW-1:0] in_b,
-    output wire                out_valid,
-    input  wire                out_ready,
-    output wire [LANES*OW-1:0] out_y
-);
+// The module header (parameters, ports) is generated from the spec's ports (hw_templates/_base.py).
+// @header
     localparam integer SW = IW + 1;  // the full sum
     reg                v;
     reg [LANES*OW-1:0] y;

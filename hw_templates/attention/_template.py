@@ -14,7 +14,9 @@ def attention_core(spec: AttentionSpec) -> Core:
         "D": spec.head_dim, "B": spec.kv_block, "S": spec.seq_len, "R": spec.query_rows, "SW": score_bits(spec),
         "LW": l_bits(spec),
         "PB": spec.prob_bits, "EF": spec.exp_frac_bits, "SB": shift_bits(spec), "SH": sh, "MULT": f"17'd{mult}",
-        "EXP_TABLE": packed_literal(exp_table(spec), spec.prob_bits + 1)})
+        "EXP_TABLE": packed_literal(exp_table(spec), spec.prob_bits + 1)},
+        widths={"in_a": "D*8", "in_b": "D*8", "out_data": "D*8"},
+        ranges={"MULT": "[16:0]", "EXP_TABLE": "[(1<<EF)*(PB+1)-1:0]"})
 
 
 AttentionTemplate = register_template(VerilogTemplate(AttentionSpec, attention_core))

@@ -9,30 +9,8 @@
 // o += p*v, l += p with p = exp2q(m_new - s). After the job's last entry each row's o and l move to an 8-step
 // restoring divider: y = round(o / l) (half away from zero); the R rows leave as R output beats, row 0 first.
 // exp2q(d) = T[frac u] >> int u, u = round(d*MULT / 2^SH).
-module attention #(
-    parameter integer D = 8,
-    parameter integer B = 4,
-    parameter integer S = 16,
-    parameter integer R = 1,
-    parameter integer SW = 19,
-    parameter integer LW = 20,
-    parameter integer PB = 15,
-    parameter integer EF = 6,
-    parameter integer SB = 5,
-    parameter integer SH = 22,
-    parameter [16:0] MULT = 17'd1,
-    parameter [(1<<EF)*(PB+1)-1:0] EXP_TABLE = {(1<<EF){16'd0}}
-) (
-    input  wire           clk,
-    input  wire           rst_n,
-    input  wire           in_valid,
-    output wire           in_ready,
-    input  wire [D*8-1:0] in_a,
-    input  wire [D*8-1:0] in_b,
-    output wire           out_valid,
-    input  wire           out_ready,
-    output wire [D*8-1:0] out_data
-);
+// The module header (parameters, ports) is generated from the spec's ports (hw_templates/_base.py).
+// @header
     localparam integer IW = $clog2(B);
     localparam integer KW = (S > 1) ? $clog2(S) : 1;
     localparam integer RW = (R > 1) ? $clog2(R) : 1;

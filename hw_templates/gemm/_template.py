@@ -16,7 +16,9 @@ def gemm_core(spec: GemmSpec) -> Core:
     top = f"gemm_{spec.rows}x{spec.cols}{'_ws' if spec.dataflow == 'weight_stationary' else ''}_top"
     return Core(top, _ARRAYS[spec.dataflow], {
         "ROWS": spec.rows, "COLS": spec.cols, "K": spec.k, "IW": spec.in_bits, "AW": spec.acc_bits,
-        "SIGNED": int(spec.signed), "SATURATE": int(spec.overflow == "saturate")})
+        "SIGNED": int(spec.signed), "SATURATE": int(spec.overflow == "saturate")},
+        widths={"in_a": "ROWS*IW", "in_b": "COLS*IW", "out_data": "COLS*AW"})
 
 
-GemmTemplate = register_template(VerilogTemplate(GemmSpec, gemm_core))
+GemmTemplate = register_template(VerilogTemplate(GemmSpec, gemm_core,
+                                                   default=lambda s: GemmSpec(dataflow=s.dataflow)))

@@ -8,25 +8,8 @@
 // Accumulators are double-buffered (two banks), so job n+1 computes while job n drains; a job may
 // start only when its bank has drained, which is the only place back-pressure reaches the input.
 // SATURATE=1 clamps the running sum after every MAC, SATURATE=0 wraps modulo 2^AW.
-module gemm_os #(
-    parameter integer ROWS = 8,
-    parameter integer COLS = 8,
-    parameter integer K = 16,
-    parameter integer IW = 8,
-    parameter integer AW = 32,
-    parameter integer SIGNED = 1,
-    parameter integer SATURATE = 0
-) (
-    input  wire                 clk,
-    input  wire                 rst_n,
-    input  wire                 in_valid,
-    output wire                 in_ready,
-    input  wire [ROWS*IW-1:0]   in_a,
-    input  wire [COLS*IW-1:0]   in_b,
-    output wire                 out_valid,
-    input  wire                 out_ready,
-    output wire [COLS*AW-1:0]   out_data
-);
+// The module header (parameters, ports) is generated from the spec's ports (hw_templates/_base.py).
+// @header
     localparam integer TW = 4;            // tag: {bank, last, first, valid}
     localparam integer KW = (K > 1) ? $clog2(K) : 1;
     localparam integer RW = (ROWS > 1) ? $clog2(ROWS) : 1;

@@ -7,25 +7,8 @@
 // right, partial sums move down; column c's partial sum enters at the top from the output buffer
 // so saturation clamps after every MAC in k order), OUT drains the buffer after the last fold.
 // Per fold: up to ROWS load beats + (2*ROWS + COLS - 1) stream cycles; nothing overlaps, like SCALE-Sim.
-module gemm_ws #(
-    parameter integer ROWS = 8,
-    parameter integer COLS = 8,
-    parameter integer K = 16,
-    parameter integer IW = 8,
-    parameter integer AW = 32,
-    parameter integer SIGNED = 1,
-    parameter integer SATURATE = 0
-) (
-    input  wire                 clk,
-    input  wire                 rst_n,
-    input  wire                 in_valid,
-    output wire                 in_ready,
-    input  wire [ROWS*IW-1:0]   in_a,
-    input  wire [COLS*IW-1:0]   in_b,
-    output wire                 out_valid,
-    input  wire                 out_ready,
-    output wire [COLS*AW-1:0]   out_data
-);
+// The module header (parameters, ports) is generated from the spec's ports (hw_templates/_base.py).
+// @header
     localparam integer KW = (K > 1) ? $clog2(K) : 1;
     localparam integer RW = (ROWS > 1) ? $clog2(ROWS) : 1;
     localparam integer TAU_LAST_I = 2 * ROWS + COLS - 2;       // last stream cycle (bottom write of row ROWS-1, col COLS-1)

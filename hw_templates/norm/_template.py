@@ -19,7 +19,9 @@ def norm_core(spec: NormSpec) -> Core:
         "LN": int(spec.norm == "layernorm"), "VW": vw, "E": f"{vw}'d{spec.eps_codes}", "NS": NEWTON_STEPS,
         "NV": spec.vectors_in_flight,
         "GAMMA": packed_literal(spec.per_element(spec.gamma), spec.gamma_bits),
-        "BETA": packed_literal(spec.per_element(spec.beta), spec.out_bits)})
+        "BETA": packed_literal(spec.per_element(spec.beta), spec.out_bits)},
+        widths={"in_data": "P*IW", "out_data": "P*OW"},
+        ranges={"E": "[VW-1:0]", "GAMMA": "[NB*P*GW-1:0]", "BETA": "[NB*P*OW-1:0]"})
 
 
 NormTemplate = register_template(VerilogTemplate(NormSpec, norm_core))

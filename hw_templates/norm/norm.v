@@ -7,31 +7,11 @@
 // (NB >= 2 + NS, checked by the spec) for the engine to be free again. A job alone takes 2 NB + 2 + NS
 // cycles; back to back a slot is reused every 2 NB + 2 + NS cycles.
 // Datapath widths follow from the value bounds beside them, over the legal parameter range.
-module norm #(
-    parameter integer P = 4,      // lanes per beat
-    parameter integer NB = 4,     // beats per vector
-    parameter integer H = 16,     // NB * P
-    parameter integer IW = 8,     // signed input bits
-    parameter integer OW = 8,     // signed output bits
-    parameter integer GW = 8,     // signed gamma bits
-    parameter integer SHB = 6,    // R + gamma_frac - out_frac, >= 1
-    parameter integer LN = 1,     // 1: subtract the mean (layernorm), 0: rmsnorm
-    parameter integer VW = 32,    // width of V (unsigned): the bits of H^2 * 4^(IW-1) + E
-    parameter [VW-1:0] E = 1,     // eps * 4^in_frac * H^2
-    parameter integer NS = 2,     // Newton steps
-    parameter integer NV = 1,     // vector slots (jobs in flight)
-    parameter [NB*P*GW-1:0] GAMMA = 0,
-    parameter [NB*P*OW-1:0] BETA = 0
-) (
-    input  wire            clk,
-    input  wire            rst_n,
-    input  wire            in_valid,
-    output wire            in_ready,
-    input  wire [P*IW-1:0] in_data,
-    output wire            out_valid,
-    input  wire            out_ready,
-    output wire [P*OW-1:0] out_data
-);
+// Parameters: P lanes per beat; NB beats per vector; H = NB * P; IW, OW, GW signed input, output and gamma bits;
+// SHB = R + gamma_frac - out_frac (>= 1); LN 1 subtracts the mean (layernorm), 0 not (rmsnorm); VW the bits of V
+// (unsigned, H^2 * 4^(IW-1) + E); E = eps * 4^in_frac * H^2; NS Newton steps; NV vector slots (jobs in flight);
+// GAMMA, BETA per element. The module header is generated from the spec's ports (hw_templates/_base.py).
+// @header
     localparam integer R = 16;                       // rsqrt and m fraction bits
     localparam integer AW = (NB < 2) ? 1 : $clog2(NB);
     localparam integer SA = (NV > 1) ? $clog2(NV) : 1;     // slot index bits

@@ -5,26 +5,8 @@
 // g*LANES+i: MULTS[c*32 +: 32] (non-negative) and SHIFTS[c*6 +: 6].
 // HALF_EVEN=1 rounds ties to even, HALF_EVEN=0 rounds ties towards +inf; SATURATE=0 wraps.
 // Two pipeline registers (product, result); each advances when it is empty or its content moves on.
-module requant #(
-    parameter integer LANES = 4,
-    parameter integer IW = 32,
-    parameter integer OW = 8,
-    parameter integer GROUPS = 1,
-    parameter [GROUPS*LANES*32-1:0] MULTS = {(GROUPS*LANES){32'd1}},
-    parameter [GROUPS*LANES*6-1:0]  SHIFTS = {(GROUPS*LANES){6'd0}},
-    parameter integer ZP = 0,
-    parameter integer HALF_EVEN = 1,
-    parameter integer SATURATE = 1
-) (
-    input  wire                clk,
-    input  wire                rst_n,
-    input  wire                in_valid,
-    output wire                in_ready,
-    input  wire [LANES*IW-1:0] in_data,
-    output wire                out_valid,
-    input  wire                out_ready,
-    output wire [LANES*OW-1:0] out_data
-);
+// The module header (parameters, ports) is generated from the spec's ports (hw_templates/_base.py).
+// @header
     localparam integer GW = (GROUPS > 1) ? $clog2(GROUPS) : 1;
     localparam integer GLAST_I = GROUPS - 1;
     localparam [GW-1:0] GLAST = GLAST_I[GW-1:0];

@@ -17,7 +17,8 @@ def softmax_core(spec: SoftmaxSpec) -> Core:
         "OF": spec.out_frac, "FB": fb, "EB": eb, "CB": LOG2E_BITS, "LOG2E": LOG2E, "G": GUARD_BITS,
         "NS": spec.vectors_in_flight, "U": spec.div_bits_per_cycle, "LP": spec.table_ports},
         body=f"{body}\n{lane_luts('exp_table', spec.lanes * spec.table_ports, fb, eb + 1)}\n",
-        extra={"lut_in": "lut_in", "lut_out": "lut_out"})
+        extra={"lut_in": "lut_in", "lut_out": "lut_out"}, widths={"in_data": "P*IW", "out_data": "P*OW"},
+        ports=("output [LP*P*FB-1:0] lut_in", "input [LP*P*(EB+1)-1:0] lut_out"))
 
 
 SoftmaxTemplate = register_template(VerilogTemplate(SoftmaxSpec, softmax_core))

@@ -8,33 +8,11 @@
 // The exp table T is a function in the generated wrapper (lut_in -> lut_out: P lanes for EXP, and with NS > 1
 // P more for OUT; one slot never has both at once, so NS = 1 shares one port), so this file is fixed.
 // Widths follow the value bounds stated beside them.
-module softmax #(
-    parameter integer P = 4,        // lanes per beat
-    parameter integer NB = 4,       // beats per vector
-    parameter integer IW = 8,       // signed logit bits
-    parameter integer IF = 4,       // logit fraction bits
-    parameter integer OW = 8,       // unsigned probability bits
-    parameter integer OF = 8,       // probability fraction bits (OF <= OW)
-    parameter integer FB = 6,       // exp table index bits
-    parameter integer EB = 16,      // exp fraction bits (T[0] = 2^EB)
-    parameter integer CB = 16,      // fraction bits of LOG2E
-    parameter integer LOG2E = 94548,
-    parameter integer G = 4,        // reciprocal guard bits
-    parameter integer NS = 1,       // vector slots (jobs in flight)
-    parameter integer U = 1,        // quotient bits per division cycle
-    parameter integer LP = (NS > 1) ? 2 : 1  // exp table ports (set by the wrapper to match NS)
-) (
-    input  wire            clk,
-    input  wire            rst_n,
-    input  wire            in_valid,
-    output wire            in_ready,
-    input  wire [P*IW-1:0] in_data,
-    output wire            out_valid,
-    input  wire            out_ready,
-    output wire [P*OW-1:0] out_data,
-    output wire [LP*P*FB-1:0] lut_in,
-    input  wire [LP*P*(EB+1)-1:0] lut_out
-);
+// Parameters: P lanes per beat; NB beats per vector; IW signed logit bits with IF fraction bits; OW unsigned
+// probability bits with OF fraction bits (OF <= OW); FB exp table index bits; EB exp fraction bits (T[0] = 2^EB);
+// LOG2E with CB fraction bits; G reciprocal guard bits; NS vector slots (jobs in flight); U quotient bits per
+// division cycle; LP exp table ports (2 when NS > 1). The module header is generated from the spec's ports.
+// @header
     localparam integer AW = (NB > 1) ? $clog2(NB) : 1;
     localparam integer SA = (NS > 1) ? $clog2(NS) : 1;     // slot index bits
     localparam integer VD = (NS > 1) ? (NS << AW) : NB;    // buffer rows: slot-major {slot, beat} with NS > 1

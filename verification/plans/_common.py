@@ -36,6 +36,17 @@ def beat_case(name: str, inputs: list[dict], expected: list[dict], *, bubbles: f
                     jobs=len(inputs), timeout_cycles=int(len(inputs) * slow * 4) + 200, tags=tags or [])
 
 
+def golden_beats(golden, spec, inputs: tuple[str, ...], output: str, *, scalar: bool = False):
+    """``case(name, *operands, **kw)`` for a block that takes one job per beat: operand k's beats (lists of lane
+    values) fill input field ``inputs[k]``, and ``golden(*operands, spec)``'s rows are expected on ``output`` (one
+    value each when ``scalar``); ``kw`` goes to ``beat_case``."""
+    def case(name: str, *operands: list[list[int]], **kw) -> TestCase:
+        out = golden(*(torch.tensor(o) for o in operands), spec).tolist()
+        return beat_case(name, [dict(zip(inputs, beat)) for beat in zip(*operands)],
+                         [{output: [v] if scalar else v} for v in out], **kw)
+    return case
+
+
 def stream_port(port: dict) -> StreamPort:
     return StreamPort(valid=port["valid"], ready=port["ready"],
                       fields={k: LaneField(**v) for k, v in port["fields"].items()})

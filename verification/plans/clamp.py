@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import random
 
-import torch
-
 from accelsmith.kinds.clamp import ClampSpec, clamp_golden
 from accelsmith.verification._derive import register_deriver
-from accelsmith.verification._testplan import TestCase, TestPlan
-from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, random_vectors, value_range
+from accelsmith.verification._testplan import TestPlan
+from accelsmith.verification.plans._common import PROTOCOL_MIXES, build_plan, golden_beats, random_vectors, value_range
 
 
 @register_deriver(ClampSpec)
@@ -17,10 +15,7 @@ def derive_clamp(spec: ClampSpec) -> TestPlan:
     rng = random.Random(spec.seed)
     vmin, vmax = value_range(spec.bits, spec.signed)
     n = spec.lanes
-
-    def case(name: str, xs: list[list[int]], **kw) -> TestCase:
-        y = clamp_golden(torch.tensor(xs), spec).tolist()
-        return beat_case(name, [{"x": x} for x in xs], [{"y": v} for v in y], **kw)
+    case = golden_beats(clamp_golden, spec, ("x",), "y")
 
     edges = sorted({v for b in (spec.lo, spec.upper) for v in (b - 1, b, b + 1) if vmin <= v <= vmax}
                    | {vmin, vmax, 0 if vmin <= 0 <= vmax else vmin})

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import random
 
-import torch
-
 from accelsmith.kinds.dot import DotSpec, dot_golden
 from accelsmith.verification._derive import register_deriver
-from accelsmith.verification._testplan import TestCase, TestPlan
-from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, value_range
+from accelsmith.verification._testplan import TestPlan
+from accelsmith.verification.plans._common import PROTOCOL_MIXES, build_plan, golden_beats, value_range
 
 
 @register_deriver(DotSpec)
@@ -17,10 +15,7 @@ def derive_dot(spec: DotSpec) -> TestPlan:
     rng = random.Random(spec.seed)
     lo, hi = value_range(spec.in_bits, spec.signed)
     L = spec.length
-
-    def case(name: str, a: list[list[int]], b: list[list[int]], **kw) -> TestCase:
-        d = dot_golden(torch.tensor(a), torch.tensor(b), spec).tolist()
-        return beat_case(name, [{"a": x, "b": y} for x, y in zip(a, b)], [{"dot": [v]} for v in d], **kw)
+    case = golden_beats(dot_golden, spec, ("a", "b"), "dot", scalar=True)
 
     def rand(n: int) -> list[list[int]]:
         return [[rng.randint(lo, hi) for _ in range(L)] for _ in range(n)]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import random
 
-import torch
-
 from accelsmith.kinds.maxreduce import MaxReduceSpec, maxreduce_golden
 from accelsmith.verification._derive import register_deriver
-from accelsmith.verification._testplan import TestCase, TestPlan
-from accelsmith.verification.plans._common import PROTOCOL_MIXES, beat_case, build_plan, random_vectors, value_range
+from accelsmith.verification._testplan import TestPlan
+from accelsmith.verification.plans._common import PROTOCOL_MIXES, build_plan, golden_beats, random_vectors, value_range
 
 
 @register_deriver(MaxReduceSpec)
@@ -17,10 +15,7 @@ def derive_maxreduce(spec: MaxReduceSpec) -> TestPlan:
     rng = random.Random(spec.seed)
     lo, hi = value_range(spec.bits, spec.signed)
     n = spec.lanes
-
-    def case(name: str, xs: list[list[int]], **kw) -> TestCase:
-        m = maxreduce_golden(torch.tensor(xs), spec).tolist()
-        return beat_case(name, [{"x": x} for x in xs], [{"max": [v]} for v in m], **kw)
+    case = golden_beats(maxreduce_golden, spec, ("x",), "max", scalar=True)
 
     # the winner sits in each lane in turn, so a tree that drops a lane is caught
     winner_each_lane = [[(hi if j == i else rng.randint(lo, hi - 1)) for j in range(n)] for i in range(n)]
