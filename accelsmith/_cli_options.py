@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -34,3 +34,8 @@ def fpga_device(value: str) -> str | None:
 
     device_option(value)
     return value
+
+RayAddress = Annotated[Optional[str], typer.Option(
+    "--ray-address", metavar="ADDR",
+    help="run each unit of work as a Ray task on this cluster ('auto', HOST:PORT or ray://HOST:PORT); default: "
+         "local processes (docs/campaigns.md)")]

@@ -13,7 +13,7 @@ apt_pkgs=(iverilog ccache make g++ bubblewrap)
 extras="test"
 if [[ $mode == test ]]; then
   apt_pkgs+=(chromium)
-  extras="test,review,opt,dse"
+  extras="test,review,opt,dse,ray"
 fi
 
 missing=()

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from accelsmith.errors import AccelsmithError, UsageError
-from accelsmith._cli_options import FpgaDevice, UnsafeNoSandbox, fpga_device, sandbox_policy
+from accelsmith._cli_options import FpgaDevice, RayAddress, UnsafeNoSandbox, fpga_device, sandbox_policy
 from rich.table import Table
 
 console = Console(highlight=False, soft_wrap=True)
@@ -43,6 +43,7 @@ def mutate_cmd(
     grid: Annotated[bool, typer.Option(
         "--grid", help="score the template file over --spec plus the regression grid's specs that render it "
                        "(a mutant is killed when any spec's bench kills it; every mutant, --max ignored)")] = False,
+    ray_address: RayAddress = None,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
     """Mutation-test a template's RTL with its derived bench; exit 1 below 98 % kill rate (all operators).
@@ -62,16 +63,20 @@ def mutate_cmd(
         spec = _spec_for(template, spec_path)
     except AccelsmithError as err:
         raise _fail(str(err)) from None
-    if grid:
-        specs = grid_sharing(spec)
-        console.print(f"mutate {spec.kind} over {len(specs)} specs: {', '.join(s.label for s in specs)}")
-        report = mutate_across(specs, jobs=jobs, prove=prove, progress=lambda s, r: console.print(
-            f"  [{s.label}] {r.mutant.id} {r.status:<10} {r.mutant.describe()}", markup=False, highlight=False))
-    else:
-        console.print(f"mutate {spec.kind}: {spec.summary()}")
-        report = mutate(spec, jobs=jobs, max_mutants=max_mutants, prove=prove,
-                        progress=lambda r: console.print(f"  {r.mutant.id} {r.status:<10} {r.mutant.describe()}",
-                                                         markup=False))
+    try:
+        if grid:
+            specs = grid_sharing(spec)
+            console.print(f"mutate {spec.kind} over {len(specs)} specs: {', '.join(s.label for s in specs)}")
+            report = mutate_across(
+                specs, jobs=jobs, prove=prove, ray_address=ray_address, progress=lambda s, r: console.print(
+                    f"  [{s.label}] {r.mutant.id} {r.status:<10} {r.mutant.describe()}", markup=False, highlight=False))
+        else:
+            console.print(f"mutate {spec.kind}: {spec.summary()}")
+            report = mutate(spec, jobs=jobs, max_mutants=max_mutants, prove=prove, ray_address=ray_address,
+                            progress=lambda r: console.print(f"  {r.mutant.id} {r.status:<10} {r.mutant.describe()}",
+                                                             markup=False))
+    except AccelsmithError as err:
+        raise _fail(str(err)) from None
     if json_out:
         json_out.write_text(json.dumps(report, indent=1))
     print_mutation_report(report)
@@ -133,6 +138,7 @@ def regress_cmd(
                                          "(see `accelsmith formal`); a verdict column beside the simulations")] = False,
     formal_depth: Annotated[int, typer.Option(min=1, help="with --formal: most cycles per proof")] = 20,
     formal_timeout: Annotated[float, typer.Option(min=1, help="with --formal: seconds per property")] = 60.0,
+    ray_address: RayAddress = None,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
     """Every template over its representative spec grid, and your own designs, on both simulators; exit 1 on any
@@ -148,7 +154,7 @@ def regress_cmd(
         sandbox_policy(unsafe_no_sandbox)
         user = load_designs(designs) if designs else []
         report = regress(jobs=jobs, junit=junit, kinds=kinds.split(",") if kinds else None, sims=sims.split(","), tier=tier,
-                         designs=user, templates=templates,
+                         designs=user, templates=templates, ray_address=ray_address,
                          formal={"depth": formal_depth, "timeout_s": formal_timeout} if formal else None,
                          progress=lambda r: console.print(
                              f"  {'PASS' if r['passed'] else 'FAIL'} {r['name']} [{r['sim']}"
@@ -162,7 +168,8 @@ def regress_cmd(
         table.add_row(kind, str(row["specs"]), str(row["runs"]), str(row["failed"]),
                       *([formal_summary(row["formal"])] if formal else []))
     console.print(table)
-    console.print(f"{report['runs']} runs, {report['failed']} failed, wall {report['wall_s']:.1f} s with {jobs} jobs")
+    where = f"as Ray tasks at {ray_address}" if ray_address else f"with {jobs} jobs"
+    console.print(f"{report['runs']} runs, {report['failed']} failed, wall {report['wall_s']:.1f} s {where}")
     raise typer.Exit(1 if report["failed"] else 0)
 
 

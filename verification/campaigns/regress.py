@@ -5,10 +5,10 @@ from __future__ import annotations
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from accelsmith.errors import UnknownName
+from accelsmith.fanout import ROOT, Interrupted, Needs, fan_out
 from accelsmith.spec import BlockSpec, spec_from_dict
 
 # The tiers: ``fast`` (the CI grid of small corners; a kind that names none gets its default spec) and ``scale``
@@ -114,6 +114,12 @@ def _run_formal(spec: BlockSpec, bundle, name: str, folder: Path, user: bool, fo
             "formal": rep["properties"], "seconds": time.perf_counter() - t0}
 
 
+def _needs(args: tuple) -> Needs:
+    """A run's declared needs: one CPU; a Verilator build's memory grows with the design (an estimate)."""
+    spec, sim = args[0], args[1]
+    return Needs(cpus=1.0, memory_mb=1024 + 2 * spec.design_units if sim == "verilator" else 512)
+
+
 def write_junit(results: list[dict], path: Path) -> Path:
     suites = ET.Element("testsuites")
     for r in results:
@@ -140,10 +146,12 @@ def write_junit(results: list[dict], path: Path) -> Path:
 def regress(*, jobs: int = 2, junit: Path | None = None, kinds: list[str] | None = None,
             sims: list[str] = ("icarus", "verilator"), workdir: Path | None = None, progress=None,
             tier: str = "fast", designs: list | None = None, templates: bool = True,
-            formal: dict | None = None) -> dict:
+            formal: dict | None = None, ray_address: str | None = None) -> dict:
     """Run the grid (unless ``templates`` is False) and the user's ``designs`` (``_user.load_designs``) on every
     simulator; Verilator runs start first (longest builds) so the parallel tail stays short. With ``formal``
-    (``prove_rtl``'s ``depth`` and ``timeout_s``) every spec also gets the handshake proof, as one more run."""
+    (``prove_rtl``'s ``depth`` and ``timeout_s``) every spec also gets the handshake proof, as one more run.
+    Each run is one unit of ``accelsmith.fanout.fan_out``: ``jobs`` local threads, or a Ray task each on the
+    cluster at ``ray_address``."""
     from accelsmith.verification._sim import get_simulator
 
     for s in sims:
@@ -157,12 +165,13 @@ def regress(*, jobs: int = 2, junit: Path | None = None, kinds: list[str] | None
     work = sorted(((spec, sim, d) for spec, d in items for sim in runs),
                   key=lambda w: (-w[0].design_units * (1 if w[1] == "verilator" else 4), order.get(w[1], 1)))
     t0 = time.perf_counter()
-    results = []
-    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each bench is its own process group; threads wait
-        for fut in [pool.submit(_run, spec, sim, root, d, formal) for spec, sim, d in work]:
-            results.append(fut.result())
-            if progress:
-                progress(results[-1])
+    try:
+        results = fan_out(_run, [(spec, sim, ROOT, d, formal) for spec, sim, d in work], root, jobs=jobs,
+                          ray_address=ray_address, needs=_needs, progress=progress)
+    except Interrupted as stop:  # Ctrl-C: what finished is kept (JUnit too)
+        if junit:
+            write_junit([r for r in stop.done if r is not None], Path(junit))
+        raise
     wall = time.perf_counter() - t0
     if junit:
         write_junit(results, Path(junit))

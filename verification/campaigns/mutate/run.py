@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from accelsmith.errors import UsageError
+from accelsmith.fanout import ROOT, fan_out
 from accelsmith.spec import BlockSpec
 from accelsmith.verification._derive import derive
 from accelsmith.verification._sim import run_bench
@@ -41,8 +42,10 @@ def _run_one(mutant: Mutant, files: dict[str, str], top: str, plan, root: Path, 
 
 
 def mutate(spec: BlockSpec, *, jobs: int = 2, max_mutants: int | None = 150, timeout_s: float = 120.0,
-           workdir: Path | None = None, prove: bool = True, progress=None, only: list[str] | None = None) -> dict:
-    """Mutation-test ``spec``'s template with its derived bench on Icarus; returns the report dict.
+           workdir: Path | None = None, prove: bool = True, progress=None, only: list[str] | None = None,
+           ray_address: str | None = None) -> dict:
+    """Mutation-test ``spec``'s template with its derived bench on Icarus; returns the report dict. Each mutant's
+    bench is one unit of ``accelsmith.fanout.fan_out`` (local threads, or Ray tasks at ``ray_address``).
 
     ``only``: mutant ids (as in an earlier full report) to re-run, e.g. the survivors after a plan change.
     """
@@ -60,13 +63,9 @@ def mutate(spec: BlockSpec, *, jobs: int = 2, max_mutants: int | None = 150, tim
     mutants = generate_mutants(bundle.files, max_mutants=None if only else max_mutants, seed=spec.seed)
     if only:
         mutants = [m for m in mutants if m.id in set(only)]
-    results: list[MutantResult] = []
-    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each bench is its own process; threads only wait
-        futures = [pool.submit(_run_one, m, bundle.files, bundle.top, plan, root, timeout_s) for m in mutants]
-        for fut in futures:
-            results.append(fut.result())
-            if progress:
-                progress(results[-1])
+    results: list[MutantResult] = fan_out(_run_one, [(m, bundle.files, bundle.top, plan, ROOT, timeout_s)
+                                                      for m in mutants], root, jobs=jobs, ray_address=ray_address,
+                                          progress=progress)
     for r in results:  # cheap and sound first: an edit that changes no elaborated parameter changes nothing
         if r.status == "survived" and parameters_unchanged(r.mutant, bundle.files):
             r.status, r.detail = "equivalent", PARAMS_UNCHANGED
@@ -94,7 +93,7 @@ def _key(m: Mutant) -> tuple[str, int, int, str]:
 
 def mutate_across(specs: list[BlockSpec], *, jobs: int = 2, timeout_s: float = 120.0, workdir: Path | None = None,
                   progress=None, known: dict[str, str] | None = None, only: list[str] | None = None,
-                  prove: bool = False, prove_timeout_s: float = 120.0) -> dict:
+                  prove: bool = False, prove_timeout_s: float = 120.0, ray_address: str | None = None) -> dict:
     """Mutation-test one template over several specs (e.g. its regression grid): the template's verification.
 
     Only the template's own RTL is mutated: the files that render to the same text for every spec (the
@@ -142,17 +141,14 @@ def mutate_across(specs: list[BlockSpec], *, jobs: int = 2, timeout_s: float = 1
             raise RuntimeError(f"the unmutated {spec.kind} design fails its own bench for {spec.label}: "
                                f"{baseline.summary()}")
         limit = max(timeout_s, 3 * (time.perf_counter() - tb))  # a mutant 3x slower than the original is hung
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [(m, pool.submit(_run_one, m, bundle.files, bundle.top, plan, sroot, limit)) for m in todo]
-            for m, fut in futures:
-                r = fut.result()
-                if r.status == "killed":
-                    status[m.id], detail[m.id], killer[m.id] = "killed", f"{spec.label}: {r.detail}", spec.label
-                elif r.status == "stillborn":
-                    stillborn[m.id].append(spec.label)
-                    detail.setdefault(m.id, r.detail)
-                if progress:
-                    progress(spec, r)
+        done = fan_out(_run_one, [(m, bundle.files, bundle.top, plan, ROOT, limit) for m in todo], sroot, jobs=jobs,
+                       ray_address=ray_address, progress=(lambda r, s=spec: progress(s, r)) if progress else None)
+        for m, r in zip(todo, done):
+            if r.status == "killed":
+                status[m.id], detail[m.id], killer[m.id] = "killed", f"{spec.label}: {r.detail}", spec.label
+            elif r.status == "stillborn":
+                stillborn[m.id].append(spec.label)
+                detail.setdefault(m.id, r.detail)
     results = []
     for m in mutants:
         st = status.get(m.id)
