@@ -221,34 +221,70 @@ def grade(files: dict[str, str] | None, problem: Problem, work: Path, timeout_s:
 
 def run_bench_suite(problems: list[Problem], *, backend: str, max_iterations: int, work_dir: Path,
                     backend_options: dict | None = None, llm=None, candidates: int = 1, temperature: float = 0.7,
-                    fixers: bool = True, on_result: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    be = get_backend(backend, **resolve_backend_options(backend, backend_options, llm))
-    if not hasattr(be, "complete"):
-        raise ValueError(f"backend {backend!r} cannot write free-form RTL; use openai, local or cascade")
+                    fixers: bool = True, on_result: Callable[[Outcome], None] | None = None,
+                    ray_address: str | None = None) -> list[Outcome]:
+    """Solve then grade every problem: one after another here (one backend, e.g. one loaded model), or one Ray task
+    per problem at ``ray_address`` (each task builds its own backend from the same options and gets the
+    problem's files as text, so a worker needs no copy of the folder)."""
+    options = resolve_backend_options(backend, backend_options, llm)
+    if ray_address:
+        from accelsmith.fanout import ROOT, Needs, fan_out
+
+        calls = [(p.name, p.prompt.read_text(), p.test.read_text(), p.ref.read_text(), backend, options,
+                  max_iterations, ROOT, candidates, temperature, fixers) for p in problems]
+        return fan_out(_problem_task, calls, work_dir, ray_address=ray_address, progress=on_result,
+                       needs=lambda _: Needs(cpus=1.0, memory_mb=4096 if backend in ("local", "cascade") else 1024))
+    be = _free_form_backend(backend, options)
     outcomes = []
     for p in problems:
-        t0 = time.perf_counter()
-        out = Outcome(problem=p.name)
-        try:
-            kept, out.cost, out.steps = solve(p.prompt.read_text(), be, max_iterations, work_dir / p.name / "agent",
-                                              candidates, temperature, fixers)
-        except LLMError as err:
-            kept, out.detail = [], f"backend: {err}"
-        out.iterations = len(out.steps)
-        first = out.cost.replies[0]["text"] if out.cost.replies else ""
-        try:
-            first_files = extract_files(first, TOP)[0] if first else None
-        except UnusableReply:
-            first_files = None
-        # grading happens only after the agent is done, outside its folder: the first raw reply, then what it kept
-        out.first_pass, _ = grade(first_files, p, work_dir / p.name / "grade_first")
-        out.final_pass, why = grade(kept[-1] if kept else None, p, work_dir / p.name / "grade_final")
-        out.detail = out.detail or why
-        out.seconds = time.perf_counter() - t0
-        outcomes.append(out)
+        outcomes.append(solve_and_grade(p, be, max_iterations, work_dir, candidates, temperature, fixers))
         if on_result:
-            on_result(out)
+            on_result(outcomes[-1])
     return outcomes
+
+
+def _free_form_backend(backend: str, options: dict):
+    be = get_backend(backend, **options)
+    if not hasattr(be, "complete"):
+        raise ValueError(f"backend {backend!r} cannot write free-form RTL; use openai, local or cascade")
+    return be
+
+
+def _problem_task(name: str, prompt: str, test: str, ref: str, backend: str, options: dict, max_iterations: int,
+                  root: Path, candidates: int, temperature: float, fixers: bool) -> Outcome:
+    """One problem as a unit of work (a Ray task): its files written under ``root/name/problem``, its own backend."""
+    folder = root / name / "problem"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}_{part}" for part in ("prompt.txt", "test.sv", "ref.sv")]
+    for path, text in zip(paths, (prompt, test, ref)):
+        path.write_text(text)
+    return solve_and_grade(Problem(name, *paths), _free_form_backend(backend, options), max_iterations, root,
+                           candidates, temperature, fixers)
+
+
+def solve_and_grade(p: Problem, be, max_iterations: int, work_dir: Path, candidates: int, temperature: float,
+                    fixers: bool) -> Outcome:
+    """The agent on ``p``'s prompt alone (in ``work_dir/<name>/agent``), then the hidden harness grades the first
+    raw reply and what the agent kept."""
+    t0 = time.perf_counter()
+    out = Outcome(problem=p.name)
+    try:
+        kept, out.cost, out.steps = solve(p.prompt.read_text(), be, max_iterations, work_dir / p.name / "agent",
+                                          candidates, temperature, fixers)
+    except LLMError as err:
+        kept, out.detail = [], f"backend: {err}"
+    out.iterations = len(out.steps)
+    first = out.cost.replies[0]["text"] if out.cost.replies else ""
+    try:
+        first_files = extract_files(first, TOP)[0] if first else None
+    except UnusableReply:
+        first_files = None
+    # grading happens only after the agent is done, outside its folder: the first raw reply, then what it kept
+    out.first_pass, _ = grade(first_files, p, work_dir / p.name / "grade_first")
+    out.final_pass, why = grade(kept[-1] if kept else None, p, work_dir / p.name / "grade_final")
+    out.detail = out.detail or why
+    out.seconds = time.perf_counter() - t0
+    return out
 
 
 def summary_lines(results: list[Outcome]) -> list[str]:

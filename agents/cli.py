@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from accelsmith._cli_options import FpgaDevice, UnsafeNoSandbox, fpga_device, sandbox_policy
+from accelsmith._cli_options import FpgaDevice, RayAddress, UnsafeNoSandbox, fpga_device, sandbox_policy
 
 from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_DRAFT, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_GRAMMAR, ENV_LOCAL_MODEL,
                                     ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_RETRIEVE, ENV_SHELL, ENV_STAGES,
@@ -83,14 +83,18 @@ def problems(
     max_iterations: Annotated[int, typer.Option(min=1, help="draft + compile-repair attempts per problem")] = 3,
     only: Annotated[Optional[str], typer.Option(help="substring filter on problem names")] = None,
     work_dir: Annotated[Optional[Path], typer.Option(help="where candidates and grading logs go")] = None,
+    ray_address: RayAddress = None,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
-    """Spec-to-RTL problems (VerilogEval layout): the agent sees only each prompt; each problem's own testbench grades."""
+    """Spec-to-RTL problems (VerilogEval layout): the agent sees only each prompt; each problem's own testbench grades.
+
+    With --ray-address each problem is a Ray task with its own backend (a local model's file must exist on every
+    worker)."""
     from rich.console import Console
 
     from accelsmith.agents._verilogeval import find_problems, run_bench_suite, summary_lines
 
-    from accelsmith.errors import ToolMissing
+    from accelsmith.errors import AccelsmithError, ToolMissing
 
     console = Console(highlight=False)
     try:
@@ -101,9 +105,13 @@ def problems(
         raise typer.Exit(2) from None
     out_dir = work_dir or Path("runs") / "problems"
     llm = llm_of(ctx)
-    results = run_bench_suite(found, backend=backend, max_iterations=max_iterations, work_dir=out_dir, llm=llm,
-                              candidates=llm.candidates, temperature=llm.temperature, fixers=llm.fixers,
-                              on_result=lambda r: console.print(r.line(), markup=False))
+    try:
+        results = run_bench_suite(found, backend=backend, max_iterations=max_iterations, work_dir=out_dir, llm=llm,
+                                  candidates=llm.candidates, temperature=llm.temperature, fixers=llm.fixers,
+                                  on_result=lambda r: console.print(r.line(), markup=False), ray_address=ray_address)
+    except (AccelsmithError, ValueError) as err:
+        Console(stderr=True).print(f"[bold red]error:[/] {err}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
     for line in summary_lines(results):
         console.print(line, markup=False)
     raise typer.Exit(0)

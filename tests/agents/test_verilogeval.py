@@ -57,6 +57,25 @@ def test_bench_grades_with_hidden_harness_and_reports_pass_at_1(tmp_path, monkey
     assert not any(p.name.endswith(("_ref.sv", "_test.sv")) for p in (tmp_path).rglob("agent/**/*"))
 
 
+@pytest.mark.timeout(300)
+def test_problems_as_ray_tasks_match_a_local_run(tmp_path, monkeypatch, ray_cluster):
+    """One Ray task per problem (each with its own backend, the problem's files sent as text): the same outcomes
+    as the local run, and every problem's agent and grading folders come back."""
+    from accelsmith.agents._verilogeval import find_problems, run_bench_suite
+
+    c, _ = ray_cluster
+    with ScriptedServer(responder) as srv:
+        opts = {"base_url": srv.base_url, "model": "bench-model"}
+        runs = {where: run_bench_suite(find_problems(DATA, None), backend="openai", max_iterations=2,
+                                       work_dir=tmp_path / where, backend_options=opts, ray_address=address)
+                for where, address in (("ray", c.address), ("local", None))}
+    key = [(o.problem, o.first_pass, o.final_pass, o.iterations, o.detail) for o in runs["local"]]
+    assert [(o.problem, o.first_pass, o.final_pass, o.iterations, o.detail) for o in runs["ray"]] == key
+    assert sum(o.final_pass for o in runs["ray"]) == 2
+    for o in runs["ray"]:
+        assert (tmp_path / "ray" / o.problem / "grade_final").is_dir() and (tmp_path / "ray" / o.problem / "agent").is_dir()
+
+
 def test_bench_rejects_a_folder_without_problems(tmp_path):
     result = CliRunner().invoke(app, ["problems", str(tmp_path)])
     assert result.exit_code == 2 and "no ProbNNN_*_prompt.txt" in result.output
