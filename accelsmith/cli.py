@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from accelsmith._cli_options import FpgaDevice, UnsafeNoSandbox, fpga_device, sandbox_policy
+from accelsmith._cli_options import FpgaDevice, RayAddress, UnsafeNoSandbox, fpga_device, sandbox_policy
 from accelsmith.errors import AccelsmithError, SpecError, StoreError, ToolMissing, UnsafeRTL
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -113,9 +113,13 @@ def design(
                                                 "place and route it (see --fpga)")] = False,
     fpga: FpgaDevice = "ecp5-85k",
     runs_dir: RunsDir = None,
+    ray_address: RayAddress = None,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
-    """Design and verify RTL for a block spec (or every block of a workload profile)."""
+    """Design and verify RTL for a block spec (or every block of a workload profile).
+
+    With --ray-address each block's run is a Ray task with a run store of its own on its worker; finished runs
+    are moved into this run store as they come back."""
     from accelsmith.agents import design as run_design
     from accelsmith.agents._options import llm_of
     from accelsmith.runstore import RunStore
@@ -139,20 +143,49 @@ def design(
             specs = specs_from_profile(from_profile, DesignBudget(pe_budget=pe_budget, dram_bytes_per_cycle=dram_bw))
         store = RunStore(runs_dir)
         others = [s for s in ("icarus", "verilator") if s != sim] if cross_check else []
-        all_ok = True
-        for spec in specs:
-            console.print(f"[bold]design[/] {spec.kind}: {spec.summary()}  (backend {backend}, sim {sim}"
-                          + (f", cross-check {', '.join(others)}" if others else "") + ")")
-            final = run_design(spec, store=store, backend=backend, sim=sim, cross_check=others,
-                               max_iterations=max_iterations, bench_timeout_s=bench_timeout,
-                               build_timeout_s=build_timeout, lint_timeout_s=lint_timeout, memory_mb=memory_mb,
-                               allow_large=allow_large, estimate=estimate, fpga=fpga_device(fpga), llm=llm_of(ctx),
-                               on_progress=_progress_printer())
-            _print_summary(final, store)
-            all_ok &= final.get("status") == "verified"
-    except (SpecError, ToolMissing, ValueError, ImportError, StoreError) as err:
+        options = dict(backend=backend, sim=sim, cross_check=others, max_iterations=max_iterations,
+                       bench_timeout_s=bench_timeout, build_timeout_s=build_timeout, lint_timeout_s=lint_timeout,
+                       memory_mb=memory_mb, allow_large=allow_large, estimate=estimate, fpga=fpga_device(fpga),
+                       llm=llm_of(ctx))
+        if ray_address:
+            finals = _design_on_ray(specs, options, store, ray_address)
+        else:
+            finals = []
+            for spec in specs:
+                console.print(f"[bold]design[/] {spec.kind}: {spec.summary()}  (backend {backend}, sim {sim}"
+                              + (f", cross-check {', '.join(others)}" if others else "") + ")")
+                finals.append(run_design(spec, store=store, on_progress=_progress_printer(), **options))
+                _print_summary(finals[-1], store)
+        all_ok = all(f.get("status") == "verified" for f in finals)
+    except (SpecError, ToolMissing, ValueError, ImportError, StoreError, AccelsmithError) as err:
         raise _user_error(str(err)) from None
     raise typer.Exit(0 if all_ok else 1)
+
+
+def _design_on_ray(specs: list, options: dict, store, address: str) -> list[dict]:
+    """Each spec's design run as a Ray task; each finished run is moved into ``store`` and summarised as it comes
+    back (Ctrl-C keeps those)."""
+    import shutil
+
+    from accelsmith.agents._run import design_unit
+    from accelsmith.fanout import ROOT, Needs, fan_out, relocate
+
+    staging = store.root / ".incoming"
+    console.print(f"[bold]design[/] {len(specs)} block(s) as Ray tasks at {address} (backend {options['backend']})")
+    finals = []
+
+    def adopt(result: tuple[dict, dict]) -> None:
+        final, row = result
+        here = store.adopt(staging / row["run_id"], row)
+        finals.append(relocate(final, str(staging / row["run_id"]), str(here)))
+        _print_summary(finals[-1], store)
+
+    try:
+        fan_out(design_unit, [(spec, ROOT, options) for spec in specs], staging, ray_address=address,
+                needs=lambda _: Needs(cpus=1.0, memory_mb=4096), progress=adopt)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return finals
 
 
 @app.command()

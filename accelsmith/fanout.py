@@ -83,7 +83,7 @@ def _place(args: tuple, root: Path) -> tuple:
     return tuple(root if isinstance(a, _Root) else a for a in args)  # a copy unpickled on a worker is not ROOT
 
 
-def _relocate(value, old: str, new: str):
+def relocate(value, old: str, new: str):
     """``value`` with every string (and path) under ``old`` rewritten to ``new``, through dicts, lists, tuples and
     dataclasses."""
     if isinstance(value, str):
@@ -91,11 +91,11 @@ def _relocate(value, old: str, new: str):
     if isinstance(value, Path):
         return Path(str(value).replace(old, new))
     if isinstance(value, dict):
-        return {k: _relocate(v, old, new) for k, v in value.items()}
+        return {k: relocate(v, old, new) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_relocate(v, old, new) for v in value)
+        return type(value)(relocate(v, old, new) for v in value)
     if is_dataclass(value) and not isinstance(value, type):
-        changed = {f.name: _relocate(getattr(value, f.name), old, new) for f in fields(value) if f.init}
+        changed = {f.name: relocate(getattr(value, f.name), old, new) for f in fields(value) if f.init}
         if getattr(type(value), "__dataclass_params__").frozen:
             return replace(value, **changed)
         for k, v in changed.items():
@@ -175,7 +175,7 @@ def _on_ray(fn, calls, root: Path, address: str, needs, progress) -> list:
             result, archive, there, _ = ray.get(ready[0])
             with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
                 tar.extractall(root, filter="data")
-            results[i] = _relocate(result, there, str(root))
+            results[i] = relocate(result, there, str(root))
             if progress:
                 progress(results[i])
     except KeyboardInterrupt:

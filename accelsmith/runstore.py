@@ -171,6 +171,22 @@ class RunStore:
             )
         return run_id
 
+    def adopt(self, folder: Path, record: dict) -> Path:
+        """Move a run made elsewhere (another store's ``folder``, its index row ``record``) into this store; a run
+        id this store holds already is refused. Returns the run's folder here."""
+        run_id = check_run_id(record["run_id"])
+        dest = self.folder(run_id)
+        if dest.exists() or self.get(run_id) is not None:
+            raise StoreError(f"run {run_id} is in {self.root} already; not adopting a second copy")
+        try:
+            Path(folder).rename(dest)
+        except OSError as err:
+            raise StoreError(f"could not move run {run_id} into {self.root}: {err.strerror or err}") from None
+        row = {k: record[k] for k in RunRecord.__dataclass_fields__}
+        with self._db("record the adopted run") as db:
+            db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+        return dest
+
     def claim(self, run_id: str) -> None:
         """Mark ``run_id`` as running in this process (``resume``)."""
         check_run_id(run_id)

@@ -79,6 +79,16 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
     return _stream(store, run_id, state, cfg, on_progress)
 
 
+def design_unit(spec: BlockSpec, root: Path, options: dict) -> tuple[dict, dict]:
+    """One block's design run as a unit of work (a Ray task of ``design --from-profile --ray-address``): a run store
+    of its own at ``root``; returns the final state and the run's index row, for ``RunStore.adopt``."""
+    from dataclasses import asdict
+
+    store = RunStore(root)
+    final = design(spec, store=store, **options)
+    return final, asdict(store.get(final["run_id"]))
+
+
 def resume_plan(run_id: str, store: RunStore) -> str:
     """What ``resume`` will do for ``run_id``, in one line; StoreError (one line) when the run cannot resume."""
     rec = store.get(run_id)

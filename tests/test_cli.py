@@ -110,6 +110,36 @@ def test_design_from_profile_runs_one_design_per_block(tmp_path):
         assert f"design {spec.kind}: " in out.stdout
 
 
+@pytest.mark.sim
+@pytest.mark.timeout(600)
+def test_design_from_profile_as_ray_tasks_lands_every_run_in_the_store(tmp_path, ray_cluster):
+    """Each block's design run is a Ray task on a real local cluster; every finished run is moved into the local
+    run store (folder and index row), as a local run would have left it."""
+    torch = pytest.importorskip("torch")
+    from transformers import BertConfig, BertModel
+
+    from accelsmith.model_opt import DesignBudget, extract_profile, specs_from_profile
+    from accelsmith.runstore import RunStore
+
+    torch.manual_seed(0)
+    model = BertModel(BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+                                 vocab_size=50, max_position_embeddings=16)).eval()
+    profile = tmp_path / "profile.json"
+    profile.write_text(extract_profile(model, seq_len=8, name="tiny-bert").model_dump_json())
+    specs = specs_from_profile(profile, DesignBudget(pe_budget=16))
+    c, _ = ray_cluster
+    out = accelsmith("design", "--from-profile", str(profile), "--pe-budget", "16", "--sim", "icarus",
+                     "--no-cross-check", "--runs-dir", str(tmp_path / "runs"), "--ray-address", c.address)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("VERIFIED run") == len(specs)
+    runs = RunStore(tmp_path / "runs").list()
+    assert sorted(r.spec_hash for r in runs) == sorted(s.spec_hash for s in specs)
+    assert all(r.status == "verified" for r in runs)
+    for r in runs:
+        assert (tmp_path / "runs" / r.run_id / "report.md").is_file()
+    assert not (tmp_path / "runs" / ".incoming").exists()
+
+
 def test_from_profile_missing_file_exits_2(tmp_path):
     out = accelsmith("design", "--from-profile", str(tmp_path / "none.json"), "--runs-dir", str(tmp_path / "r"))
     assert out.returncode == 2
