@@ -39,3 +39,9 @@ RayAddress = Annotated[Optional[str], typer.Option(
     "--ray-address", metavar="ADDR",
     help="run each unit of work as a Ray task on this cluster ('auto', HOST:PORT or ray://HOST:PORT); default: "
          "local processes (docs/campaigns.md)")]
+
+
+def stopped(err: Exception) -> typer.Exit:
+    """Ctrl-C during a campaign (``accelsmith.fanout.Interrupted``): its one line on stderr, exit 130."""
+    typer.echo(str(err), err=True)
+    return typer.Exit(130)

@@ -12,7 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from accelsmith._cli_options import FpgaDevice, RayAddress, UnsafeNoSandbox, fpga_device, sandbox_policy
+from accelsmith._cli_options import (FpgaDevice, RayAddress, UnsafeNoSandbox, fpga_device, sandbox_policy,
+                                     stopped)
+from accelsmith.fanout import Interrupted
 from accelsmith.errors import AccelsmithError, SpecError, StoreError, ToolMissing, UnsafeRTL
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -140,7 +142,8 @@ def design(
 
             if not from_profile.is_file():
                 raise SpecError(f"{from_profile}: profile file not found")
-            specs = specs_from_profile(from_profile, DesignBudget(pe_budget=pe_budget, dram_bytes_per_cycle=dram_bw))
+            specs = specs_from_profile(from_profile, DesignBudget(pe_budget=pe_budget, dram_bytes_per_cycle=dram_bw),
+                                       ray_address=ray_address)
         store = RunStore(runs_dir)
         others = [s for s in ("icarus", "verilator") if s != sim] if cross_check else []
         options = dict(backend=backend, sim=sim, cross_check=others, max_iterations=max_iterations,
@@ -148,7 +151,11 @@ def design(
                        memory_mb=memory_mb, allow_large=allow_large, estimate=estimate, fpga=fpga_device(fpga),
                        llm=llm_of(ctx))
         if ray_address:
-            finals = _design_on_ray(specs, options, store, ray_address)
+            from accelsmith.agents._run import design_on_ray
+
+            console.print(f"[bold]design[/] {len(specs)} block(s) as Ray tasks at {ray_address} (backend {backend})")
+            finals = design_on_ray(specs, lambda _: options, store, ray_address,
+                                   on_final=lambda _spec, final, _s: _print_summary(final, store))
         else:
             finals = []
             for spec in specs:
@@ -157,35 +164,11 @@ def design(
                 finals.append(run_design(spec, store=store, on_progress=_progress_printer(), **options))
                 _print_summary(finals[-1], store)
         all_ok = all(f.get("status") == "verified" for f in finals)
+    except Interrupted as err:
+        raise stopped(err) from None
     except (SpecError, ToolMissing, ValueError, ImportError, StoreError, AccelsmithError) as err:
         raise _user_error(str(err)) from None
     raise typer.Exit(0 if all_ok else 1)
-
-
-def _design_on_ray(specs: list, options: dict, store, address: str) -> list[dict]:
-    """Each spec's design run as a Ray task; each finished run is moved into ``store`` and summarised as it comes
-    back (Ctrl-C keeps those)."""
-    import shutil
-
-    from accelsmith.agents._run import design_unit
-    from accelsmith.fanout import ROOT, Needs, fan_out, relocate
-
-    staging = store.root / ".incoming"
-    console.print(f"[bold]design[/] {len(specs)} block(s) as Ray tasks at {address} (backend {options['backend']})")
-    finals = []
-
-    def adopt(result: tuple[dict, dict]) -> None:
-        final, row = result
-        here = store.adopt(staging / row["run_id"], row)
-        finals.append(relocate(final, str(staging / row["run_id"]), str(here)))
-        _print_summary(finals[-1], store)
-
-    try:
-        fan_out(design_unit, [(spec, ROOT, options) for spec in specs], staging, ray_address=address,
-                needs=lambda _: Needs(cpus=1.0, memory_mb=4096), progress=adopt)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return finals
 
 
 @app.command()

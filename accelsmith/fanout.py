@@ -112,7 +112,7 @@ def _unit(fn: Callable, *args) -> tuple[Any, bytes, str, float]:
     try:
         result = fn(*_place(args, folder))
         buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:  # builds are large; -9 costs seconds
             for p in sorted(folder.iterdir()):
                 tar.add(p, arcname=p.name)
         return result, buf.getvalue(), str(folder), time.perf_counter() - t0
@@ -161,8 +161,13 @@ def _on_ray(fn, calls, root: Path, address: str, needs, progress) -> list:
     refs = []
     for args in calls:
         n = needs(args)
-        put = [shared.setdefault(id(a), ray.put(a)) if isinstance(a, (dict, list)) or hasattr(a, "model_dump")
-               else a for a in args]
+        put = []
+        for a in args:
+            if isinstance(a, (dict, list)) or hasattr(a, "model_dump"):
+                if id(a) not in shared:
+                    shared[id(a)] = ray.put(a)
+                a = shared[id(a)]
+            put.append(a)
         refs.append(task.options(num_cpus=n.cpus, memory=n.memory_mb << 20, max_retries=RETRIES,
                                  retry_exceptions=False).remote(fn, *put))
     index = {ref: i for i, ref in enumerate(refs)}
@@ -182,4 +187,8 @@ def _on_ray(fn, calls, root: Path, address: str, needs, progress) -> list:
         for ref in pending:
             ray.cancel(ref, force=True)
         raise Interrupted(results) from None
+    except BaseException:  # a unit that failed (Ray raises it as its own class too): the rest is not waited for
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
     return results

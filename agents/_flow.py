@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from accelsmith.agents._report import perf_figures
-from accelsmith.agents._run import design
+from accelsmith.agents._run import design, design_on_ray
 from accelsmith.runstore import RunStore, write_json
 from accelsmith.spec import BlockSpec
 
@@ -44,8 +44,10 @@ def _save_state(out: Path, state: dict) -> None:
 def run_flow(model: str | Path, recipe: str | Path, out: str | Path, *, store: RunStore | None = None,
              sim: str = "verilator", cross_check: list[str] | None = None, estimate: bool = True,
              synth_max_units: int = 64, clock_mhz: float = 500.0, say: Say | None = None,
-             on_progress: Callable[[str, dict], None] | None = None, **design_options) -> dict:
-    """The whole loop; returns the system report (also written under ``out``).
+             on_progress: Callable[[str, dict], None] | None = None, ray_address: str | None = None,
+             **design_options) -> dict:
+    """The whole loop; returns the system report (also written under ``out``). With ``ray_address`` the dataflow
+    search's candidates and every block's design run are Ray tasks (docs/campaigns.md).
 
     ``estimate`` synthesises each verified block whose ``design_units`` is at most ``synth_max_units`` (yosys took
     242 s for an 8x8 GEMM on this machine kind, so a 32x32 array is left out unless the cap is raised)."""
@@ -73,24 +75,15 @@ def run_flow(model: str | Path, recipe: str | Path, out: str | Path, *, store: R
     if recipe_obj.budget.dram_bytes_per_cycle is not None:
         tell(f"dataflow search (ZigZag) over {len(profile.gemms)} GEMMs: {recipe_obj.budget.buffer_bytes} B SRAM, "
              f"{recipe_obj.budget.dram_bytes_per_cycle} B/cycle DRAM")
-    constraints = derive_constraints(profile, recipe_obj.budget)
+    constraints = derive_constraints(profile, recipe_obj.budget, ray_address=ray_address)
     (out / "design_constraints.json").write_text(constraints.model_dump_json(indent=2))
     specs = constraints.to_block_specs()
-    for i, spec in enumerate(specs, start=1):
-        done = state["blocks"].get(spec.spec_hash)
-        if done and done.get("status") == "verified" and store.get(done["run_id"]) is not None:
-            tell(f"[{i}/{len(specs)}] {spec.kind} {spec.summary()}: verified earlier (run {done['run_id']})")
-            continue
-        tell(f"[{i}/{len(specs)}] design {spec.kind}: {spec.summary()}")
-        t = time.perf_counter()
-        synth = estimate and spec.design_units <= synth_max_units
-        final = design(spec, store=store, sim=sim, cross_check=cross_check, estimate=synth,
-                       on_progress=on_progress or (lambda node, delta: tell(f"    {node}")), **design_options)
+
+    def record(spec: BlockSpec, final: dict, seconds: float) -> None:
         bench = (final.get("bench") or {}).get(sim, {})
         state["blocks"][spec.spec_hash] = {
             "name": spec.label, "kind": spec.kind, "spec": spec.to_json(), "run_id": final["run_id"],
-            "status": final.get("status"), "stop_reason": final.get("stop_reason"),
-            "seconds": round(time.perf_counter() - t, 1),
+            "status": final.get("status"), "stop_reason": final.get("stop_reason"), "seconds": round(seconds, 1),
             "sims": {s: {"passed": r["passed"], "cases": f"{sum(c['passed'] for c in r['cases'])}/{len(r['cases'])}",
                          "reduced_plan": r.get("reduced_plan", False)} for s, r in (final.get("bench") or {}).items()},
             "perf": perf_figures(bench, getattr(spec, "ideal_job_cycles", None), getattr(spec, "k", None)),
@@ -100,7 +93,28 @@ def run_flow(model: str | Path, recipe: str | Path, out: str | Path, *, store: R
                 if estimate else None),
         }
         _save_state(out, state)
-        tell(f"    {final.get('status')} in {state['blocks'][spec.spec_hash]['seconds']:.0f} s")
+        tell(f"    {spec.label}: {final.get('status')} in {seconds:.0f} s")
+
+    def options(spec: BlockSpec) -> dict:
+        return dict(sim=sim, cross_check=cross_check, estimate=estimate and spec.design_units <= synth_max_units,
+                    **design_options)
+
+    todo = []
+    for i, spec in enumerate(specs, start=1):
+        done = state["blocks"].get(spec.spec_hash)
+        if done and done.get("status") == "verified" and store.get(done["run_id"]) is not None:
+            tell(f"[{i}/{len(specs)}] {spec.kind} {spec.summary()}: verified earlier (run {done['run_id']})")
+        else:
+            todo.append(spec)
+    if ray_address and todo:
+        tell(f"design {len(todo)} block(s) as Ray tasks at {ray_address}")
+        design_on_ray(todo, options, store, ray_address, on_final=record)
+    for spec in [] if ray_address else todo:
+        tell(f"[{specs.index(spec) + 1}/{len(specs)}] design {spec.kind}: {spec.summary()}")
+        t = time.perf_counter()
+        final = design(spec, store=store, on_progress=on_progress or (lambda node, delta: tell(f"    {node}")),
+                       **options(spec))
+        record(spec, final, time.perf_counter() - t)
     report = system_report(profile, specs, state, clock_mhz=clock_mhz, pending=constraints.pending)
     report["flow_seconds_this_call"] = round(time.perf_counter() - t0, 1)
     write_json(out / "system_report.json", report)

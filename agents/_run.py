@@ -79,14 +79,43 @@ def design(spec: BlockSpec, *, store: RunStore | None = None, backend: str = "ex
     return _stream(store, run_id, state, cfg, on_progress)
 
 
-def design_unit(spec: BlockSpec, root: Path, options: dict) -> tuple[dict, dict]:
-    """One block's design run as a unit of work (a Ray task of ``design --from-profile --ray-address``): a run store
-    of its own at ``root``; returns the final state and the run's index row, for ``RunStore.adopt``."""
+def design_unit(spec: BlockSpec, root: Path, options: dict) -> tuple[dict, dict, float]:
+    """One block's design run as a unit of work (a Ray task of ``design --from-profile`` or ``flow``): a run store
+    of its own at ``root``; returns the final state, the run's index row (for ``RunStore.adopt``) and seconds."""
     from dataclasses import asdict
 
+    t0 = time.perf_counter()
     store = RunStore(root)
     final = design(spec, store=store, **options)
-    return final, asdict(store.get(final["run_id"]))
+    return final, asdict(store.get(final["run_id"])), time.perf_counter() - t0
+
+
+def design_on_ray(specs: list[BlockSpec], options: Callable[[BlockSpec], dict], store: RunStore, address: str,
+                  on_final: Callable[[BlockSpec, dict, float], None] | None = None) -> list[dict]:
+    """Each spec's design run (``design(spec, **options(spec))``) as a Ray task; each finished run is moved into
+    ``store`` as it comes back and handed to ``on_final(spec, final, seconds)`` (Ctrl-C keeps those). Returns the
+    final states in the order the runs finished."""
+    import shutil
+
+    from accelsmith.fanout import ROOT, Needs, fan_out, relocate
+
+    staging = store.root / ".incoming"
+    by_hash = {s.spec_hash: s for s in specs}
+    finals: list[dict] = []
+
+    def adopt(result: tuple[dict, dict, float]) -> None:
+        final, row, seconds = result
+        here = store.adopt(staging / row["run_id"], row)
+        finals.append(relocate(final, str(staging / row["run_id"]), str(here)))
+        if on_final:
+            on_final(by_hash[row["spec_hash"]], finals[-1], seconds)
+
+    try:
+        fan_out(design_unit, [(spec, ROOT, options(spec)) for spec in specs], staging, ray_address=address,
+                needs=lambda _: Needs(cpus=1.0, memory_mb=4096), progress=adopt)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return finals
 
 
 def resume_plan(run_id: str, store: RunStore) -> str:

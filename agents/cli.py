@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from accelsmith._cli_options import FpgaDevice, RayAddress, UnsafeNoSandbox, fpga_device, sandbox_policy
+from accelsmith._cli_options import (FpgaDevice, RayAddress, UnsafeNoSandbox, fpga_device, sandbox_policy,
+                                     stopped)
+from accelsmith.fanout import Interrupted
 
 from accelsmith.agents._env import (ENV_BASE_URL, ENV_CANDIDATES, ENV_DRAFT, ENV_FIXERS, ENV_FORCE_SCRATCH, ENV_GRAMMAR, ENV_LOCAL_MODEL,
                                     ENV_MAX_TOKENS, ENV_MODEL, ENV_REPLY_TOKENS, ENV_RETRIEVE, ENV_SHELL, ENV_STAGES,
@@ -109,6 +111,8 @@ def problems(
         results = run_bench_suite(found, backend=backend, max_iterations=max_iterations, work_dir=out_dir, llm=llm,
                                   candidates=llm.candidates, temperature=llm.temperature, fixers=llm.fixers,
                                   on_result=lambda r: console.print(r.line(), markup=False), ray_address=ray_address)
+    except Interrupted as err:
+        raise stopped(err) from None
     except (AccelsmithError, ValueError) as err:
         Console(stderr=True).print(f"[bold red]error:[/] {err}", markup=True, highlight=False)
         raise typer.Exit(2) from None
@@ -129,6 +133,7 @@ def flow(
     fpga: FpgaDevice = "ecp5-85k",
     clock_mhz: Annotated[float, typer.Option(min=1.0, help="clock for inferences/s and tokens/s")] = 500.0,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="run store [default: OUT/runs]")] = None,
+    ray_address: RayAddress = None,
     unsafe_no_sandbox: UnsafeNoSandbox = False,
 ) -> None:
     """Model -> optimize -> profile -> constraints -> design and verify every block -> system report.
@@ -157,8 +162,9 @@ def flow(
         sandbox_policy(unsafe_no_sandbox)
         report = run_flow(model, recipe, out, store=RunStore(runs_dir or out / "runs"), sim=sim, cross_check=others,
                           estimate=estimate, synth_max_units=synth_max_units, clock_mhz=clock_mhz, say=say,
-                          fpga=fpga_device(fpga),
-                          on_progress=_progress_printer())
+                          fpga=fpga_device(fpga), on_progress=_progress_printer(), ray_address=ray_address)
+    except Interrupted as err:
+        raise stopped(err) from None
     except (AccelsmithError, ValueError) as err:
         Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {str(err).splitlines()[0]}")
         raise typer.Exit(2) from None

@@ -113,29 +113,32 @@ def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice],
 
 
 def searched_array(gemms: list[GemmOp], in_bits: int, budget: DesignBudget,
-                   progress: Callable[[str], None] | None = None) -> ArrayChoice:
+                   progress: Callable[[str], None] | None = None, ray_address: str | None = None) -> ArrayChoice:
     """The array shape and dataflow (one per array: the template has one) with the fewest cycles, stalls included,
-    over ``gemms`` by ZigZag under the budget's SRAM and DRAM bandwidth; the K tile as ``choose_array`` sets it."""
-    from accelsmith.model_opt._dataflow import DATAFLOWS, Budget, evaluate
+    over ``gemms`` by ZigZag under the budget's SRAM and DRAM bandwidth; the K tile as ``choose_array`` sets it.
+    With ``ray_address`` each candidate array's evaluation is a Ray task (``accelsmith.fanout``)."""
+    from accelsmith.model_opt._dataflow import DATAFLOWS, Budget
 
-    best: tuple[int, float] | None = None
-    chosen: ArrayChoice | None = None
+    candidates = []
     for rows, cols in candidate_arrays(budget.pe_budget, budget.max_dim, min_dim=4):
         base = best_k_tile(gemms, in_bits, rows, cols, budget.buffer_bytes)
-        if base is None:
-            continue
-        hw = Budget(rows=rows, cols=cols, sram_bytes=budget.buffer_bytes,
-                    dram_bytes_per_cycle=budget.dram_bytes_per_cycle)
-        per_df: dict[str, dict[str, float]] = {df: {"cycles": 0, "stall_cycles": 0, "dram_bytes": 0, "energy_pj": 0.0}
-                                              for df in DATAFLOWS}
-        for g in gemms:
-            if progress:
-                progress(f"{rows}x{cols} {g.name}")
-            op = g.model_copy(update={"a_bits": in_bits, "w_bits": in_bits})  # the array's operand width
-            for df in DATAFLOWS:
-                o = evaluate(op, hw, df)
-                for figure in per_df[df]:
-                    per_df[df][figure] += getattr(o, figure)
+        if base is not None:
+            candidates.append((base, Budget(rows=rows, cols=cols, sram_bytes=budget.buffer_bytes,
+                                            dram_bytes_per_cycle=budget.dram_bytes_per_cycle)))
+    if ray_address:
+        import tempfile
+
+        from accelsmith.fanout import fan_out
+
+        with tempfile.TemporaryDirectory(prefix="accelsmith_arrays_") as tmp:
+            figures = fan_out(array_figures, [(gemms, in_bits, hw) for _, hw in candidates], Path(tmp),
+                              ray_address=ray_address,
+                              progress=lambda _: progress and progress(f"{len(candidates)} arrays as Ray tasks"))
+    else:
+        figures = [array_figures(gemms, in_bits, hw, progress) for _, hw in candidates]
+    best: tuple[int, float] | None = None
+    chosen: ArrayChoice | None = None
+    for (base, _), per_df in zip(candidates, figures):
         df = min(DATAFLOWS, key=lambda d: (per_df[d]["cycles"], per_df[d]["energy_pj"]))
         key = (per_df[df]["cycles"], per_df[df]["energy_pj"])
         if best is None or key < best:
@@ -150,10 +153,30 @@ def searched_array(gemms: list[GemmOp], in_bits: int, budget: DesignBudget,
     return chosen
 
 
+def array_figures(gemms: list[GemmOp], in_bits: int, hw, progress: Callable[[str], None] | None = None
+                  ) -> dict[str, dict[str, float]]:
+    """Per dataflow, ``gemms``' total cycles, stall cycles, DRAM bytes and energy on the array ``hw``
+    (``_dataflow.Budget``) by ZigZag: one candidate of ``searched_array``, one unit of work."""
+    from accelsmith.model_opt._dataflow import DATAFLOWS, evaluate
+
+    per_df = {df: {"cycles": 0, "stall_cycles": 0, "dram_bytes": 0, "energy_pj": 0.0} for df in DATAFLOWS}
+    for g in gemms:
+        if progress:
+            progress(f"{hw.rows}x{hw.cols} {g.name}")
+        op = g.model_copy(update={"a_bits": in_bits, "w_bits": in_bits})  # the array's operand width
+        for df in DATAFLOWS:
+            o = evaluate(op, hw, df)
+            for figure in per_df[df]:
+                per_df[df][figure] += getattr(o, figure)
+    return per_df
+
+
 def derive_constraints(profile: WorkloadProfile, budget: DesignBudget | None = None,
-                       progress: Callable[[str], None] | None = None) -> DesignConstraints:
+                       progress: Callable[[str], None] | None = None,
+                       ray_address: str | None = None) -> DesignConstraints:
     """Block specs for ``profile`` under ``budget``; with ``budget.dram_bytes_per_cycle`` set, each GEMM array's
-    shape and dataflow come from the dataflow search (``searched_array``), else from ``choose_array``'s formula."""
+    shape and dataflow come from the dataflow search (``searched_array``; its candidates as Ray tasks with
+    ``ray_address``), else from ``choose_array``'s formula."""
     budget = budget or DesignBudget()
     groups: dict[int, list[GemmOp]] = {}
     notes = []
@@ -168,7 +191,7 @@ def derive_constraints(profile: WorkloadProfile, budget: DesignBudget | None = N
         arrays = [choose_array(gs, bits, budget.pe_budget, budget.buffer_bytes, budget.max_dim)
                   for bits, gs in sorted(groups.items())]
     else:
-        arrays = [searched_array(gs, bits, budget, progress) for bits, gs in sorted(groups.items())]
+        arrays = [searched_array(gs, bits, budget, progress, ray_address) for bits, gs in sorted(groups.items())]
         notes.append(f"arrays and dataflows chosen by the dataflow search (ZigZag) under {budget.buffer_bytes} B of "
                      f"SRAM and {budget.dram_bytes_per_cycle} B/cycle of DRAM bandwidth")
     blocks = [{"kind": "gemm", "name": f"gemm_{a.rows}x{a.cols}_int{a.in_bits}", "rows": a.rows, "cols": a.cols,
@@ -192,6 +215,7 @@ def derive_constraints(profile: WorkloadProfile, budget: DesignBudget | None = N
                              pending=pending, notes=notes)
 
 
-def specs_from_profile(profile_path: str | Path, budget: DesignBudget | None = None) -> list[BlockSpec]:
+def specs_from_profile(profile_path: str | Path, budget: DesignBudget | None = None,
+                       ray_address: str | None = None) -> list[BlockSpec]:
     """Entry for ``accelsmith design --from-profile``: the profile's block specs under a budget."""
-    return derive_constraints(load_profile(profile_path), budget).to_block_specs()
+    return derive_constraints(load_profile(profile_path), budget, ray_address=ray_address).to_block_specs()

@@ -260,13 +260,37 @@ def search_op(g: GemmOp, budget: Budget, dataflows: Sequence[str] = DATAFLOWS) -
     return best, {o.dataflow: o.cycles for o in tried}
 
 
+def _shape(g: GemmOp) -> tuple:
+    return (g.m, g.n, g.k, g.count, g.a_bits, g.w_bits)
+
+
 def search_profile(profile: WorkloadProfile, budget: Budget, dataflows: Sequence[str] = DATAFLOWS,
-                   progress: Callable[[int, int, str], None] | None = None) -> ProfileChoice:
-    """Every GEMM of ``profile`` (identical shapes evaluated once) under ``budget``."""
+                   progress: Callable[[int, int, str], None] | None = None,
+                   ray_address: str | None = None) -> ProfileChoice:
+    """Every GEMM of ``profile`` (identical shapes evaluated once) under ``budget``; with ``ray_address`` each
+    shape's search is a Ray task (``accelsmith.fanout``), searched up front."""
     shapes: dict[tuple, tuple[OpChoice, dict[str, int]]] = {}
+    if ray_address:
+        from accelsmith.fanout import fan_out
+
+        first: dict[tuple, GemmOp] = {}
+        for g in profile.gemms:
+            first.setdefault(_shape(g), g)
+        finished = 0
+
+        def tick(result: tuple[OpChoice, dict[str, int]]) -> None:
+            nonlocal finished
+            finished += 1
+            if progress:
+                progress(finished, len(first), result[0].name)
+
+        with tempfile.TemporaryDirectory(prefix="accelsmith_dataflow_") as tmp:
+            found = fan_out(search_op, [(g, budget, tuple(dataflows)) for g in first.values()], Path(tmp),
+                            ray_address=ray_address, progress=tick)
+        shapes = dict(zip(first, found))
     ops, alternatives = [], {}
     for i, g in enumerate(profile.gemms, start=1):
-        shape = (g.m, g.n, g.k, g.count, g.a_bits, g.w_bits)
+        shape = _shape(g)
         if shape not in shapes:
             if progress:
                 progress(i, len(profile.gemms), g.name)

@@ -8,6 +8,10 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from accelsmith._cli_options import RayAddress, stopped
+from accelsmith.errors import AccelsmithError
+from accelsmith.fanout import Interrupted
+
 
 
 def optimize_cli(
@@ -37,9 +41,11 @@ def dataflow_cli(
     dram_bw: int = typer.Option(16, "--dram-bw", min=1, help="DRAM bandwidth budget, bytes per cycle"),
     array: str = typer.Option("16x16", "--array", metavar="RxC", help="systolic array (rows x cols)"),
     json_out: Path = typer.Option(None, "--json", help="write every op's choice as JSON here"),
+    ray_address: RayAddress = None,
 ) -> None:
     """Dataflow and tiling search (ZigZag) for every GEMM of a profile under SRAM and DRAM-bandwidth budgets:
-    per op the dataflow, loop order and SRAM split; compute and stall cycles, DRAM traffic, energy."""
+    per op the dataflow, loop order and SRAM split; compute and stall cycles, DRAM traffic, energy. With
+    --ray-address each distinct GEMM shape's search is a Ray task."""
     import json
 
     from accelsmith.model_opt._dataflow import Budget, search_profile
@@ -59,8 +65,10 @@ def dataflow_cli(
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("search", total=len(prof.gemms))
             choice = search_profile(prof, budget, progress=lambda i, n, name: bar.update(
-                task, description=f"ZigZag: {name}", completed=i - 1, total=n))
-    except ModelOptError as e:
+                task, description=f"ZigZag: {name}", completed=i - 1, total=n), ray_address=ray_address)
+    except Interrupted as e:
+        raise stopped(e) from None
+    except (ModelOptError, AccelsmithError) as e:
         err.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(2) from None
     console.print(f"{prof.model}: {budget.label()}")

@@ -10,7 +10,9 @@ import typer
 from rich.console import Console
 
 from accelsmith.errors import AccelsmithError, UsageError
-from accelsmith._cli_options import FpgaDevice, RayAddress, UnsafeNoSandbox, fpga_device, sandbox_policy
+from accelsmith.fanout import Interrupted
+from accelsmith._cli_options import (FpgaDevice, RayAddress, UnsafeNoSandbox, fpga_device, sandbox_policy,
+                                     stopped)
 from rich.table import Table
 
 console = Console(highlight=False, soft_wrap=True)
@@ -75,6 +77,8 @@ def mutate_cmd(
             report = mutate(spec, jobs=jobs, max_mutants=max_mutants, prove=prove, ray_address=ray_address,
                             progress=lambda r: console.print(f"  {r.mutant.id} {r.status:<10} {r.mutant.describe()}",
                                                              markup=False))
+    except Interrupted as err:
+        raise stopped(err) from None
     except AccelsmithError as err:
         raise _fail(str(err)) from None
     if json_out:
@@ -161,6 +165,8 @@ def regress_cmd(
                              f"{', reduced plan' if r.get('reduced_plan') else ''}] {r['seconds']:.1f} s"
                              f"{' ' + r['summary'] if 'formal' in r else ''}",
                              markup=False))
+    except Interrupted as err:
+        raise stopped(err) from None
     except AccelsmithError as err:
         raise _fail(str(err)) from None
     table = Table("kind", "specs", "runs", "failed", *(["formal properties"] if formal else []))

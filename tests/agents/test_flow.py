@@ -78,3 +78,31 @@ def test_flow_missing_model_exits_2(tmp_path):
     out = _flow("--model", str(tmp_path / "nope"), "--recipe", "r.yaml", "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert out.returncode == 2
     assert out.stderr.strip().endswith("nope: model not found"), out.stderr
+
+
+@pytest.mark.sim
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_flow_on_ray_searches_and_designs_as_tasks(bert_dir, tmp_path, ray_cluster):
+    """With --ray-address the dataflow search's candidate arrays and every block's design run are Ray tasks on a
+    real local cluster; the report and the run store are what a local flow leaves, and a second call resumes."""
+    from accelsmith.runstore import RunStore
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(RECIPE.replace("budget: {pe_budget: 16}", "budget: {pe_budget: 16, dram_bytes_per_cycle: 16}"))
+    out = tmp_path / "flow"
+    c, _ = ray_cluster
+    args = ("--model", str(bert_dir), "--recipe", str(recipe), "--out", str(out), "--sim", "icarus",
+            "--no-cross-check", "--no-estimate", "--ray-address", c.address)
+    first = _flow(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "as Ray tasks at 127.0.0.1:" in first.stdout
+    report = json.loads((out / "system_report.json").read_text())
+    assert report["all_verified"] and report["total_cycles"] > 0
+    constraints = json.loads((out / "design_constraints.json").read_text())
+    assert all(a["search"]["engine"] == "zigzag" for a in constraints["arrays"])
+    runs = RunStore(out / "runs").list()
+    assert sorted(r.run_id for r in runs) == sorted(b["run_id"] for b in report["blocks"])
+    assert all((out / "runs" / r.run_id / "report.md").is_file() for r in runs)
+    again = _flow(*args, cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout.count("verified earlier") == len(report["blocks"])

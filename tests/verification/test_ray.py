@@ -4,6 +4,7 @@ Ctrl-C keeps what finished; without an address Ray is never imported; a bad addr
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -116,6 +117,21 @@ def test_ctrl_c_cancels_what_is_left_and_keeps_what_finished(cluster, tmp_path):
         assert time.monotonic() - t0 < 30  # the Ray tasks were cancelled, not waited for
 
 
+def test_dataflow_search_as_ray_tasks_matches_a_local_search(cluster):
+    from accelsmith.model_opt import GemmOp, WorkloadProfile
+    from accelsmith.model_opt._dataflow import Budget, search_profile
+
+    c, _ = cluster
+    g = GemmOp(name="proj", op="linear", m=32, n=64, k=64, a_bits=8, w_bits=8)
+    profile = WorkloadProfile(model="tiny", model_type="bert", seq_len=32, hidden_size=64, act_bits=8, gemms=[
+        g, g.model_copy(update={"name": "proj2"}),
+        GemmOp(name="qk", op="attention_qk", m=32, n=32, k=16, count=4, a_bits=8, w_bits=8)])
+    budget = Budget(rows=8, cols=8, sram_bytes=8192, dram_bytes_per_cycle=16)
+    seen = []
+    on_ray = search_profile(profile, budget, ray_address=c.address, progress=lambda i, n, name: seen.append((i, n)))
+    assert on_ray == search_profile(profile, budget) and sorted(seen) == [(1, 2), (2, 2)]
+
+
 def test_without_an_address_ray_is_not_imported():
     code = ("import sys; from accelsmith.fanout import fan_out; from accelsmith.verification.campaigns.regress "
             "import regress; import accelsmith.verification.campaigns.mutate; "
@@ -128,3 +144,28 @@ def test_an_address_with_no_cluster_is_one_line(tmp_path):
     for address, says in (("127.0.0.1:9", "Connection refused"), ("nowhere", "not HOST:PORT, ray://HOST:PORT or auto")):
         with pytest.raises(UsageError, match=f"^cannot join the Ray cluster at '{address}': .*{says}"):
             fan_out(pow, [(2, 3)], tmp_path, ray_address=address)
+
+
+@pytest.mark.sim
+def test_ctrl_c_on_the_command_line_keeps_the_finished_runs(cluster, tmp_path):
+    """SIGINT to `accelsmith regress --ray-address` after its first finished run: the rest is cancelled, the
+    command says how many finished in one line, and the JUnit file holds the finished runs."""
+    import signal
+
+    c, _ = cluster
+    junit = tmp_path / "r.xml"
+    proc = subprocess.Popen([sys.executable, "-m", "accelsmith.cli", "regress", "--kinds", "add,requant,activation",
+                             "--ray-address", c.address, "--junit", str(junit)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    assert first.startswith("  PASS "), first
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    line = [ln for ln in err.splitlines() if "interrupted:" in ln]
+    assert len(line) == 1 and re.search(r"interrupted: (\d+) of 16 units finished", line[0]), err
+    finished = int(re.search(r"interrupted: (\d+) of", line[0]).group(1))
+    assert 1 <= finished < 16
+    import xml.etree.ElementTree as ET
+
+    assert len(ET.parse(junit).getroot().findall("testsuite")) == finished
