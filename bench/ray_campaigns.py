@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -25,8 +26,10 @@ def regress_rows(report: dict, work: Path) -> list:
 
 
 def mutation_key(report: dict, work: Path) -> str:
-    """The report without its time, with the campaign's folder (named in build errors) as WORK."""
-    return str({k: v for k, v in report.items() if k != "seconds"}).replace(str(work), "WORK")
+    """The report without its times (the total, and a killed build's "after 39.5 s"), with the campaign's folder
+    (named in build errors) as WORK."""
+    text = str({k: v for k, v in report.items() if k != "seconds"}).replace(str(work), "WORK")
+    return re.sub(r"after \d+(\.\d+)? s", "after T s", text)
 
 
 def main() -> None:

@@ -85,9 +85,8 @@ def test_unverified_design_exits_1(tmp_path):
                      " ".join(out.stdout.split())), out.stdout
 
 
-@pytest.mark.sim
-def test_design_from_profile_runs_one_design_per_block(tmp_path):
-    """A (tiny, random) BERT's workload profile becomes block specs, and each one is designed and verified."""
+def _tiny_bert_profile(tmp_path: Path):
+    """A tiny random BERT's workload profile (written to tmp_path) and its block specs under 16 PEs."""
     torch = pytest.importorskip("torch")
     from transformers import BertConfig, BertModel
 
@@ -98,7 +97,13 @@ def test_design_from_profile_runs_one_design_per_block(tmp_path):
                                  vocab_size=50, max_position_embeddings=16)).eval()
     profile = tmp_path / "profile.json"
     profile.write_text(extract_profile(model, seq_len=8, name="tiny-bert").model_dump_json())
-    specs = specs_from_profile(profile, DesignBudget(pe_budget=16))
+    return profile, specs_from_profile(profile, DesignBudget(pe_budget=16))
+
+
+@pytest.mark.sim
+def test_design_from_profile_runs_one_design_per_block(tmp_path):
+    """A (tiny, random) BERT's workload profile becomes block specs, and each one is designed and verified."""
+    profile, specs = _tiny_bert_profile(tmp_path)
     assert "gemm" in {s.kind for s in specs}
     gemm = next(s for s in specs if s.kind == "gemm")
     assert gemm.rows * gemm.cols <= 16 and gemm.in_bits == 8
@@ -115,18 +120,9 @@ def test_design_from_profile_runs_one_design_per_block(tmp_path):
 def test_design_from_profile_as_ray_tasks_lands_every_run_in_the_store(tmp_path, ray_cluster):
     """Each block's design run is a Ray task on a real local cluster; every finished run is moved into the local
     run store (folder and index row), as a local run would have left it."""
-    torch = pytest.importorskip("torch")
-    from transformers import BertConfig, BertModel
-
-    from accelsmith.model_opt import DesignBudget, extract_profile, specs_from_profile
     from accelsmith.runstore import RunStore
 
-    torch.manual_seed(0)
-    model = BertModel(BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-                                 vocab_size=50, max_position_embeddings=16)).eval()
-    profile = tmp_path / "profile.json"
-    profile.write_text(extract_profile(model, seq_len=8, name="tiny-bert").model_dump_json())
-    specs = specs_from_profile(profile, DesignBudget(pe_budget=16))
+    profile, specs = _tiny_bert_profile(tmp_path)
     c, _ = ray_cluster
     out = accelsmith("design", "--from-profile", str(profile), "--pe-budget", "16", "--sim", "icarus",
                      "--no-cross-check", "--runs-dir", str(tmp_path / "runs"), "--ray-address", c.address)
