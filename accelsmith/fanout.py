@@ -54,13 +54,19 @@ class Needs:
     memory_mb: int = 512
 
 
-def fan_out(fn: Callable, calls: Sequence[tuple], root: Path, *, jobs: int = 2, ray_address: str | None = None,
-            needs: Callable[[tuple], Needs] | None = None, progress: Callable[[Any], None] | None = None) -> list:
+def fan_out(fn: Callable, calls: Sequence[tuple], root: Path | None, *, jobs: int = 2,
+            ray_address: str | None = None, needs: Callable[[tuple], Needs] | None = None,
+            progress: Callable[[Any], None] | None = None) -> list:
     """``[fn(*args) for args in calls]`` with ``ROOT`` in ``args`` standing for ``root``: ``jobs`` at a time in
     local threads, or as Ray tasks with ``needs(args)`` (default one CPU, 512 MB). ``progress(result)`` is called
-    for each finished unit (locally in the given order, on Ray as they finish). Results are in the given order."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    for each finished unit (locally in the given order, on Ray as they finish). Results are in the given order.
+    ``root`` None: the units write no files (a Ray task's folder is not brought back)."""
+    if root is None:
+        if any(isinstance(a, _Root) for args in calls for a in args):
+            raise ValueError("fan_out: a unit names ROOT but no root folder was given")
+    else:
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
     if ray_address:
         return _on_ray(fn, calls, root, ray_address, needs or (lambda _: Needs()), progress)
     results: list = [None] * len(calls)
@@ -152,7 +158,7 @@ def connect(address: str) -> None:
 _joined: str | None = None
 
 
-def _on_ray(fn, calls, root: Path, address: str, needs, progress) -> list:
+def _on_ray(fn, calls, root: Path | None, address: str, needs, progress) -> list:
     import ray
 
     connect(address)
@@ -178,9 +184,11 @@ def _on_ray(fn, calls, root: Path, address: str, needs, progress) -> list:
             ready, pending = ray.wait(pending, num_returns=1)
             i = index[ready[0]]
             result, archive, there, _ = ray.get(ready[0])
-            with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-                tar.extractall(root, filter="data")
-            results[i] = relocate(result, there, str(root))
+            if root is not None:
+                with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+                    tar.extractall(root, filter="data")
+                result = relocate(result, there, str(root))
+            results[i] = result
             if progress:
                 progress(results[i])
     except KeyboardInterrupt:

@@ -106,15 +106,17 @@ def run_flow(model: str | Path, recipe: str | Path, out: str | Path, *, store: R
             tell(f"[{i}/{len(specs)}] {spec.kind} {spec.summary()}: verified earlier (run {done['run_id']})")
         else:
             todo.append(spec)
-    if ray_address and todo:
-        tell(f"design {len(todo)} block(s) as Ray tasks at {ray_address}")
-        design_on_ray(todo, options, store, ray_address, on_final=record)
-    for spec in [] if ray_address else todo:
-        tell(f"[{specs.index(spec) + 1}/{len(specs)}] design {spec.kind}: {spec.summary()}")
-        t = time.perf_counter()
-        final = design(spec, store=store, on_progress=on_progress or (lambda node, delta: tell(f"    {node}")),
-                       **options(spec))
-        record(spec, final, time.perf_counter() - t)
+    if ray_address:
+        if todo:
+            tell(f"design {len(todo)} block(s) as Ray tasks at {ray_address}")
+            design_on_ray(todo, options, store, ray_address, on_final=record)
+    else:
+        for spec in todo:
+            tell(f"[{specs.index(spec) + 1}/{len(specs)}] design {spec.kind}: {spec.summary()}")
+            t = time.perf_counter()
+            final = design(spec, store=store, on_progress=on_progress or (lambda node, delta: tell(f"    {node}")),
+                           **options(spec))
+            record(spec, final, time.perf_counter() - t)
     report = system_report(profile, specs, state, clock_mhz=clock_mhz, pending=constraints.pending)
     report["flow_seconds_this_call"] = round(time.perf_counter() - t0, 1)
     write_json(out / "system_report.json", report)

@@ -96,10 +96,12 @@ def design_on_ray(specs: list[BlockSpec], options: Callable[[BlockSpec], dict], 
     ``store`` as it comes back and handed to ``on_final(spec, final, seconds)`` (Ctrl-C keeps those). Returns the
     final states in the order the runs finished."""
     import shutil
+    import tempfile
 
     from accelsmith.fanout import ROOT, Needs, fan_out, relocate
 
-    staging = store.root / ".incoming"
+    # inside the store (a run moves in by rename), one per command (two commands may share a store)
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=store.root))
     by_hash = {s.spec_hash: s for s in specs}
     finals: list[dict] = []
 

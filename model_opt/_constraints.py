@@ -126,14 +126,17 @@ def searched_array(gemms: list[GemmOp], in_bits: int, budget: DesignBudget,
             candidates.append((base, Budget(rows=rows, cols=cols, sram_bytes=budget.buffer_bytes,
                                             dram_bytes_per_cycle=budget.dram_bytes_per_cycle)))
     if ray_address:
-        import tempfile
-
         from accelsmith.fanout import fan_out
 
-        with tempfile.TemporaryDirectory(prefix="accelsmith_arrays_") as tmp:
-            figures = fan_out(array_figures, [(gemms, in_bits, hw) for _, hw in candidates], Path(tmp),
-                              ray_address=ray_address,
-                              progress=lambda _: progress and progress(f"{len(candidates)} arrays as Ray tasks"))
+        finished: list[dict] = []
+
+        def tick(per_df: dict) -> None:
+            finished.append(per_df)
+            if progress:
+                progress(f"array {len(finished)} of {len(candidates)} searched (Ray)")
+
+        figures = fan_out(array_figures, [(gemms, in_bits, hw) for _, hw in candidates], None,
+                          ray_address=ray_address, progress=tick)
     else:
         figures = [array_figures(gemms, in_bits, hw, progress) for _, hw in candidates]
     best: tuple[int, float] | None = None

@@ -284,9 +284,8 @@ def search_profile(profile: WorkloadProfile, budget: Budget, dataflows: Sequence
             if progress:
                 progress(finished, len(first), result[0].name)
 
-        with tempfile.TemporaryDirectory(prefix="accelsmith_dataflow_") as tmp:
-            found = fan_out(search_op, [(g, budget, tuple(dataflows)) for g in first.values()], Path(tmp),
-                            ray_address=ray_address, progress=tick)
+        found = fan_out(search_op, [(g, budget, tuple(dataflows)) for g in first.values()], None,
+                        ray_address=ray_address, progress=tick)
         shapes = dict(zip(first, found))
     ops, alternatives = [], {}
     for i, g in enumerate(profile.gemms, start=1):

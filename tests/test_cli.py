@@ -133,7 +133,7 @@ def test_design_from_profile_as_ray_tasks_lands_every_run_in_the_store(tmp_path,
     assert all(r.status == "verified" for r in runs)
     for r in runs:
         assert (tmp_path / "runs" / r.run_id / "report.md").is_file()
-    assert not (tmp_path / "runs" / ".incoming").exists()
+    assert not list((tmp_path / "runs").glob(".incoming*"))
 
 
 def test_from_profile_missing_file_exits_2(tmp_path):

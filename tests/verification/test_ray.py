@@ -169,3 +169,9 @@ def test_ctrl_c_on_the_command_line_keeps_the_finished_runs(cluster, tmp_path):
     import xml.etree.ElementTree as ET
 
     assert len(ET.parse(junit).getroot().findall("testsuite")) == finished
+
+
+def test_units_that_write_need_a_root():
+    with pytest.raises(ValueError, match="names ROOT but no root folder"):
+        fan_out(pow, [(ROOT, 2)], None)
+    assert fan_out(pow, [(2, 5)], None) == [32]
