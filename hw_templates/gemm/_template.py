@@ -14,9 +14,11 @@ def gemm_core(spec: GemmSpec) -> Core:
     if spec.dataflow not in _ARRAYS:
         raise SpecError(f"dataflow {spec.dataflow!r} has no template; available: {', '.join(map(repr, _ARRAYS))}")
     top = f"gemm_{spec.rows}x{spec.cols}{'_ws' if spec.dataflow == 'weight_stationary' else ''}_top"
-    return Core(top, _ARRAYS[spec.dataflow], {
-        "ROWS": spec.rows, "COLS": spec.cols, "K": spec.k, "IW": spec.in_bits, "AW": spec.acc_bits,
-        "SIGNED": int(spec.signed), "SATURATE": int(spec.overflow == "saturate")},
+    params = {"ROWS": spec.rows, "COLS": spec.cols, "K": spec.k, "IW": spec.in_bits, "AW": spec.acc_bits,
+              "SIGNED": int(spec.signed), "SATURATE": int(spec.overflow == "saturate")}
+    # output-stationary: accumulator banks; weight-stationary: rows of A per job
+    params |= {"M": spec.job_rows} if spec.dataflow == "weight_stationary" else {"BANKS": spec.acc_banks}
+    return Core(top, _ARRAYS[spec.dataflow], params,
         widths={"in_a": "ROWS*IW", "in_b": "COLS*IW", "out_data": "COLS*AW"})
 
 

@@ -5,12 +5,18 @@
 // Result stream (ready/valid): ROWS beats per job, beat r carries row r of C,
 //   out_data[j*AW +: AW] = C[r][j].
 // The array advances every cycle; a missing input beat enters as a bubble (valid tag low).
-// Accumulators are double-buffered (two banks), so job n+1 computes while job n drains; a job may
-// start only when its bank has drained, which is the only place back-pressure reaches the input.
+// Accumulators come in BANKS banks used in turn, so later jobs compute while earlier ones drain; a job
+// may start only when its bank has drained, which is the only place back-pressure reaches the input.
+// The spec sizes BANKS so that, with no stalls, a bank has always drained by the time it comes round
+// again (GemmSpec.acc_banks: ceil((K + 2*ROWS + COLS - 1) / max(K, ROWS)), at least 2): jobs then
+// follow each other every max(K, ROWS) cycles whatever K is.
 // SATURATE=1 clamps the running sum after every MAC, SATURATE=0 wraps modulo 2^AW.
 // The module header (parameters, ports) is generated from the spec's ports (hw_templates/_base.py).
 // @header
-    localparam integer TW = 4;            // tag: {bank, last, first, valid}
+    localparam integer BW = (BANKS > 1) ? $clog2(BANKS) : 1;
+    localparam integer TW = BW + 3;       // tag: {bank, last, first, valid}
+    localparam integer BLAST_I = BANKS - 1;
+    localparam [BW-1:0] BLAST = BLAST_I[BW-1:0];
     localparam integer KW = (K > 1) ? $clog2(K) : 1;
     localparam integer RW = (ROWS > 1) ? $clog2(ROWS) : 1;
     localparam [0:0]   SG = (SIGNED != 0) ? 1'b1 : 1'b0;
@@ -18,9 +24,9 @@
 
     // ---------------- input side: job framing and bank ownership ----------------
     reg  [KW-1:0] kcnt;
-    reg           in_bank;
-    reg  [1:0]    bank_busy;
-    reg  [1:0]    bank_done;
+    reg  [BW-1:0] in_bank;
+    reg  [BANKS-1:0] bank_busy;
+    reg  [BANKS-1:0] bank_done;
     wire          job_start = (kcnt == {KW{1'b0}});
     wire          job_last  = (kcnt == K[KW-1:0] - 1'b1) || (K == 1);
     assign in_ready = !(job_start && bank_busy[in_bank]);
@@ -28,17 +34,17 @@
 
     // output side state (declared here: the drain frees banks)
     reg  [RW-1:0] out_row;
-    reg           out_bank;
+    reg  [BW-1:0] out_bank;
     wire          drain_done = out_valid && out_ready && (out_row == ROWS[RW-1:0] - 1'b1 || ROWS == 1);
 
     always @(posedge clk) begin
         if (!rst_n) begin
             kcnt    <= {KW{1'b0}};
-            in_bank <= 1'b0;
+            in_bank <= {BW{1'b0}};
         end else if (fire) begin
             if (job_last) begin
                 kcnt    <= {KW{1'b0}};
-                in_bank <= ~in_bank;
+                in_bank <= (in_bank == BLAST) ? {BW{1'b0}} : in_bank + 1'b1;
             end else begin
                 kcnt <= kcnt + 1'b1;
             end
@@ -97,16 +103,17 @@
     /* verilator lint_on UNUSEDSIGNAL */
     // accumulators by row: the drain selects one row word, never a slice of an all-PE bus (a simulator
     // re-evaluates every reader of a bus when any slice changes: at 32x32 that stalled Icarus)
-    wire [COLS*AW-1:0]           acc0_rows [0:ROWS-1];
-    wire [COLS*AW-1:0]           acc1_rows [0:ROWS-1];
+    wire [COLS*AW-1:0]           acc_rows [0:BANKS*ROWS-1];   // bank b, row i at b*ROWS + i
     wire                         corner_done;   // PE(ROWS-1, COLS-1) finished a job
-    wire                         corner_bank;
+    wire [BW-1:0]                corner_bank;
+    genvar b;
 
     generate
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
-            wire [COLS*AW-1:0] acc0_row, acc1_row;
-            assign acc0_rows[i] = acc0_row;
-            assign acc1_rows[i] = acc1_row;
+            wire [COLS*AW-1:0] acc_row [0:BANKS-1];
+            for (b = 0; b < BANKS; b = b + 1) begin : g_bank_row
+                assign acc_rows[b*ROWS+i] = acc_row[b];
+            end
             for (j = 0; j < COLS; j = j + 1) begin : g_col
                 wire [IW+TW-1:0] ha = (j == 0) ? left_in[i*(IW+TW) +: IW+TW]
                                                : h_bus[i*COLS+j-1];
@@ -115,7 +122,7 @@
                 wire [IW-1:0]    a     = ha[IW-1:0];
                 wire             valid = ha[IW];
                 wire             first = ha[IW+1];
-                wire             bank  = ha[IW+3];
+                wire [BW-1:0]    bank  = ha[IW+3 +: BW];
 
                 // exact product in 2*IW bits, then extended to AW+1 bits for overflow detection
                 wire [2*IW-1:0] ax = SG ? {{IW{a[IW-1]}}, a}   : {{IW{1'b0}}, a};
@@ -123,8 +130,8 @@
                 wire [2*IW-1:0] prod = ax * bx;
                 wire [AW:0]     prod_x = {{(AW+1-2*IW){SG ? prod[2*IW-1] : 1'b0}}, prod};
 
-                reg  [AW-1:0] acc0, acc1;
-                wire [AW-1:0] acc_cur = bank ? acc1 : acc0;
+                reg  [AW-1:0] acc [0:BANKS-1];
+                wire [AW-1:0] acc_cur = acc[bank];
                 wire [AW-1:0] base = first ? {AW{1'b0}} : acc_cur;
                 wire [AW:0]   base_x = {SG ? base[AW-1] : 1'b0, base};
                 wire [AW:0]   sum = base_x + prod_x;
@@ -134,13 +141,11 @@
                 wire [AW-1:0] nxt = (SAT && ovf) ? sat : sum[AW-1:0];
 
                 always @(posedge clk) begin
-                    if (valid) begin
-                        if (bank) acc1 <= nxt;
-                        else      acc0 <= nxt;
-                    end
+                    if (valid) acc[bank] <= nxt;
                 end
-                assign acc0_row[j*AW +: AW] = acc0;
-                assign acc1_row[j*AW +: AW] = acc1;
+                for (b = 0; b < BANKS; b = b + 1) begin : g_bank
+                    assign acc_row[b][j*AW +: AW] = acc[b];
+                end
 
                 if (j < COLS - 1) begin : g_pass_a
                     reg [IW+TW-1:0] h_q;
@@ -169,14 +174,15 @@
 
     // ---------------- output side: drain finished banks row by row ----------------
     assign out_valid = bank_done[out_bank];
-    assign out_data  = out_bank ? acc1_rows[out_row] : acc0_rows[out_row];
+    wire [31:0] out_word = {{(32-BW){1'b0}}, out_bank} * ROWS + {{(32-RW){1'b0}}, out_row};
+    assign out_data  = acc_rows[out_word];
 
     always @(posedge clk) begin
         if (!rst_n) begin
-            bank_busy <= 2'b00;
-            bank_done <= 2'b00;
+            bank_busy <= {BANKS{1'b0}};
+            bank_done <= {BANKS{1'b0}};
             out_row   <= {RW{1'b0}};
-            out_bank  <= 1'b0;
+            out_bank  <= {BW{1'b0}};
         end else begin
             if (fire && job_start) bank_busy[in_bank] <= 1'b1;
             // the corner PE computes its last MAC this cycle; the bank is complete next cycle
@@ -184,7 +190,7 @@
             if (out_valid && out_ready) begin
                 if (drain_done) begin
                     out_row             <= {RW{1'b0}};
-                    out_bank            <= ~out_bank;
+                    out_bank            <= (out_bank == BLAST) ? {BW{1'b0}} : out_bank + 1'b1;
                     bank_done[out_bank] <= 1'b0;
                     bank_busy[out_bank] <= 1'b0;
                 end else begin

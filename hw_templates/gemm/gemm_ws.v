@@ -1,144 +1,135 @@
-// Weight-stationary systolic GEMM array: C[ROWS][COLS] = A[ROWS][K] x B[K][COLS], ROWS x COLS PEs.
+// Weight-stationary systolic GEMM array: C[M][COLS] = A[M][K] x B[K][COLS], ROWS x COLS PEs.
 //
-// Same streams as gemm_os: beat k carries column k of A (in_a[i*IW +: IW] = A[i][k]) and row k of B
-// (in_b[j*IW +: IW] = B[k][j]); ROWS result beats leave row 0 first (out_data[j*AW +: AW] = C[r][j]).
-// K is processed in folds of ROWS: LOAD takes a fold's beats (B rows become the stationary weights
-// W[r][c], A columns go to a buffer), STREAM pushes the ROWS rows of A through the array (A moves
-// right, partial sums move down; column c's partial sum enters at the top from the output buffer
-// so saturation clamps after every MAC in k order), OUT drains the buffer after the last fold.
-// Per fold: up to ROWS load beats + (2*ROWS + COLS - 1) stream cycles; nothing overlaps, like SCALE-Sim.
+// K is cut into F = ceil(K / ROWS) weight folds; each fold takes L = max(M, ROWS, COLS - 1) beats.
+// Beat j of fold f carries row j of A's fold slice (in_a[i*IW +: IW] = A[j][f*ROWS + i], j < M) and
+// row f*ROWS + j of B (in_b[c*IW +: IW] = B[f*ROWS + j][c], j < ROWS): the weights load one PE row per
+// beat into the buffer the array is not reading, while the M rows of A stream through the other one
+// (double-buffered weights). Rows of A enter row 0 of the array first, lane i skewed by i cycles; A
+// moves right and partial sums move down; a partial sum leaving the bottom waits L - ROWS cycles and
+// re-enters at the top with the same row of the next fold, so saturation clamps after every MAC in k
+// order. The last fold's sums are deskewed into M result beats (out_data[c*AW +: AW] = C[m][c]).
+// Folds and jobs follow each other with no gap: a job every F * L cycles, first beat to last result
+// (F - 1) * L + M + ROWS + COLS + 1 cycles (results leave through a two-row buffer). Between jobs the array runs on (bubbles); inside a job a
+// missing beat, and anywhere a refused result, holds the whole array.
 // The module header (parameters, ports) is generated from the spec's ports (hw_templates/_base.py).
 // @header
-    localparam integer KW = (K > 1) ? $clog2(K) : 1;
-    localparam integer RW = (ROWS > 1) ? $clog2(ROWS) : 1;
-    localparam integer TAU_LAST_I = 2 * ROWS + COLS - 2;       // last stream cycle (bottom write of row ROWS-1, col COLS-1)
-    localparam integer TW = $clog2(TAU_LAST_I + 1);
-    localparam [TW-1:0] TAU_LAST = TAU_LAST_I[TW-1:0];
-    localparam integer KLAST_I = K - 1;
-    localparam [KW-1:0] KLAST = KLAST_I[KW-1:0];
-    localparam integer RLAST_I = ROWS - 1;
-    localparam [RW-1:0] RLAST = RLAST_I[RW-1:0];
+    localparam integer F  = (K + ROWS - 1) / ROWS;        // weight folds per job
+    localparam integer L0 = (M > ROWS) ? M : ROWS;
+    localparam integer L  = (L0 > COLS - 1) ? L0 : COLS - 1;   // beats per fold
+    localparam integer KREM = K - (F - 1) * ROWS;         // weight rows the last fold uses
+    localparam integer D  = L - ROWS;                      // partial-sum wait, bottom -> top
+    localparam integer LW = (L > 1) ? $clog2(L) : 1;
+    localparam integer FW = (F > 1) ? $clog2(F) : 1;
+    localparam integer TW = 4;                             // tag: {buffer, last, first, valid}
+    localparam integer LLAST_I = L - 1;
+    localparam [LW-1:0] LLAST = LLAST_I[LW-1:0];
+    localparam integer FLAST_I = F - 1;
+    localparam [FW-1:0] FLAST = FLAST_I[FW-1:0];
+    localparam [31:0] M_U = M;
     localparam [0:0] SG = (SIGNED != 0) ? 1'b1 : 1'b0;
     localparam [0:0] SAT = (SATURATE != 0) ? 1'b1 : 1'b0;
-    localparam [1:0] S_LOAD = 2'd0, S_STREAM = 2'd1, S_OUT = 2'd2;
 
-    reg [1:0]    state;
-    reg [KW-1:0] kpos;        // beat index within the job
-    reg [RW-1:0] frow;        // beat index within the fold = weight row being loaded
-    reg [TW-1:0] tau;         // stream cycle
-    reg          first_fold;  // partial sums start from zero
-    reg          last_fold;   // the fold being streamed ends the job
-    reg [RW-1:0] orow;        // output row being drained
-
-    assign in_ready  = (state == S_LOAD);
-    assign out_valid = (state == S_OUT);
-    wire fire = in_valid && in_ready;
-    wire job_end_beat = (kpos == KLAST) || (K == 1);
+    // ---------------- framing: beat within the fold, fold within the job ----------------
+    reg  [LW-1:0] beat;
+    reg  [FW-1:0] fold;
+    reg           wbuf;       // weight buffer the fold being loaded fills (alternates every fold)
+    wire          busy = (beat != {LW{1'b0}}) || (fold != {FW{1'b0}});
+    wire          emit;       // the row at the array's tail is a result
+    reg  [1:0]    ocnt;       // result rows held in the output buffer (0..2)
+    wire          hold = emit && (ocnt == 2'd2);   // no room for the result: the array waits
+    assign in_ready = !hold;
+    wire          fire = in_valid && !hold;
+    wire          adv = !hold && (in_valid || !busy);  // the array moves one step
+    wire          fold_end = (beat == LLAST);
+    wire          fold_last = (fold == FLAST);
 
     always @(posedge clk) begin
         if (!rst_n) begin
-            state      <= S_LOAD;
-            kpos       <= {KW{1'b0}};
-            frow       <= {RW{1'b0}};
-            tau        <= {TW{1'b0}};
-            first_fold <= 1'b1;
-            last_fold  <= 1'b0;
-            orow       <= {RW{1'b0}};
-        end else begin
-            case (state)
-                S_LOAD: if (fire) begin
-                    frow <= (frow == RLAST || job_end_beat) ? {RW{1'b0}} : frow + 1'b1;
-                    kpos <= job_end_beat ? {KW{1'b0}} : kpos + 1'b1;
-                    if (job_end_beat) last_fold <= 1'b1;
-                    if (frow == RLAST || job_end_beat) state <= S_STREAM;
-                end
-                S_STREAM: begin
-                    if (tau == TAU_LAST) begin
-                        tau        <= {TW{1'b0}};
-                        first_fold <= 1'b0;
-                        state      <= last_fold ? S_OUT : S_LOAD;
-                    end else begin
-                        tau <= tau + 1'b1;
-                    end
-                end
-                default: if (out_ready) begin
-                    if (orow == RLAST || ROWS == 1) begin
-                        orow       <= {RW{1'b0}};
-                        state      <= S_LOAD;
-                        first_fold <= 1'b1;
-                        last_fold  <= 1'b0;
-                    end else begin
-                        orow <= orow + 1'b1;
-                    end
-                end
-            endcase
+            beat <= {LW{1'b0}};
+            fold <= {FW{1'b0}};
+            wbuf <= 1'b0;
+        end else if (fire) begin
+            beat <= fold_end ? {LW{1'b0}} : beat + 1'b1;
+            if (fold_end) begin
+                fold <= fold_last ? {FW{1'b0}} : fold + 1'b1;
+                wbuf <= ~wbuf;
+            end
         end
     end
 
-    // stationary weights W[r][c] and the fold's A block ab[m][r]; a fold's first beat clears stale rows
-    wire [IW-1:0] w  [0:ROWS*COLS-1];
-    wire [IW-1:0] ab [0:ROWS*ROWS-1];
-    reg  [AW-1:0] ob [0:ROWS*COLS-1];
-    localparam [31:0] R_U = ROWS;
-    localparam [31:0] C_U = COLS;
-    wire [31:0] tau_u = {{(32-TW){1'b0}}, tau};
+    wire [31:0]   beat_u = {{(32-LW){1'b0}}, beat};
+    wire          row_in = fire && (beat_u < M_U);
+    wire [TW-1:0] tag_in = {wbuf, fold_last, fold == {FW{1'b0}}, row_in};
+
+    // ---------------- stationary weights: row r of a fold loads on beat r ----------------
+    wire [IW-1:0] w0 [0:ROWS*COLS-1];
+    wire [IW-1:0] w1 [0:ROWS*COLS-1];
     genvar r, c;
     generate
-        for (r = 0; r < ROWS; r = r + 1) begin : g_load
-            localparam [RW-1:0] RR = r;
-            wire hit = fire && (frow == RR);
-            wire clr = fire && (frow == {RW{1'b0}});
-            for (c = 0; c < COLS; c = c + 1) begin : g_w
-                reg [IW-1:0] q;
-                always @(posedge clk) begin
-                    if (hit)      q <= in_b[c*IW +: IW];
-                    else if (clr) q <= {IW{1'b0}};
-                end
-                assign w[r*COLS+c] = q;
+        for (r = 0; r < ROWS; r = r + 1) begin : g_w
+            localparam [31:0] RU = r;
+            wire load = fire && (beat_u == RU);
+            // rows past K in the last fold hold zero weights, so the lanes they meet add nothing
+            wire used;
+            if (r < KREM) begin : g_always
+                assign used = 1'b1;
+            end else begin : g_not_last
+                assign used = !fold_last;
             end
-            for (c = 0; c < ROWS; c = c + 1) begin : g_a
-                reg [IW-1:0] q;
+            for (c = 0; c < COLS; c = c + 1) begin : g_c
+                reg [IW-1:0] q0, q1;
+                wire [IW-1:0] wv = used ? in_b[c*IW +: IW] : {IW{1'b0}};
                 always @(posedge clk) begin
-                    if (hit)      q <= in_a[c*IW +: IW];
-                    else if (clr) q <= {IW{1'b0}};
+                    if (load && !wbuf) q0 <= wv;
+                    if (load && wbuf)  q1 <= wv;
                 end
-                assign ab[c*ROWS+r] = q;
+                assign w0[r*COLS+c] = q0;
+                assign w1[r*COLS+c] = q1;
             end
         end
     endgenerate
 
+    // ---------------- input skew: lane r enters PE row r r + 1 steps after its beat ----------------
+    wire [IW+TW-1:0] left_in [0:ROWS-1];
+    generate
+        for (r = 0; r < ROWS; r = r + 1) begin : g_skew
+            wire [IW+TW-1:0] x = {tag_in, fire ? in_a[r*IW +: IW] : {IW{1'b0}}};
+            reg  [IW+TW-1:0] sr [0:r];
+            integer d;
+            always @(posedge clk) begin
+                if (!rst_n) begin
+                    for (d = 0; d <= r; d = d + 1) sr[d] <= {(IW+TW){1'b0}};
+                end else if (adv) begin
+                    sr[0] <= x;
+                    for (d = 1; d <= r; d = d + 1) sr[d] <= sr[d-1];
+                end
+            end
+            assign left_in[r] = sr[r];
+        end
+    endgenerate
+
     // ---------------- the PE grid ----------------
+    // h_bus: {tag, a} leaving PE(r,c) to the right; v_bus: partial sum leaving PE(r,c) downwards.
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [ROWS*COLS*IW-1:0] h_bus;   // a leaving PE(r,c) to the right (last column unused)
+    wire [IW+TW-1:0] h_bus [0:ROWS*COLS-1];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [ROWS*COLS*AW-1:0] v_bus;   // partial sum leaving PE(r,c) downwards
-    wire streaming = (state == S_STREAM);
+    wire [AW-1:0]    v_bus [0:ROWS*COLS-1];
+    wire [AW-1:0]    top   [0:COLS-1];      // partial sum of the same row, previous fold
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
             for (c = 0; c < COLS; c = c + 1) begin : g_col
-                localparam [31:0] RU = r;
-                localparam [31:0] CU = c;
-                // row r's input at stream cycle tau is A[tau - r][r] (skewed), zero outside the window
-                // (unsigned wrap-around: tau < r gives a huge m, outside the window)
-                wire [IW-1:0] a_left;
-                if (c == 0) begin : g_inject
-                    wire [31:0] m_in   = tau_u - RU;
-                    wire        in_win = streaming && (m_in < R_U);
-                    assign a_left = in_win ? ab[m_in * R_U + RU] : {IW{1'b0}};
-                end else begin : g_chain
-                    assign a_left = h_bus[(r*COLS+c-1)*IW +: IW];
-                end
-                // column c's top input at stream cycle tau is the running sum of row tau - c
+                wire [IW+TW-1:0] ha = (c == 0) ? left_in[r] : h_bus[r*COLS+c-1];
+                wire [IW-1:0] a     = ha[IW-1:0];
+                wire          buf1  = ha[IW+3];
+                wire [IW-1:0] wt    = buf1 ? w1[r*COLS+c] : w0[r*COLS+c];
                 wire [AW-1:0] p_above;
                 if (r == 0) begin : g_top
-                    wire [31:0] m_top   = tau_u - CU;
-                    wire        top_win = streaming && !first_fold && (m_top < R_U);
-                    assign p_above = top_win ? ob[m_top * C_U + CU] : {AW{1'b0}};
+                    wire first = ha[IW+1];   // the job's first fold starts from zero
+                    assign p_above = first ? {AW{1'b0}} : top[c];
                 end else begin : g_down
-                    assign p_above = v_bus[((r-1)*COLS+c)*AW +: AW];
+                    assign p_above = v_bus[(r-1)*COLS+c];
                 end
-                wire [IW-1:0]   wt = w[RU * C_U + CU];
-                wire [2*IW-1:0] ax = SG ? {{IW{a_left[IW-1]}}, a_left} : {{IW{1'b0}}, a_left};
+                wire [2*IW-1:0] ax = SG ? {{IW{a[IW-1]}}, a} : {{IW{1'b0}}, a};
                 wire [2*IW-1:0] bx = SG ? {{IW{wt[IW-1]}}, wt} : {{IW{1'b0}}, wt};
                 wire [2*IW-1:0] prod = ax * bx;
                 wire [AW:0]     prod_x = {{(AW+1-2*IW){SG ? prod[2*IW-1] : 1'b0}}, prod};
@@ -147,32 +138,89 @@
                 wire            ovf = SG ? (sum[AW] != sum[AW-1]) : sum[AW];
                 wire [AW-1:0]   satv = SG ? (sum[AW] ? {1'b1, {(AW-1){1'b0}}} : {1'b0, {(AW-1){1'b1}}})
                                           : {AW{1'b1}};
-                reg  [IW-1:0]   a_q;
                 reg  [AW-1:0]   p_q;
                 always @(posedge clk) begin
-                    a_q <= a_left;
-                    p_q <= (SAT && ovf) ? satv : sum[AW-1:0];
+                    if (adv) p_q <= (SAT && ovf) ? satv : sum[AW-1:0];
                 end
-                assign h_bus[(r*COLS+c)*IW +: IW] = a_q;
-                assign v_bus[(r*COLS+c)*AW +: AW] = p_q;
-            end
-        end
-        // bottom of column c at stream cycle tau holds the finished sum of row tau - ROWS - c
-        for (c = 0; c < COLS; c = c + 1) begin : g_wb
-            localparam [31:0] CU = c;
-            wire [31:0] m_out = tau_u - R_U - CU;
-            wire        out_win = streaming && (m_out < R_U);
-            always @(posedge clk) begin
-                if (out_win) ob[m_out * C_U + CU] <= v_bus[((ROWS-1)*COLS+c)*AW +: AW];
+                assign v_bus[r*COLS+c] = p_q;
+                // a and its tag move right; the bottom row keeps them in every column (the last one's tag
+                // says whether the row leaving the array is a result)
+                if (c < COLS - 1 || r == ROWS - 1) begin : g_pass
+                    reg [IW+TW-1:0] a_q;
+                    always @(posedge clk) begin
+                        if (!rst_n)   a_q <= {(IW+TW){1'b0}};
+                        else if (adv) a_q <= ha;
+                    end
+                    assign h_bus[r*COLS+c] = a_q;
+                end else begin : g_edge
+                    assign h_bus[r*COLS+c] = {(IW+TW){1'b0}};
+                end
             end
         end
     endgenerate
 
-    wire [31:0] orow_u = {{(32-RW){1'b0}}, orow};
+    // ---------------- partial sums wait L - ROWS steps between folds ----------------
     generate
-        for (c = 0; c < COLS; c = c + 1) begin : g_out
-            localparam [31:0] CU = c;
-            assign out_data[c*AW +: AW] = ob[orow_u * C_U + CU];
+        if (D == 0) begin : g_no_wait
+            for (c = 0; c < COLS; c = c + 1) begin : g_c
+                assign top[c] = v_bus[(ROWS-1)*COLS+c];
+            end
+        end else begin : g_wait
+            localparam integer DW = (D > 1) ? $clog2(D) : 1;
+            localparam integer DLAST_I = D - 1;
+            localparam [DW-1:0] DLAST = DLAST_I[DW-1:0];
+            reg [DW-1:0] ptr;
+            always @(posedge clk) begin
+                if (!rst_n)   ptr <= {DW{1'b0}};
+                else if (adv) ptr <= (ptr == DLAST) ? {DW{1'b0}} : ptr + 1'b1;
+            end
+            for (c = 0; c < COLS; c = c + 1) begin : g_c
+                reg [AW-1:0] mem [0:D-1];
+                always @(posedge clk) begin
+                    if (adv) mem[ptr] <= v_bus[(ROWS-1)*COLS+c];
+                end
+                assign top[c] = mem[ptr];
+            end
         end
     endgenerate
+
+    // ---------------- results: column c waits COLS - 1 - c steps so a row leaves whole ----------------
+    wire [IW+TW-1:0] tail = h_bus[(ROWS-1)*COLS+COLS-1];
+    assign emit = tail[IW] && tail[IW+2];   // a row of A, in the job's last fold
+    wire [COLS*AW-1:0] row_out;
+    generate
+        for (c = 0; c < COLS; c = c + 1) begin : g_out
+            if (c == COLS - 1) begin : g_direct
+                assign row_out[c*AW +: AW] = v_bus[(ROWS-1)*COLS+c];
+            end else begin : g_deskew
+                reg [AW-1:0] ds [0:COLS-2-c];
+                integer d;
+                always @(posedge clk) begin
+                    if (adv) begin
+                        ds[0] <= v_bus[(ROWS-1)*COLS+c];
+                        for (d = 1; d <= COLS - 2 - c; d = d + 1) ds[d] <= ds[d-1];
+                    end
+                end
+                assign row_out[c*AW +: AW] = ds[COLS-2-c];
+            end
+        end
+    endgenerate
+
+    // two-row output buffer: out_valid and out_data come from registers, and a refused result holds the
+    // array only when both rows are taken
+    reg  [COLS*AW-1:0] ob0, ob1;
+    wire push = adv && emit;
+    wire pop  = out_valid && out_ready;
+    assign out_valid = (ocnt != 2'd0);
+    assign out_data  = ob0;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            ocnt <= 2'd0;
+        end else begin
+            ocnt <= ocnt + {1'b0, push} - {1'b0, pop};
+        end
+        if (pop) ob0 <= (ocnt == 2'd2 || !push) ? ob1 : row_out;
+        else if (push && ocnt == 2'd0) ob0 <= row_out;
+        if (push && (ocnt == 2'd2 || (ocnt == 2'd1 && !pop))) ob1 <= row_out;
+    end
 endmodule

@@ -119,17 +119,20 @@ def test_build_past_its_limit_names_the_stage_and_keeps_the_folder(tmp_path):
 
 def test_build_error_becomes_diagnostics(tmp_path):
     spec = GemmSpec(rows=2, cols=2, k=4)
-    bundle = _mutant(spec, "reg           in_bank;", "reg           in_bank")
+    bundle = _mutant(spec, "reg  [BW-1:0] in_bank;", "reg  [BW-1:0] in_bank")
     res = _run(bundle, spec, tmp_path, "icarus")
     assert not res.built and not res.passed
     assert any(d.severity == "error" and d.file == "gemm_os.v" for d in res.diagnostics)
 
 
 def test_latency_budget_fails_a_job_one_cycle_late(tmp_path):
-    """A tau counter that leaves reset at all ones streams the first fold one cycle late: results still right."""
+    """One more skew register on every row of A: each row meets its weights and partial sums one cycle later, so
+    the results are right and every job is one cycle late."""
     spec = GemmSpec(rows=2, cols=2, k=3, dataflow="weight_stationary")
-    late = _mutant(spec, "tau        <= {TW{1'b0}};\n            first_fold <= 1'b1;",
-                   "tau        <= {TW{1'b1}};\n            first_fold <= 1'b1;", "gemm_ws.v")
+    late = _mutant(spec, "reg  [IW+TW-1:0] sr [0:r];", "reg  [IW+TW-1:0] sr [0:r+1];", "gemm_ws.v")
+    late = RtlBundle(files={k: v.replace("d <= r;", "d <= r + 1;").replace("left_in[r] = sr[r];", "left_in[r] = sr[r+1];")
+                            for k, v in late.files.items()}, top=late.top)
+    assert "d <= r + 1;" in late.files["gemm_ws.v"] and "sr[r+1];" in late.files["gemm_ws.v"]
     on_time = _run(get("gemm").render(spec), spec, tmp_path / "ok", "icarus", cases=["latency_budget", "random"])
     assert on_time.passed, on_time.summary()
     res = _run(late, spec, tmp_path / "late", "icarus", cases=["latency_budget", "random"])

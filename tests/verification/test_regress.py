@@ -38,7 +38,8 @@ def test_grid_sharing_keeps_the_specs_that_render_the_same_template_file():
 
     ws = GemmSpec(name="my_ws", rows=2, cols=2, k=3, dataflow="weight_stationary")
     names = [s.label for s in grid_sharing(ws)]
-    assert names == ["my_ws", "gemm_ws_4x3_int4_sat", "gemm_ws_3x2_uint4_sat_k2", "gemm_ws_2x4_uint8"]  # no OS spec
+    assert names == ["my_ws", "gemm_ws_4x3_int4_sat", "gemm_ws_3x2_uint4_sat_k2", "gemm_ws_2x4_uint8",
+                     "gemm_ws_4x3_int8_m9", "gemm_ws_2x6_int4_sat_m1"]  # no OS spec
     os_names = [s.label for s in grid_sharing(GemmSpec(name="my_os", rows=2, cols=2, k=3), skip=("gemm_os_4x4_int8",))]
     assert os_names == ["my_os", "gemm_os_3x2_int4_sat", "gemm_os_2x3_int8_k1"]
 
