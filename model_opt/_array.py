@@ -36,8 +36,13 @@ class ArrayChoice(BaseModel):
 
 
 def gemm_cycles(g: GemmOp, rows: int, cols: int, k_tile: int) -> int:
+    """Cycles of ``g`` on the output-stationary array as its RTL streams jobs (GemmSpec.rate): every rows x cols x
+    k_tile job back to back one interval apart, the first one's whole latency paid once."""
+    from accelsmith.kinds.gemm import GemmSpec
+
     jobs = g.count * math.ceil(g.m / rows) * math.ceil(g.n / cols) * math.ceil(g.k / k_tile)
-    return jobs * (k_tile + rows + cols - 2)
+    rate = GemmSpec(rows=rows, cols=cols, k=k_tile).rate
+    return rate.first_job_cycles + math.ceil((jobs - 1) * rate.ii_cycles)
 
 
 def acc_bits_for(in_bits: int, k_tile: int) -> int:
@@ -68,7 +73,8 @@ def candidate_arrays(pe_budget: int, max_dim: int = 64, min_dim: int = 1) -> lis
 
 def best_k_tile(gemms: Sequence[GemmOp], in_bits: int, rows: int, cols: int, buffer_bytes: int,
                 max_k: int = 65536) -> ArrayChoice | None:
-    """The K tile with the best utilisation on an R x C array whose job tiles fit ``buffer_bytes``."""
+    """The K tile with the best utilisation on an R x C array whose job tiles fit ``buffer_bytes``; among equals the
+    longest (fewer partial sums leave the array to be added up outside)."""
     k_cands = sorted({k for k in _pow2_upto(max_k) if k >= 8} | {g.k for g in gemms if g.k <= max_k})
     k_cands = [k for k in k_cands if k <= max(g.k for g in gemms) * 2]
     macs = sum(g.macs for g in gemms)
@@ -80,7 +86,7 @@ def best_k_tile(gemms: Sequence[GemmOp], in_bits: int, rows: int, cols: int, buf
             continue
         cycles = sum(gemm_cycles(g, rows, cols, kt) for g in gemms)
         util = macs / (rows * cols * cycles)
-        if best is None or util > best.utilisation:
+        if best is None or util >= best.utilisation:
             best = ArrayChoice(rows=rows, cols=cols, k_tile=kt, in_bits=in_bits, acc_bits=acc, utilisation=util,
                                cycles=cycles, macs=macs, gemms=len(gemms), buffer_bytes=buf)
     return best

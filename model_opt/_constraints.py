@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,12 +68,50 @@ def _full_rate(fields: dict[str, Any]) -> dict[str, Any]:
     return {**fields, **full()} if full else fields
 
 
+def ws_job_rows(gemms: list[GemmOp], rows: int, cols: int, k_tile: int) -> int:
+    """M of a weight-stationary array (GemmSpec.m: rows of A streamed through each weight fold): among the GEMMs' own
+    M (at most 4096) and the array's rows, the one with the fewest cycles over ``gemms`` (ceil(M_g / M) jobs per
+    column tile and K tile, each ceil(k_tile / rows) folds of max(M, rows, cols - 1) beats); ties: the larger (each
+    weight fold then serves more rows: less weight traffic)."""
+    folds = math.ceil(k_tile / rows)
+
+    def cycles(m: int) -> int:
+        beats = folds * max(m, rows, cols - 1)
+        return sum(g.count * math.ceil(g.m / m) * math.ceil(g.n / cols) * math.ceil(g.k / k_tile) * beats
+                   for g in gemms)
+
+    return min(sorted({min(g.m, 4096) for g in gemms} | {rows}), key=lambda m: (cycles(m), -m))
+
+
+def attention_query_rows(head_dim: int, seq_len: int, kv_bytes_per_cycle: float) -> int:
+    """Br for an attention block whose K/V stream has ``kv_bytes_per_cycle``: the fewest query rows per pass (1, 2,
+    4, 8, 16) for which the pass is not bandwidth-bound (its K/V stream, 2 * head_dim * seq_len bytes at that rate,
+    takes no longer than the pass's Br + seq_len cycles), else 16; a Br whose spec is refused (buffer, error) ends
+    the search at the last one accepted."""
+    from accelsmith.kinds.attention import AttentionSpec
+
+    best = 1
+    for br in (1, 2, 4, 8, 16):
+        try:
+            spec = AttentionSpec(head_dim=head_dim, seq_len=seq_len, query_rows=br,
+                                 max_kv_bytes_per_cycle=kv_bytes_per_cycle)
+        except ValueError:
+            break
+        best = br
+        if spec.key_cycles <= br + seq_len:
+            break
+    return best
+
+
 def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice],
-                       dataflow: str = "output_stationary") -> list[dict[str, Any]]:
+                       dataflow: str = "output_stationary",
+                       kv_bytes_per_cycle: float | None = None) -> list[dict[str, Any]]:
     """Non-GEMM blocks, each written in its spec class's own fields; a kind with no block goes to ``pending``.
 
     softmax length = the longest key sequence; softmax and norm at full rate (``_full_rate``); attention tile:
-    head_dim and seq_len = kv_len (one tile serves every head in turn); norm ``hidden`` = the normalised size;
+    head_dim and seq_len = kv_len (one tile serves every head in turn), and under a K/V bandwidth budget
+    (``kv_bytes_per_cycle``: the DRAM budget) that budget and the query rows per pass ``attention_query_rows``
+    picks; norm ``hidden`` = the normalised size;
     activations are elementwise (one spec per function); relu is the clamp unit at [0, max]; each GEMM array gets
     a requantiser from its accumulator width (the next of 16/24/32 bits) to its operand width, one lane per column;
     and, for each activation that the profile's fused groups (``model_opt._fusion``) find right after a GEMM, the
@@ -84,8 +123,12 @@ def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice],
         seq = max(a.kv_len for a in profile.attention)
         out.append(_full_rate({"kind": "softmax", "name": f"softmax_len{seq}", "length": seq, "in_bits": act}))
         for head_dim, kv_len, tower in sorted({(x.head_dim, x.kv_len, x.tower) for x in profile.attention}):
-            out.append({"kind": "attention", "name": f"attention_{tower}_d{head_dim}_s{kv_len}",
-                        "head_dim": head_dim, "seq_len": kv_len})
+            att = {"kind": "attention", "name": f"attention_{tower}_d{head_dim}_s{kv_len}",
+                   "head_dim": head_dim, "seq_len": kv_len}
+            if kv_bytes_per_cycle is not None:
+                att |= {"max_kv_bytes_per_cycle": kv_bytes_per_cycle,
+                        "query_rows": attention_query_rows(head_dim, kv_len, kv_bytes_per_cycle)}
+            out.append(att)
     for op, size in sorted({(v.op, v.size) for v in profile.vectors if v.op != "softmax"}):
         if op in ("layernorm", "rmsnorm"):
             out.append(_full_rate({"kind": "norm", "name": f"{op}_{size}", "norm": op, "hidden": size, "in_bits": act}))
@@ -197,12 +240,17 @@ def derive_constraints(profile: WorkloadProfile, budget: DesignBudget | None = N
         arrays = [searched_array(gs, bits, budget, progress, ray_address) for bits, gs in sorted(groups.items())]
         notes.append(f"arrays and dataflows chosen by the dataflow search (ZigZag) under {budget.buffer_bytes} B of "
                      f"SRAM and {budget.dram_bytes_per_cycle} B/cycle of DRAM bandwidth")
-    blocks = [{"kind": "gemm", "name": f"gemm_{a.rows}x{a.cols}_int{a.in_bits}", "rows": a.rows, "cols": a.cols,
-               "k": a.k_tile, "in_bits": a.in_bits, "acc_bits": a.acc_bits, "signed": True,
-               "dataflow": a.dataflow or budget.dataflow} for a in arrays]
+    blocks = []
+    for a, (_, gs) in zip(arrays, sorted(groups.items())):
+        block = {"kind": "gemm", "name": f"gemm_{a.rows}x{a.cols}_int{a.in_bits}", "rows": a.rows, "cols": a.cols,
+                 "k": a.k_tile, "in_bits": a.in_bits, "acc_bits": a.acc_bits, "signed": True,
+                 "dataflow": a.dataflow or budget.dataflow}
+        if block["dataflow"] == "weight_stationary":  # all of a GEMM's rows through each weight fold
+            block["m"] = ws_job_rows(gs, a.rows, a.cols, a.k_tile)
+        blocks.append(block)
     pending = []
     kinds = set(known_kinds())
-    for cand in _vector_candidates(profile, arrays, budget.dataflow):
+    for cand in _vector_candidates(profile, arrays, budget.dataflow, budget.dram_bytes_per_cycle):
         if "reason" in cand or cand["kind"] not in kinds:
             pending.append({"reason": f"block kind {cand['kind']!r} not registered", **cand})
             continue

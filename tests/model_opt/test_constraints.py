@@ -16,9 +16,13 @@ def _g(m, n, k, bits=8, count=1):
     return GemmOp(name=f"g{m}x{n}x{k}", op="linear", m=m, n=n, k=k, count=count, w_bits=bits, a_bits=bits)
 
 
-def test_cycle_formula_matches_gemmspec_job():
-    # 2 x 3 x 2 jobs of (Kt + R + C - 2) cycles
-    assert gemm_cycles(_g(20, 40, 64), rows=16, cols=16, k_tile=32) == 2 * 3 * 2 * (32 + 16 + 16 - 2)
+def test_cycle_formula_matches_the_array_schedule():
+    # 2 x 3 x 2 jobs of K tile 32 on 16x16: back to back every max(32, 16) cycles (4 accumulator banks), the first
+    # one's latency (K + 2R + C - 2) paid once
+    assert gemm_cycles(_g(20, 40, 64), rows=16, cols=16, k_tile=32) == (32 + 32 + 16 - 2) + 11 * 32
+    # K tile 8 < R: the R result beats of a job bound the interval
+    assert gemm_cycles(_g(16, 16, 8), rows=16, cols=16, k_tile=8) == (8 + 32 + 16 - 2)
+    assert gemm_cycles(_g(32, 16, 8), rows=16, cols=16, k_tile=8) == (8 + 32 + 16 - 2) + 16
 
 
 def test_shape_follows_workload():
@@ -129,3 +133,48 @@ def test_with_a_dram_budget_the_dataflow_search_chooses_shape_and_dataflow(monke
     assert gemm["dataflow"] == arr.dataflow and (gemm["rows"], gemm["cols"]) == (arr.rows, arr.cols)
     assert any("dataflow search (ZigZag)" in n for n in c.notes)
     assert [sp.kind for sp in c.to_block_specs()][0] == "gemm"  # the chosen array is a valid GemmSpec
+
+
+def test_weight_stationary_arrays_stream_the_gemms_rows_through_each_fold():
+    # 128-row GEMMs: M = 128 makes one job per column tile and K tile; 1-row decode GEMMs alone keep M small
+    assert _constraints.ws_job_rows([_g(128, 64, 64), _g(128, 16, 64, count=3)], 8, 8, 64) == 128
+    assert _constraints.ws_job_rows([_g(1, 64, 64)], 8, 8, 64) == 8
+    # a fold takes max(M, R, C - 1) beats: M = 1 on a 4x16 array costs as much as M = 15
+    assert _constraints.ws_job_rows([_g(1, 64, 64), _g(15, 64, 64)], 4, 16, 64) == 15
+    big = _constraints.ws_job_rows([_g(8192, 64, 64)], 8, 8, 64)  # as fast as M = 8, with 512x the weight reuse
+    assert big == 4096
+    assert spec_from_dict({"kind": "gemm", "rows": 8, "cols": 8, "k": 64, "m": big,
+                           "dataflow": "weight_stationary"}).job_rows == 4096  # the largest M a GemmSpec takes
+
+
+def test_attention_query_rows_meet_the_kv_bandwidth():
+    from accelsmith.kinds.attention import AttentionSpec
+
+    # MiniLM's heads (D 32, S 128) need 2 * 32 = 64 bytes of K/V per cycle for one key per cycle
+    assert _constraints.attention_query_rows(32, 128, 64) == 1
+    br = _constraints.attention_query_rows(32, 128, 16)
+    spec = AttentionSpec(head_dim=32, seq_len=128, query_rows=br, max_kv_bytes_per_cycle=16)
+    assert br == 16 and spec.key_cycles == 2 * 32 * 128 // 16  # still bandwidth-bound at the largest Br
+    # at 62 bytes per cycle a pass's keys take ceil(8192 / 62) = 133 cycles: Br 8 covers them (8 + 128), Br 4 not
+    br = _constraints.attention_query_rows(32, 128, 62)
+    spec = AttentionSpec(head_dim=32, seq_len=128, query_rows=br, max_kv_bytes_per_cycle=62)
+    half = AttentionSpec(head_dim=32, seq_len=128, query_rows=br // 2, max_kv_bytes_per_cycle=62)
+    assert br == 8
+    assert spec.key_cycles <= br + 128 and half.key_cycles > br // 2 + 128  # the smallest Br not bandwidth-bound
+
+
+def test_dram_budget_reaches_weight_stationary_and_attention_specs(monkeypatch):
+    """With a DRAM budget the blocks carry it: attention's K/V bandwidth and Br; a weight-stationary array its M."""
+    monkeypatch.setattr(_constraints, "searched_array", lambda gs, bits, budget, *a: choose_array(
+        gs, bits, budget.pe_budget, budget.buffer_bytes).model_copy(update={"dataflow": "weight_stationary"}))
+    from accelsmith.model_opt import AttentionShape
+
+    profile = WorkloadProfile(model="tiny", model_type="bert", seq_len=128, hidden_size=64, act_bits=8,
+                              gemms=[_g(128, 64, 64), _g(128, 128, 32, count=2)],
+                              attention=[AttentionShape(name="att", heads=2, kv_heads=2, head_dim=32, q_len=128,
+                                                        kv_len=128)])
+    c = derive_constraints(profile, DesignBudget(pe_budget=64, buffer_bytes=1 << 20, dram_bytes_per_cycle=16))
+    specs = {s.kind: s for s in c.to_block_specs()}
+    assert specs["gemm"].dataflow == "weight_stationary" and specs["gemm"].job_rows == 128
+    att = specs["attention"]
+    assert att.max_kv_bytes_per_cycle == 16 and att.query_rows == 16

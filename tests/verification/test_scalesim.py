@@ -28,8 +28,15 @@ def test_scalesim_matches_closed_form():
 
 @pytest.mark.sim
 def test_rtl_streaming_interval_of_weight_stationary_matches_its_schedule(tmp_path):
-    r, c, k = 4, 3, 6
-    got = rtl_streaming_cycles(r, c, k, "weight_stationary", tmp_path, sim="icarus")
-    # per job: K load beats + ceil(K/R) folds of (2R + C - 1) stream cycles + R output beats, no overlap
-    assert got["interval"] == k + math.ceil(k / r) * (2 * r + c - 1) + r
-    assert got["fill"] == 0
+    r, c, k, m = 4, 3, 6, 7
+    got = rtl_streaming_cycles(r, c, k, "weight_stationary", tmp_path, sim="icarus", m=m)
+    # per job: ceil(K/R) folds of max(M, R, C - 1) beats, back to back; the last fold's last row leaves
+    # R + C + 1 cycles after its beat
+    folds, fold = math.ceil(k / r), max(m, r, c - 1)
+    assert got["interval"] == folds * fold
+    assert got["fill"] == (folds - 1) * fold + m + r + c + 1 - folds * fold
+
+
+def test_rtl_jobs_stream_every_row_through_a_weight_fold():
+    assert _scalesim.rtl_jobs(8, 8, "weight_stationary", 128, 384) == 48
+    assert _scalesim.rtl_jobs(8, 8, "output_stationary", 128, 384) == 16 * 48

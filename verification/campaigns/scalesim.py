@@ -126,8 +126,9 @@ def closed_form_cycles(rows: int, cols: int, dataflow: str, m: int, n: int, k: i
 
 
 def rtl_streaming_cycles(rows: int, cols: int, k: int, dataflow: str, workdir: Path, sim: str = "verilator",
-                         jobs: tuple[int, int] = (1, 3)) -> dict:
-    """Measured streaming cost of (rows x k) x (k x cols) jobs on the RTL: fill and per-job interval.
+                         jobs: tuple[int, int] = (1, 3), m: int | None = None) -> dict:
+    """Measured streaming cost of (M x k) x (k x cols) jobs on the RTL: fill and per-job interval (M = rows, or
+    ``m`` rows of A per job on the weight-stationary array).
 
     Two bubble-free, stall-free cases of ``jobs[0]`` and ``jobs[1]`` back-to-back random jobs run in one
     build; span = first accepted input beat -> last result beat. Per-job interval =
@@ -142,48 +143,61 @@ def rtl_streaming_cycles(rows: int, cols: int, k: int, dataflow: str, workdir: P
     from accelsmith.verification._sim import run_bench
     from accelsmith.verification.plans.gemm import _case, _operand_range
 
-    spec = GemmSpec(rows=rows, cols=cols, k=k, dataflow=dataflow)
+    spec = GemmSpec(rows=rows, cols=cols, k=k, dataflow=dataflow, m=m)
     bundle = hw_templates.get("gemm").render(spec)
     lo, hi = _operand_range(spec)
     g = torch.Generator().manual_seed(spec.seed)
-    cases = [_case(spec, f"stream_{n}_jobs", torch.randint(lo, hi + 1, (n, rows, k), generator=g),
-                   torch.randint(lo, hi + 1, (n, k, cols), generator=g), bubbles=0.0, stalls=0.0, tags=["perf"])
+    cases = [_case(spec, f"stream_{n}_jobs", torch.randint(lo, hi + 1, (n, spec.job_rows, k), generator=g),
+                   torch.randint(lo, hi + 1, (n, k, cols), generator=g), bubbles=0.0, stalls=0.0, tags=["perf"], g=g)
              for n in jobs]
-    plan = derive(spec).model_copy(update={"cases": cases})
-    folder = Path(workdir) / f"gemm_{rows}x{cols}_k{k}_{dataflow}"
+    # the plan's ports and protocol come from a one-beat spec of the same interface (deriving this spec's own
+    # cases would build every one of them at full size, only to replace them)
+    plan = derive(spec.model_copy(update={"k": 1, "m": None})).model_copy(update={"cases": cases})
+    folder = Path(workdir) / f"gemm_{rows}x{cols}_k{k}{'' if m is None else f'_m{m}'}_{dataflow}"
     res = run_bench(bundle.write(folder / "rtl"), bundle.top, plan, folder / "bench", sim=sim, timeout_s=600)
     if not res.passed:
         raise RuntimeError(f"{spec.summary()}: streaming cases failed: {res.summary()}")
     span = {c["jobs"]: c["span_cycles"] for c in res.cases}
     j0, j1 = jobs
     interval = (span[j1] - span[j0]) / (j1 - j0)
-    return {"k": k, "interval": interval, "fill": span[j0] - j0 * interval, "spans": span, "sim": sim}
+    return {"k": k, "m": spec.job_rows, "interval": interval, "fill": span[j0] - j0 * interval, "spans": span, "sim": sim,
+            "latency": [c["job_latency_cycles"] for c in res.cases]}
 
 
-def rtl_job_cycles(rows: int, cols: int, k: int, dataflow: str, workdir: Path, sim: str = "verilator") -> float:
-    """Steady-state cycles per job of the RTL (see ``rtl_streaming_cycles``)."""
-    return rtl_streaming_cycles(rows, cols, k, dataflow, workdir, sim)["interval"]
+def _job_key(dataflow: str, m: int, k: int) -> tuple[int, int | None]:
+    """The array's job for a GEMM with M rows: output-stationary rows x cols tiles (M unused); weight-stationary
+    all M rows through each weight fold (the spec's ``m``)."""
+    return (k, m if dataflow == "weight_stationary" else None)
+
+
+def rtl_jobs(rows: int, cols: int, dataflow: str, m: int, n: int) -> int:
+    """Jobs of the RTL for an (M, N, K) GEMM: ceil(M/rows) x ceil(N/cols) output tiles (output-stationary), or
+    ceil(N/cols) column tiles each streaming all M rows per weight fold (weight-stationary)."""
+    if dataflow == "weight_stationary":
+        return math.ceil(n / cols)
+    return math.ceil(m / rows) * math.ceil(n / cols)
 
 
 def utilisation_table(rows: int, cols: int, dataflow: str, shapes: dict[str, tuple[int, int, int]],
                       workdir: Path, sim: str = "verilator", scalesim=None) -> list[dict]:
-    """Per shape (M, N, K): the GEMM tiled onto the array as ceil(M/rows) x ceil(N/cols) jobs of reduction
-    length K, streamed back to back: RTL cycles = fill + tiles x interval (measured), SCALE-Sim 'Total
+    """Per shape (M, N, K): the GEMM cut into the array's jobs (``rtl_jobs``) of reduction length K, streamed back
+    to back: RTL cycles = fill + jobs x interval (measured), SCALE-Sim 'Total
     Cycles', ideal = M*N*K / (rows*cols); ratios RTL/SCALE-Sim and utilisation = ideal / RTL."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1) as pool:  # SCALE-Sim (a subprocess) runs while the RTL simulates
         # ``scalesim``: a Future or dict of SCALE-Sim cycles already being computed by the caller
         pending = scalesim if scalesim is not None else pool.submit(scalesim_cycles, rows, cols, dataflow, shapes)
-        per_k: dict[int, dict] = {}
-        for _, _, k in shapes.values():
-            if k not in per_k:
-                per_k[k] = rtl_streaming_cycles(rows, cols, k, dataflow, workdir, sim)
+        per_k: dict[tuple, dict] = {}
+        for m, _, k in shapes.values():
+            if _job_key(dataflow, m, k) not in per_k:
+                per_k[_job_key(dataflow, m, k)] = rtl_streaming_cycles(rows, cols, k, dataflow, workdir, sim,
+                                                                      m=_job_key(dataflow, m, k)[1])
         sims = pending if isinstance(pending, dict) else pending.result()
     table = []
     for name, (m, n, k) in shapes.items():
-        meas = per_k[k]
-        tiles = math.ceil(m / rows) * math.ceil(n / cols)
+        meas = per_k[_job_key(dataflow, m, k)]
+        tiles = rtl_jobs(rows, cols, dataflow, m, n)
         rtl = meas["fill"] + tiles * meas["interval"]
         ideal = m * n * k / (rows * cols)
         table.append({"shape": name, "M": m, "N": n, "K": k, "dataflow": dataflow, "tiles": tiles,

@@ -29,13 +29,21 @@ def _beats(spec: GemmSpec, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
     lo, hi = _operand_range(spec)
     for j in range(a.shape[0]):
         if spec.dataflow == "weight_stationary":
-            M, L = a.shape[1], spec.fold_beats
-            for f in range(spec.folds):
-                junk = torch.randint(lo, hi + 1, (L, R + b.shape[2]), generator=g).tolist()
-                for t in range(L):
-                    ka = [a[j, t, f * R + i].item() if t < M and f * R + i < K else junk[t][i] for i in range(R)]
-                    kb = b[j, f * R + t, :].tolist() if t < R and f * R + t < K else junk[t][R:]
-                    inputs.append({"a": ka, "b": kb})
+            M, L, F, C = a.shape[1], spec.fold_beats, spec.folds, b.shape[2]
+            junk = torch.randint(lo, hi + 1, (F, L, R + C), generator=g)
+            ka, kb = junk[..., :R].clone(), junk[..., R:].clone()
+            # A's row t of fold f is A[t][f*R : f*R + R]; B's row t of fold f is B[f*R + t]; past K: junk
+            a_pad = torch.zeros(M, F * R, dtype=torch.int64)
+            a_pad[:, :K] = a[j]
+            a_in = torch.zeros(M, F * R, dtype=torch.bool)
+            a_in[:, :K] = True
+            ka[:, :M, :] = torch.where(a_in.view(M, F, R).transpose(0, 1), a_pad.view(M, F, R).transpose(0, 1),
+                                       ka[:, :M, :])
+            b_pad = torch.zeros(F * R, C, dtype=torch.int64)
+            b_pad[:K] = b[j]
+            b_in = (torch.arange(F * R) < K).view(F, R, 1)
+            kb[:, :R, :] = torch.where(b_in, b_pad.view(F, R, C), kb[:, :R, :])
+            inputs.extend({"a": x, "b": y} for fa, fb in zip(ka.tolist(), kb.tolist()) for x, y in zip(fa, fb))
         else:
             for t in range(a.shape[2]):
                 inputs.append({"a": a[j, :, t].tolist(), "b": b[j, t, :].tolist()})
