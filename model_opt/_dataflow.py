@@ -189,7 +189,7 @@ def evaluate(g: GemmOp, budget: Budget, dataflow: str) -> OpChoice:
     if dataflow not in DATAFLOWS:
         raise ModelOptError(f"unknown dataflow {dataflow!r}; known: {', '.join(DATAFLOWS)}")
     hw, mp, wl = hardware(budget, g.a_bits, g.w_bits), mapping(budget, dataflow), workload(g)
-    key = hashlib.sha256(json.dumps([hw, mp, wl[0] | {"name": ""}, 2], sort_keys=True).encode()).hexdigest()[:24]
+    key = hashlib.sha256(json.dumps([hw, mp, wl[0] | {"name": ""}, 3], sort_keys=True).encode()).hexdigest()[:24]
     cache = _cache_dir()
     hit = cache / f"{key}.json" if cache else None
     if hit and hit.is_file():
@@ -229,12 +229,19 @@ def _first_cme(cmes):
     return cme
 
 
+def stall_free_cycles(m: int, n: int, k: int, rows: int, cols: int, dataflow: str) -> int:
+    """Compute cycles of one (M, N, K) GEMM as the array templates stream it, no memory stalls, fill excluded:
+    output-stationary ceil(M/R) x ceil(N/C) tiles every max(K, R) cycles; weight-stationary ceil(K/R) x ceil(N/C)
+    weight folds of max(M, R, C - 1) cycles (every row of A through each fold, the next fold's weights loading
+    meanwhile). bench/gemm_rate.py compares it with the simulated RTL."""
+    if dataflow == "output_stationary":
+        return math.ceil(m / rows) * math.ceil(n / cols) * max(k, rows)
+    return math.ceil(k / rows) * math.ceil(n / cols) * max(m, rows, cols - 1)
+
+
 def _choice(g: GemmOp, budget: Budget, dataflow: str, cme) -> OpChoice:
     r, c = budget.rows, budget.cols
-    if dataflow == "output_stationary":
-        compute = math.ceil(g.m / r) * math.ceil(g.n / c) * g.k
-    else:
-        compute = math.ceil(g.k / r) * math.ceil(g.n / c) * g.m
+    compute = stall_free_cycles(g.m, g.n, g.k, r, c, dataflow)
     cycles = int(round(cme.latency_total2))
     dram_bits = budget.dram_bytes_per_cycle * 8
     dram_words = 0

@@ -40,3 +40,17 @@ def test_rtl_streaming_interval_of_weight_stationary_matches_its_schedule(tmp_pa
 def test_rtl_jobs_stream_every_row_through_a_weight_fold():
     assert _scalesim.rtl_jobs(8, 8, "weight_stationary", 128, 384) == 48
     assert _scalesim.rtl_jobs(8, 8, "output_stationary", 128, 384) == 16 * 48
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("dataflow, m, n, k", [("output_stationary", 8, 6, 5), ("weight_stationary", 7, 6, 6),
+                                               ("weight_stationary", 1, 6, 6)])
+def test_the_searchs_stall_free_cycles_are_the_rtls_steady_state(tmp_path, dataflow, m, n, k):
+    """The dataflow search's compute model counts what the simulated array takes per job, back to back."""
+    from accelsmith.model_opt._dataflow import stall_free_cycles
+
+    r, c = 4, 3
+    got = rtl_streaming_cycles(r, c, k, dataflow, tmp_path, sim="icarus",
+                               m=m if dataflow == "weight_stationary" else None)
+    jobs = _scalesim.rtl_jobs(r, c, dataflow, m, n)
+    assert stall_free_cycles(m, n, k, r, c, dataflow) == jobs * got["interval"]
