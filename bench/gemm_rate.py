@@ -58,7 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seq", type=int, default=128, help="sequence length = M (default 128)")
     ap.add_argument("--scalesim", default="", help="comma-separated model:shape@R to run on SCALE-Sim itself too")
     ap.add_argument("--json", type=Path, help="write every row here")
+    ap.add_argument("--table", type=Path, help="print the tables of an earlier --json file (no simulation)")
     args = ap.parse_args(argv)
+    if args.table:
+        rows = json.loads(args.table.read_text())
+        for r in rows:  # the search's column is a formula of the row: filled in for files written before it
+            r.setdefault("search_stall_free", stall_free_cycles(r["M"], r["N"], r["K"], r["array"], r["array"],
+                                                                r["dataflow"]))
+        print_tables(rows, args.sim, any(r["scalesim_run"] is not None for r in rows))
+        return 0
     arrays = [int(a) for a in args.arrays.split(",")]
     models = model_shapes(args.seq)
     real = {tuple(x.split("@")) for x in args.scalesim.split(",") if x}
@@ -89,8 +97,16 @@ def main(argv: list[str] | None = None) -> int:
                                      "rtl_over_scalesim": rtl / closed, "util": ideal / rtl,
                                      "search_stall_free": stall_free_cycles(m, n, k, size, size, df),
                                      "util_before": ideal / before_cycles(size, size, df, m, n, k)})
+    print_tables(rows, args.sim, bool(real))
+    print(f"wall {time.time() - t0:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+def print_tables(rows: list[dict], sim: str, real: bool) -> None:
     for df in DATAFLOWS:
-        print(f"\n{df} ({args.sim}; SCALE-Sim = its stall-free Total Cycles, closed form{', and run' if real else ''})")
+        print(f"\n{df} ({sim}; SCALE-Sim = its stall-free Total Cycles, closed form{' / run' if real else ''})")
         print(f"  {'array':>5} {'model':<8} {'shape':<12} {'M':>4} {'N':>5} {'K':>5} {'jobs':>5} {'RTL':>10} "
               f"{'SCALE-Sim':>10} {'ideal':>10} {'RTL/SS':>6} {'util':>6} {'before':>10} {'util bef':>8} {'search/RTL':>10}")
         for r in rows:
@@ -105,10 +121,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{worst['dataflow']} {worst['model']} {worst['shape']}); rows with RTL > SCALE-Sim: "
           f"{sum(r['rtl_cycles'] > r['scalesim_closed_form'] for r in rows)} of {len(rows)}; search's stall-free cycles / "
           f"RTL: {min(r['search_stall_free'] / r['rtl_cycles'] for r in rows):.3f} .. "
-          f"{max(r['search_stall_free'] / r['rtl_cycles'] for r in rows):.3f}; wall {time.time() - t0:.0f} s")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
-    return 0
+          f"{max(r['search_stall_free'] / r['rtl_cycles'] for r in rows):.3f}")
 
 
 if __name__ == "__main__":

@@ -141,8 +141,9 @@ def part_gemm_util(work: Path, sim: str) -> None:
     # context and the output projection (K in {32, 128, 384}; the K = 1536 MLP-down GEMM takes Icarus too long)
     every = transformer_shapes(head_dim=32)
     shapes = {k: every[k] for k in ("attn_scores", "attn_context", "out_proj")}
-    print("method: each (M, N, K) GEMM is tiled onto the 8x8 array as ceil(M/8) x ceil(N/8) jobs of reduction "
-          "length K, streamed back to back;\n  RTL cycles = fill + tiles x interval, interval = (span(3 jobs) - "
+    print("method: each (M, N, K) GEMM is cut into the 8x8 array's jobs (output-stationary ceil(M/8) x ceil(N/8) tiles; "
+          "weight-stationary ceil(N/8) column tiles of all M rows), streamed back to back;\n  RTL cycles = fill + "
+          "jobs x interval, interval = (span(3 jobs) - "
           "span(1 job)) / 2 measured on the bench (no bubbles, no stalls);\n  ideal = M*N*K/64; util = ideal/RTL.")
     from concurrent.futures import ThreadPoolExecutor
 
@@ -158,10 +159,10 @@ def part_gemm_util(work: Path, sim: str) -> None:
             print(f"  {r['shape']:<10} {r['M']:>4} {r['N']:>5} {r['K']:>5} {r['tiles']:>6} {r['rtl_interval']:>8.1f} "
                   f"{r['rtl_cycles']:>9} {r['scalesim_cycles']:>9} {r['ideal_cycles']:>8} {r['rtl_over_scalesim']:>6.3f} "
                   f"{r['utilisation']:>6.3f}")
-    # the output-stationary array's double-buffered accumulator banks limit short jobs (K < 2R + C - 1)
+    # short jobs (K < 2R + C - 1) on the output-stationary array: GemmSpec.acc_banks banks keep them K apart
     m = rtl_streaming_cycles(8, 8, 16, "output_stationary", work, sim, jobs=(4, 12))
     print(f"OS 8x8 K=16 streaming: {m['interval']:.2f} cycles/job measured (spans {m['spans']}); "
-          f"K = 16 would be 100 % MAC use, (K + 2R + C - 1)/2 = {(16 + 16 + 7) / 2}")
+          f"K = 16 is 100 % MAC use (two banks gave (K + 2R + C - 1)/2 = {(16 + 16 + 7) / 2})")
 
 
 def part_regress(jobs: int) -> None:

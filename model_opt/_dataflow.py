@@ -230,13 +230,15 @@ def _first_cme(cmes):
 
 
 def stall_free_cycles(m: int, n: int, k: int, rows: int, cols: int, dataflow: str) -> int:
-    """Compute cycles of one (M, N, K) GEMM as the array templates stream it, no memory stalls, fill excluded:
-    output-stationary ceil(M/R) x ceil(N/C) tiles every max(K, R) cycles; weight-stationary ceil(K/R) x ceil(N/C)
-    weight folds of max(M, R, C - 1) cycles (every row of A through each fold, the next fold's weights loading
-    meanwhile). bench/gemm_rate.py compares it with the simulated RTL."""
+    """Cycles of one (M, N, K) GEMM as the array templates stream it with no memory stalls, first operand beat to
+    last result: output-stationary ceil(M/R) x ceil(N/C) tiles every max(K, R) cycles plus the fill 2R + C - 2
+    (GemmSpec: latency K + 2R + C - 2); weight-stationary ceil(N/C) column tiles of ceil(K/R) weight folds of
+    L = max(M, R, C - 1) cycles (every row of A through each fold, the next fold's weights loading meanwhile)
+    plus the fill M + R + C + 1 - L. bench/gemm_rate.py compares it with the simulated RTL."""
     if dataflow == "output_stationary":
-        return math.ceil(m / rows) * math.ceil(n / cols) * max(k, rows)
-    return math.ceil(k / rows) * math.ceil(n / cols) * max(m, rows, cols - 1)
+        return math.ceil(m / rows) * math.ceil(n / cols) * max(k, rows) + 2 * rows + cols - 2
+    fold = max(m, rows, cols - 1)
+    return math.ceil(k / rows) * math.ceil(n / cols) * fold + m + rows + cols + 1 - fold
 
 
 def _choice(g: GemmOp, budget: Budget, dataflow: str, cme) -> OpChoice:

@@ -2,8 +2,8 @@
 reduction (token merging and attention-based token pruning) and text sequence length.
 
 Each point of a sweep is measured -- task accuracy, tokens, FLOPs (``torch.utils.flop_counter`` on the real forward)
-and cycles on the accelerator (the point's GEMMs on the chosen array, ``_array.gemm_cycles``: one K-tile job per
-``rows x cols`` output tile, no overlap) -- then the Pareto front (fewest cycles for the accuracy) and the most
+and cycles on the accelerator (the point's GEMMs on the chosen array, ``_array.gemm_cycles``: K-tile jobs per
+``rows x cols`` output tile, streamed back to back as the array does) -- then the Pareto front (fewest cycles for the accuracy) and the most
 accurate point under a latency budget, which goes into the WorkloadProfile as ``input_choice``.
 
 Token merging follows ToMe's bipartite soft matching (Bolya et al., 2023): patch tokens alternate into sets A and

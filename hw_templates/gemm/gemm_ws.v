@@ -25,7 +25,8 @@
     localparam [LW-1:0] LLAST = LLAST_I[LW-1:0];
     localparam integer FLAST_I = F - 1;
     localparam [FW-1:0] FLAST = FLAST_I[FW-1:0];
-    localparam [31:0] M_U = M;
+    localparam integer M_I = M;
+    localparam [LW:0] MB = M_I[LW:0];                      // M <= L <= 2^LW
     localparam [0:0] SG = (SIGNED != 0) ? 1'b1 : 1'b0;
     localparam [0:0] SAT = (SATURATE != 0) ? 1'b1 : 1'b0;
 
@@ -57,8 +58,7 @@
         end
     end
 
-    wire [31:0]   beat_u = {{(32-LW){1'b0}}, beat};
-    wire          row_in = fire && (beat_u < M_U);
+    wire          row_in = fire && ({1'b0, beat} < MB);   // beats past M carry no row of A
     wire [TW-1:0] tag_in = {wbuf, fold_last, fold == {FW{1'b0}}, row_in};
 
     // ---------------- stationary weights: row r of a fold loads on beat r ----------------
@@ -67,8 +67,9 @@
     genvar r, c;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_w
-            localparam [31:0] RU = r;
-            wire load = fire && (beat_u == RU);
+            localparam integer R_I = r;
+            localparam [LW-1:0] RB = R_I[LW-1:0];           // r < ROWS <= L
+            wire load = fire && (beat == RB);
             // rows past K in the last fold hold zero weights, so the lanes they meet add nothing
             wire used;
             if (r < KREM) begin : g_always
@@ -93,7 +94,8 @@
     wire [IW+TW-1:0] left_in [0:ROWS-1];
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_skew
-            wire [IW+TW-1:0] x = {tag_in, fire ? in_a[r*IW +: IW] : {IW{1'b0}}};
+            // a cycle without a beat enters as a bubble: its tag says no row (whatever in_a holds)
+            wire [IW+TW-1:0] x = {tag_in, in_a[r*IW +: IW]};
             reg  [IW+TW-1:0] sr [0:r];
             integer d;
             always @(posedge clk) begin
@@ -185,8 +187,8 @@
     endgenerate
 
     // ---------------- results: column c waits COLS - 1 - c steps so a row leaves whole ----------------
-    wire [IW+TW-1:0] tail = h_bus[(ROWS-1)*COLS+COLS-1];
-    assign emit = tail[IW] && tail[IW+2];   // a row of A, in the job's last fold
+    // the row at the tail (bottom-right tag) is a row of A, in the job's last fold
+    assign emit = h_bus[(ROWS-1)*COLS+COLS-1][IW] && h_bus[(ROWS-1)*COLS+COLS-1][IW+2];
     wire [COLS*AW-1:0] row_out;
     generate
         for (c = 0; c < COLS; c = c + 1) begin : g_out
@@ -209,18 +211,16 @@
     // two-row output buffer: out_valid and out_data come from registers, and a refused result holds the
     // array only when both rows are taken
     reg  [COLS*AW-1:0] ob0, ob1;
-    wire push = adv && emit;
+    wire push = adv && emit;                       // never while both rows are taken (hold)
     wire pop  = out_valid && out_ready;
+    wire [1:0] kept = ocnt - {1'b0, pop};          // rows still held after this cycle's pop
     assign out_valid = (ocnt != 2'd0);
     assign out_data  = ob0;
     always @(posedge clk) begin
-        if (!rst_n) begin
-            ocnt <= 2'd0;
-        end else begin
-            ocnt <= ocnt + {1'b0, push} - {1'b0, pop};
-        end
-        if (pop) ob0 <= (ocnt == 2'd2 || !push) ? ob1 : row_out;
-        else if (push && ocnt == 2'd0) ob0 <= row_out;
-        if (push && (ocnt == 2'd2 || (ocnt == 2'd1 && !pop))) ob1 <= row_out;
+        if (!rst_n) ocnt <= 2'd0;
+        else        ocnt <= kept + {1'b0, push};
+        if (pop) ob0 <= ob1;                        // the second row moves up
+        if (push && kept == 2'd0) ob0 <= row_out;   // (overrides the move: the buffer was emptied)
+        if (push && kept == 2'd1) ob1 <= row_out;
     end
 endmodule

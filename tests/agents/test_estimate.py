@@ -19,7 +19,7 @@ def test_verified_design_gets_synthesis_figures(store):
     figures = json.loads((run_dir / "ppa.json").read_text())
     synth = figures["synth"]
     assert synth["ok"], synth
-    # two accumulator banks of 16 bits in each of the 4 PEs are flip-flops, whatever else yosys keeps
+    # the accumulator banks (at least two) of 16 bits in each of the 4 PEs are flip-flops, whatever else yosys keeps
     assert synth["flip_flops"] >= 2 * 4 * 16
     assert synth["cells"] > synth["flip_flops"] and synth["logic_depth"] > 0
     assert figures["perf"]["span_cycles"] > 0

@@ -42,8 +42,8 @@ class GemmSpec(BlockSpec):
             # M rows of A per weight fold: more rows than PEs (M = 9 > rows), and one row with the fold set by
             # cols - 1 (the weight buffers' reuse distance)
             {"name": "gemm_ws_4x3_int8_m9", "rows": 4, "cols": 3, "k": 10, "m": 9, "dataflow": "weight_stationary"},
-            {"name": "gemm_ws_2x6_int4_sat_m1", "rows": 2, "cols": 6, "k": 5, "m": 1, "in_bits": 4, "acc_bits": 8,
-             "overflow": "saturate", "dataflow": "weight_stationary"},
+            {"name": "gemm_ws_2x6_int4_sat_m1", "rows": 2, "cols": 6, "k": 7, "m": 1, "in_bits": 4, "acc_bits": 8,
+             "overflow": "saturate", "dataflow": "weight_stationary"},  # 4 folds, the last one half used
         ),
         "scale": (
             {"name": "minilm_gemm_16x16_int8_k384", "rows": 16, "cols": 16, "k": 384, "acc_bits": 28},
