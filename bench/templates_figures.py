@@ -26,6 +26,7 @@ NAMED = {  # specs whose figures are reported
     "gemm_ws_8x8_int8": {"kind": "gemm", "rows": 8, "cols": 8, "k": 16, "dataflow": "weight_stationary"},
     "gemm_ws_4x3_int4_sat": {"kind": "gemm", "rows": 4, "cols": 3, "k": 10, "in_bits": 4, "acc_bits": 8,
                              "overflow": "saturate", "dataflow": "weight_stationary"},
+    "gemm_ws_8x8_int8_m64": {"kind": "gemm", "rows": 8, "cols": 8, "k": 16, "m": 64, "dataflow": "weight_stationary"},
     "gelu_4l_int8": {"kind": "activation", "function": "gelu"},
     "silu_4l_q2.3": {"kind": "activation", "function": "silu", "in_bits": 6, "in_frac": 3, "out_bits": 8, "out_frac": 4},
     "softmax_16x4_q3_4": {"kind": "softmax"},
@@ -180,7 +181,15 @@ def main() -> None:
     ap.add_argument("--max-mutants", type=int, default=1000)
     ap.add_argument("--sim", default="verilator")
     ap.add_argument("--fpga", default="ecp5-85k", help="device of the fpga part")
+    ap.add_argument("--only", nargs="+", metavar="NAME", help="ppa, fpga and perf parts: only these named specs")
     args = ap.parse_args()
+    if args.only:
+        unknown = sorted(set(args.only) - set(NAMED))
+        if unknown:
+            ap.error(f"--only: unknown spec names {unknown}; known: {', '.join(NAMED)}")
+        for name in list(NAMED):
+            if name not in args.only:
+                del NAMED[name]
     work = Path(tempfile.mkdtemp(prefix="accelsmith_figures_"))
     for part in args.part or ["ppa", "fpga", "perf", "attention_tiles", "gemm_util", "mutate", "regress"]:
         t0 = time.perf_counter()

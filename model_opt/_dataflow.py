@@ -10,7 +10,14 @@ and energy. What is built here is the accelerator ZigZag sees, one per (array, b
     off chip: DRAM behind one port of ``dram_bytes_per_cycle``
 
 and the dataflow is the spatial unrolling: output-stationary puts M on the rows and N on the columns (K runs in
-time), weight-stationary puts K on the rows and N on the columns (M runs in time).
+time), weight-stationary puts K on the rows and N on the columns (M runs in time). Operands are at the width the
+array takes (``array_operands``: 4 or 8 bits, wider ones mapped to 8 as ``derive_constraints`` does).
+
+Attention's Q·Kᵀ and P·V do not go to the array when the attention block takes their shape: they run as
+FlashAttention-style passes of Br query rows over K/V on that block (``fused_attention``, dataflow
+``fused_attention``), which reads K and V once per pass and never writes the scores; its cycles and stalls come from
+``AttentionSpec`` under the DRAM budget. Compute cycles of array GEMMs are ``stall_free_cycles`` (what the array
+templates take, checked against the simulated RTL); stalls are ZigZag's latency beyond them.
 
 Energy uses stated per-access costs (45 nm, Horowitz, ISSCC 2014, as tabulated by Han et al., EIE 2016):
 8-bit multiply 0.2 pJ + 32-bit add 0.1 pJ per MAC; 32-bit SRAM access 5 pJ; 32-bit DRAM access 640 pJ; register
@@ -37,6 +44,7 @@ from accelsmith.model_opt._errors import ModelOptError
 from accelsmith.model_opt._profile import GemmOp, WorkloadProfile
 
 DATAFLOWS = ("output_stationary", "weight_stationary")
+FUSED_ATTENTION = "fused_attention"  # the dataflow label of attention GEMMs run by the attention block
 ACC_BITS = 32
 ZIGZAG_PIN = "zigzag-dse==3.9.1 six==1.17.0"
 # pJ per access (see the module docstring)
@@ -105,7 +113,7 @@ class ProfileChoice(BaseModel):
                 "stall_share": round(stall / max(1, compute), 4),
                 "dram_mb": round(self.total("dram_bytes") / 1e6, 2),
                 "energy_mj": round(self.total("energy_pj") / 1e9, 3),
-                "dataflows": {df: sum(o.dataflow == df for o in self.ops) for df in DATAFLOWS}}
+                "dataflows": {df: sum(o.dataflow == df for o in self.ops) for df in (*DATAFLOWS, FUSED_ATTENTION)}}
 
 
 def _kb(n: int) -> str:
@@ -262,22 +270,70 @@ def _choice(g: GemmOp, budget: Budget, dataflow: str, cme) -> OpChoice:
                     loop_order=order, sram_split_bytes=split)
 
 
+def fused_attention(g: GemmOp, budget: Budget) -> OpChoice | None:
+    """An attention GEMM as the memory-efficient attention block (``hw_templates/attention``) runs it, or None when
+    no attention spec takes its shape. Q·Kᵀ (m queries x n keys, k = head_dim) carries the block's whole cost: K and
+    V stream once per pass of Br query rows at the DRAM budget (Br and kv_block as ``derive_constraints`` chooses
+    them, ``_constraints.attention_block``), q is read and y written once, the scores never leave the chip. P·V is
+    computed inside the same pass and adds nothing. Cycles from ``AttentionSpec.query_cycles`` with and without the
+    bandwidth budget (the difference is the stall); utilisation here is compute / cycles of the block."""
+    from accelsmith.kinds.attention import AttentionSpec
+    from accelsmith.model_opt._constraints import attention_block
+
+    if g.op == "attention_av":
+        return OpChoice(name=g.name, m=g.m, n=g.n, k=g.k, count=g.count, dataflow=FUSED_ATTENTION, compute_cycles=0,
+                        cycles=0, stall_cycles=0, dram_bytes=0, energy_pj=0.0, utilisation=0.0,
+                        loop_order="inside the attention block's passes (counted with Q·Kᵀ)", sram_split_bytes={})
+    d, keys, queries = g.k, g.n, g.m
+    try:
+        fields = attention_block(d, keys, budget.dram_bytes_per_cycle)
+        spec = AttentionSpec(**fields)
+        free = AttentionSpec(**{**fields, "max_kv_bytes_per_cycle": None})
+    except ValueError:
+        return None
+    compute, cycles = free.query_cycles(queries), spec.query_cycles(queries)
+    kv = -(-queries // spec.query_rows) * spec.kv_bytes_per_pass
+    dram = kv + 2 * queries * d
+    energy = 2 * queries * keys * d * MAC_PJ + dram / 4 * DRAM_PJ_PER_32B + kv / 4 * SRAM_PJ_PER_32B
+    one = OpChoice(name=g.name, m=g.m, n=g.n, k=g.k, count=1, dataflow=FUSED_ATTENTION, compute_cycles=compute,
+                   cycles=cycles, stall_cycles=cycles - compute, dram_bytes=dram, energy_pj=round(energy, 1),
+                   utilisation=round(compute / cycles, 4),
+                   loop_order=f"{spec.query_rows} query rows per pass over {keys} keys, kv_block {spec.kv_block}",
+                   sram_split_bytes={"KV": spec.buffer_bytes})
+    return _repeat(one, g)
+
+
 def search_op(g: GemmOp, budget: Budget, dataflows: Sequence[str] = DATAFLOWS) -> tuple[OpChoice, dict[str, int]]:
-    """The fastest dataflow for ``g`` (ties: less energy), and every dataflow's cycles."""
+    """The fastest dataflow for ``g`` (ties: less energy), and every dataflow's cycles; an attention GEMM goes to
+    the attention block (``fused_attention``) when its shape fits one."""
+    if g.op in ("attention_qk", "attention_av"):
+        fused = fused_attention(g, budget)
+        if fused is not None:
+            return fused, {FUSED_ATTENTION: fused.cycles}
     tried = [evaluate(g, budget, df) for df in dataflows]
     best = min(tried, key=lambda o: (o.cycles, o.energy_pj))
     return best, {o.dataflow: o.cycles for o in tried}
 
 
 def _shape(g: GemmOp) -> tuple:
-    return (g.m, g.n, g.k, g.count, g.a_bits, g.w_bits)
+    return (g.op, g.m, g.n, g.k, g.count, g.a_bits, g.w_bits)
+
+
+def array_operands(g: GemmOp, unquantised_bits: int = 8) -> GemmOp:
+    """``g`` at the operand width the GEMM array takes (both operands one width, 4 or 8; wider, e.g. floating-point
+    activations, map to ``unquantised_bits``), as ``derive_constraints`` sizes the array."""
+    bits = max(g.a_bits, g.w_bits)
+    bits = unquantised_bits if bits > 8 else (4 if bits <= 4 else 8)
+    return g.model_copy(update={"a_bits": bits, "w_bits": bits})
 
 
 def search_profile(profile: WorkloadProfile, budget: Budget, dataflows: Sequence[str] = DATAFLOWS,
                    progress: Callable[[int, int, str], None] | None = None,
-                   ray_address: str | None = None) -> ProfileChoice:
-    """Every GEMM of ``profile`` (identical shapes evaluated once) under ``budget``; with ``ray_address`` each
-    shape's search is a Ray task (``accelsmith.fanout``), searched up front."""
+                   ray_address: str | None = None, unquantised_bits: int = 8) -> ProfileChoice:
+    """Every GEMM of ``profile`` (identical shapes evaluated once) under ``budget``, at the array's operand width
+    (``array_operands``), attention GEMMs on the attention block (``search_op``); with ``ray_address`` each shape's
+    search is a Ray task (``accelsmith.fanout``), searched up front."""
+    profile = profile.model_copy(update={"gemms": [array_operands(g, unquantised_bits) for g in profile.gemms]})
     shapes: dict[tuple, tuple[OpChoice, dict[str, int]]] = {}
     if ray_address:
         from accelsmith.fanout import fan_out

@@ -64,3 +64,35 @@ def test_a_profile_is_searched_once_per_shape_and_printed(tmp_path):
     assert saved["summary"]["cycles"] == choice.total("cycles")
     bad = CliRunner().invoke(app, ["dataflow", str(path), "--array", "8by8"])
     assert bad.exit_code == 2 and "--array '8by8'" in bad.output
+
+
+def test_attention_gemms_run_on_the_attention_block():
+    """Q·Kᵀ carries the block's cost: K and V read once per pass of Br queries, q and y once, no scores in DRAM."""
+    from accelsmith.kinds.attention import AttentionSpec
+    from accelsmith.model_opt._dataflow import FUSED_ATTENTION, fused_attention
+
+    qk = GemmOp(name="qk", op="attention_qk", m=128, n=128, k=32, count=12, a_bits=32, w_bits=32)
+    av = GemmOp(name="av", op="attention_av", m=128, n=32, k=128, count=12, a_bits=32, w_bits=32)
+    tight = Budget(rows=8, cols=8, sram_bytes=65536, dram_bytes_per_cycle=16)  # a pass wants 64 B/cycle
+    o = fused_attention(qk, tight)
+    spec = AttentionSpec(head_dim=32, seq_len=128, query_rows=16, max_kv_bytes_per_cycle=16)
+    assert o.dataflow == FUSED_ATTENTION and "16 query rows" in o.loop_order
+    assert o.dram_bytes == 12 * (8 * 2 * 32 * 128 + 2 * 128 * 32)  # 8 passes of K and V, then q in and y out
+    assert o.cycles == 12 * spec.head_cycles and o.stall_cycles > 0
+    roomy = fused_attention(qk, Budget(rows=8, cols=8, sram_bytes=65536, dram_bytes_per_cycle=64))
+    assert roomy.stall_cycles == 0 and roomy.dram_bytes > o.dram_bytes  # Br 1: K and V once per query
+    assert fused_attention(av, tight).cycles == 0  # inside the same passes
+    profile = WorkloadProfile(model="tiny", model_type="bert", seq_len=128, hidden_size=384, act_bits=8,
+                              gemms=[qk, av])
+    choice = search_profile(profile, tight)
+    assert [op.dataflow for op in choice.ops] == [FUSED_ATTENTION] * 2
+    assert choice.summary()["dataflows"][FUSED_ATTENTION] == 2
+
+
+def test_the_search_sees_the_arrays_operand_width():
+    from accelsmith.model_opt._dataflow import array_operands
+
+    fp = GemmOp(name="lm_head", op="linear", m=4, n=64, k=64, a_bits=32, w_bits=32)
+    assert (array_operands(fp).a_bits, array_operands(fp).w_bits) == (8, 8)
+    assert array_operands(fp.model_copy(update={"w_bits": 4, "a_bits": 4})).w_bits == 4
+    assert array_operands(fp.model_copy(update={"w_bits": 3, "a_bits": 8})).a_bits == 8

@@ -135,9 +135,14 @@ class AttentionSpec(BlockSpec):
     def head_cycles(self) -> int:
         """Cycles for one head's seq_len queries, passes back to back, K/V at the budgeted rate: the first pass's
         latency, then one interval per further pass (``rate``, stretched by the key stream)."""
+        return self.query_cycles(self.seq_len)
+
+    def query_cycles(self, queries: int) -> int:
+        """Cycles for ``queries`` query rows of one head over the seq_len keys (``head_cycles`` for self-attention;
+        fewer rows when decoding): ceil(queries / query_rows) passes back to back."""
         slow = self.key_cycles - self.seq_len
         ii = max(self.rate.ii_cycles, self.query_rows + self.key_cycles)
-        return self.job_latency_cycles + slow + (self.passes - 1) * ii
+        return self.job_latency_cycles + slow + (-(-queries // self.query_rows) - 1) * ii
 
     @property
     def buffer_bytes(self) -> int:
