@@ -44,8 +44,9 @@ def dataflow_cli(
     ray_address: RayAddress = None,
 ) -> None:
     """Dataflow and tiling search (ZigZag) for every GEMM of a profile under SRAM and DRAM-bandwidth budgets:
-    per op the dataflow, loop order and SRAM split; compute and stall cycles, DRAM traffic, energy. With
-    --ray-address each distinct GEMM shape's search is a Ray task."""
+    per op the dataflow, loop order and SRAM split; compute and stall cycles, DRAM traffic, energy. GEMMs are
+    searched at the array's operand width (4 or 8 bits); attention's QK^T and P.V run on the attention block
+    (dataflow fused_attention). With --ray-address each distinct GEMM shape's search is a Ray task."""
     import json
 
     from accelsmith.model_opt._dataflow import Budget, search_profile
