@@ -13,6 +13,7 @@ from accelsmith.model_opt._array import ArrayChoice, best_k_tile, candidate_arra
 from accelsmith.model_opt._errors import BudgetError
 from accelsmith.model_opt._profile import GemmOp, WorkloadProfile, load_profile
 from accelsmith.errors import AccelsmithError
+from accelsmith.kinds.attention import attention_block
 from accelsmith.spec import BlockSpec, known_kinds, spec_from_dict
 
 
@@ -83,32 +84,6 @@ def ws_job_rows(gemms: list[GemmOp], rows: int, cols: int, k_tile: int) -> int:
     return min(sorted({min(g.m, 4096) for g in gemms} | {rows}), key=lambda m: (cycles(m), -m))
 
 
-def attention_block(head_dim: int, seq_len: int, kv_bytes_per_cycle: float | None = None) -> dict[str, Any]:
-    """Fields of the attention block for one head shape: kv_block the smallest power of two (at least 4) whose
-    rescales the default probability width supports (ceil(seq_len / kv_block) - 1 < 128); under a K/V bandwidth
-    budget that budget and Br = the fewest query rows per pass (1, 2, 4, 8, 16) for which the pass is not
-    bandwidth-bound (its K/V stream, 2 * head_dim * seq_len bytes at that rate, takes no longer than the pass's
-    Br + seq_len cycles), else the largest the spec accepts (buffer, error)."""
-    from accelsmith.kinds.attention import AttentionSpec
-
-    block = 4
-    while -(-seq_len // block) - 1 >= 128 and block < 64:
-        block *= 2
-    fields: dict[str, Any] = {"head_dim": head_dim, "seq_len": seq_len, "kv_block": block}
-    if kv_bytes_per_cycle is None:
-        return fields
-    best = 1
-    for br in (1, 2, 4, 8, 16):
-        try:
-            spec = AttentionSpec(**fields, query_rows=br, max_kv_bytes_per_cycle=kv_bytes_per_cycle)
-        except ValueError:
-            break
-        best = br
-        if spec.key_cycles <= br + seq_len:
-            break
-    return {**fields, "query_rows": best, "max_kv_bytes_per_cycle": kv_bytes_per_cycle}
-
-
 def attention_query_rows(head_dim: int, seq_len: int, kv_bytes_per_cycle: float) -> int:
     """Br that ``attention_block`` picks under ``kv_bytes_per_cycle``."""
     return attention_block(head_dim, seq_len, kv_bytes_per_cycle)["query_rows"]
@@ -121,7 +96,8 @@ def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice],
 
     softmax length = the longest key sequence; softmax and norm at full rate (``_full_rate``); attention tile:
     head_dim and seq_len = kv_len (one tile serves every head in turn), kv_block, and under a K/V bandwidth budget
-    (``kv_bytes_per_cycle``: the DRAM budget) that budget and the query rows per pass (``attention_block``); norm ``hidden`` = the normalised size;
+    (``kv_bytes_per_cycle``: the DRAM budget) that budget and the query rows per pass (``attention_block``); norm
+    ``hidden`` = the normalised size;
     activations are elementwise (one spec per function); relu is the clamp unit at [0, max]; each GEMM array gets
     a requantiser from its accumulator width (the next of 16/24/32 bits) to its operand width, one lane per column;
     and, for each activation that the profile's fused groups (``model_opt._fusion``) find right after a GEMM, the
@@ -134,7 +110,7 @@ def _vector_candidates(profile: WorkloadProfile, arrays: list[ArrayChoice],
         out.append(_full_rate({"kind": "softmax", "name": f"softmax_len{seq}", "length": seq, "in_bits": act}))
         for head_dim, kv_len, tower in sorted({(x.head_dim, x.kv_len, x.tower) for x in profile.attention}):
             out.append({"kind": "attention", "name": f"attention_{tower}_d{head_dim}_s{kv_len}",
-                        **attention_block(head_dim, kv_len, kv_bytes_per_cycle)})
+                        **attention_block(head_dim, kv_len, kv_bytes_per_cycle)})  # the kind's sizing rule
     for op, size in sorted({(v.op, v.size) for v in profile.vectors if v.op != "softmax"}):
         if op in ("layernorm", "rmsnorm"):
             out.append(_full_rate({"kind": "norm", "name": f"{op}_{size}", "norm": op, "hidden": size, "in_bits": act}))

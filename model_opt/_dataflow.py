@@ -274,11 +274,10 @@ def fused_attention(g: GemmOp, budget: Budget) -> OpChoice | None:
     """An attention GEMM as the memory-efficient attention block (``hw_templates/attention``) runs it, or None when
     no attention spec takes its shape. Q·Kᵀ (m queries x n keys, k = head_dim) carries the block's whole cost: K and
     V stream once per pass of Br query rows at the DRAM budget (Br and kv_block as ``derive_constraints`` chooses
-    them, ``_constraints.attention_block``), q is read and y written once, the scores never leave the chip. P·V is
+    them, ``kinds.attention.attention_block``), q is read and y written once, the scores never leave the chip. P·V is
     computed inside the same pass and adds nothing. Cycles from ``AttentionSpec.query_cycles`` with and without the
     bandwidth budget (the difference is the stall); utilisation here is compute / cycles of the block."""
-    from accelsmith.kinds.attention import AttentionSpec
-    from accelsmith.model_opt._constraints import attention_block
+    from accelsmith.kinds.attention import AttentionSpec, attention_block
 
     if g.op == "attention_av":
         return OpChoice(name=g.name, m=g.m, n=g.n, k=g.k, count=g.count, dataflow=FUSED_ATTENTION, compute_cycles=0,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
@@ -169,3 +169,27 @@ class AttentionSpec(BlockSpec):
     def ports(self) -> dict[str, dict]:
         lanes = (self.head_dim, 8, True)
         return stream_ports({"a": lanes, "b": lanes}, {"data": lanes})
+
+
+def attention_block(head_dim: int, seq_len: int, kv_bytes_per_cycle: float | None = None) -> dict[str, Any]:
+    """Fields of the attention block for one head shape: kv_block the smallest power of two (at least 4) whose
+    rescales the default probability width supports (ceil(seq_len / kv_block) - 1 < 128); under a K/V bandwidth
+    budget that budget and Br = the fewest query rows per pass (1, 2, 4, 8, 16) for which the pass is not
+    bandwidth-bound (its K/V stream, 2 * head_dim * seq_len bytes at that rate, takes no longer than the pass's
+    Br + seq_len cycles), else the largest the spec accepts (buffer, error)."""
+    block = 4
+    while -(-seq_len // block) - 1 >= 128 and block < 64:
+        block *= 2
+    fields: dict[str, Any] = {"head_dim": head_dim, "seq_len": seq_len, "kv_block": block}
+    if kv_bytes_per_cycle is None:
+        return fields
+    best = 1
+    for br in (1, 2, 4, 8, 16):
+        try:
+            spec = AttentionSpec(**fields, query_rows=br, max_kv_bytes_per_cycle=kv_bytes_per_cycle)
+        except ValueError:
+            break
+        best = br
+        if spec.key_cycles <= br + seq_len:
+            break
+    return {**fields, "query_rows": best, "max_kv_bytes_per_cycle": kv_bytes_per_cycle}
