@@ -174,7 +174,10 @@
 
     // ---------------- output side: drain finished banks row by row ----------------
     assign out_valid = bank_done[out_bank];
-    wire [31:0] out_word = {{(32-BW){1'b0}}, out_bank} * ROWS + {{(32-RW){1'b0}}, out_row};
+    localparam [31:0] ROWS_U = ROWS;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] out_word = {{(32-BW){1'b0}}, out_bank} * ROWS_U + {{(32-RW){1'b0}}, out_row};  // low bits index
+    /* verilator lint_on UNUSEDSIGNAL */
     assign out_data  = acc_rows[out_word];
 
     always @(posedge clk) begin
