@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from accelsmith.model_opt._array import ArrayChoice, best_k_tile, candidate_arrays, choose_array
+from accelsmith.model_opt._dataflow import array_operands
 from accelsmith.model_opt._errors import BudgetError
 from accelsmith.model_opt._profile import GemmOp, WorkloadProfile, load_profile
 from accelsmith.errors import AccelsmithError
@@ -47,11 +48,9 @@ class DesignConstraints(BaseModel):
 
 
 def operand_bits(g: GemmOp, budget: DesignBudget) -> int:
-    """GemmSpec width for a GEMM: both operands share one width, 4 or 8."""
-    bits = max(g.w_bits, g.a_bits)
-    if bits > 8:
-        bits = budget.unquantised_bits
-    return 4 if bits <= 4 else 8
+    """GemmSpec width for a GEMM: both operands share one width, 4 or 8 (``_dataflow.array_operands``, the rule the
+    dataflow search applies too)."""
+    return array_operands(g, budget.unquantised_bits).a_bits
 
 
 _REQUANT_IN = (16, 24, 32)  # RequantSpec.in_bits choices

@@ -322,7 +322,8 @@ def array_operands(g: GemmOp, unquantised_bits: int = 8) -> GemmOp:
     """``g`` at the operand width the GEMM array takes (both operands one width, 4 or 8; wider, e.g. floating-point
     activations, map to ``unquantised_bits``), as ``derive_constraints`` sizes the array."""
     bits = max(g.a_bits, g.w_bits)
-    bits = unquantised_bits if bits > 8 else (4 if bits <= 4 else 8)
+    bits = unquantised_bits if bits > 8 else bits
+    bits = 4 if bits <= 4 else 8
     return g.model_copy(update={"a_bits": bits, "w_bits": bits})
 
 
